@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { glob, name, repository, schedule } from './common.ts';
+
+export const imageChannel = z.strictObject({
+  description: z.string().optional(),
+  /** How many earlier images the channel remembers for rollback (and protects from pruning). */
+  historyKeep: z.number().int().min(1).max(100).default(10),
+});
+
+export const pipeline = z.strictObject({
+  repository,
+  branches: z.array(glob).min(1).default(['main']),
+  tags: z.array(glob).default([]),
+  paths: z.array(glob).min(1).default(['**']),
+  /** Packer template inside the repository. */
+  template: z.string().min(1),
+  variables: z.record(z.string(), z.string()).default({}),
+  channel: name.optional(),
+  family: z.string().optional(),
+  timeoutMinutes: z.number().int().min(1).max(1440).default(60),
+  smokeTest: z
+    .strictObject({
+      instanceType: z.string(),
+      vSwitchId: z.string(),
+      securityGroupId: z.string(),
+      script: z.string().min(1),
+      timeoutMinutes: z.number().int().min(1).max(120).default(15),
+    })
+    .optional(),
+});
+
+export const images = z
+  .strictObject({
+    channels: z.record(name, imageChannel).default({}),
+    pipelines: z.record(name, pipeline).default({}),
+    prune: z
+      .strictObject({
+        schedule: schedule.default('0 0 3 * * *'),
+        keep: z.number().int().min(1).default(5),
+        minAgeDays: z.number().min(0).default(7),
+        protectHistory: z.number().int().min(0).default(3),
+        deleteSnapshots: z.boolean().default(false),
+        dryRun: z.boolean().default(true),
+      })
+      .optional(),
+  })
+  .default({ channels: {}, pipelines: {} });

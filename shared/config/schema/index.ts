@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { secretRef } from '../secret-ref.ts';
+import { access } from './access.ts';
+import { backups } from './backups.ts';
+import { images } from './images.ts';
+import { notifications } from './notifications.ts';
+import { releases } from './releases.ts';
+import { scaling } from './scaling.ts';
+import { terraform } from './terraform.ts';
+
+/** The whole of fc-devops.yaml. Every section has defaults, so a small file is a valid file. */
+export const ConfigSchema = z
+  .strictObject({
+    version: z.literal(1).default(1),
+    region: z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'expected a region id such as cn-hangzhou'),
+    accountId: z.string().regex(/^\d{6,20}$/).optional(),
+    state: z
+      .strictObject({
+        /** PostgreSQL URL; PGlite under `dir` when absent. */
+        databaseUrl: secretRef.optional(),
+        dir: z.string().default('.fc-devops/state'),
+        idempotencyTtlHours: z.number().positive().default(24),
+      })
+      .default({ dir: '.fc-devops/state', idempotencyTtlHours: 24 }),
+    /** Bucket for artifacts, logs and large job payloads. */
+    bucket: z.string().min(3).max(63).optional(),
+    notifications,
+    images,
+    terraform,
+    backups,
+    scaling,
+    releases,
+    access,
+  })
+  .superRefine((c, ctx) => {
+    const channels = new Set(Object.keys(c.notifications.channels));
+    const missing = (path: (string | number)[], kind: string, value: string, known: Set<string>) => {
+      if (!known.has(value)) {
+        const list = known.size ? [...known].join(', ') : 'none defined';
+        ctx.addIssue({ code: 'custom', path, message: `unknown ${kind} "${value}" (known: ${list})` });
+      }
+    };
+    c.notifications.routes.forEach((r, i) => {
+      r.channels.forEach((ch, j) => missing(['notifications', 'routes', i, 'channels', j], 'channel', ch, channels));
+      if (r.fallback) missing(['notifications', 'routes', i, 'fallback'], 'channel', r.fallback, channels);
+    });
+    c.notifications.defaultChannels.forEach((ch, j) =>
+      missing(['notifications', 'defaultChannels', j], 'channel', ch, channels),
+    );
+    const imageChannels = new Set(Object.keys(c.images.channels));
+    for (const [p, pipeline] of Object.entries(c.images.pipelines)) {
+      if (pipeline.channel) missing(['images', 'pipelines', p, 'channel'], 'image channel', pipeline.channel, imageChannels);
+    }
+    for (const [t, target] of Object.entries(c.releases.targets)) {
+      if (target.kind === 'image-channel') {
+        missing(['releases', 'targets', t, 'from'], 'image channel', target.from, imageChannels);
+        missing(['releases', 'targets', t, 'to'], 'image channel', target.to, imageChannels);
+      }
+    }
+    const scalingTargets = new Set(Object.keys(c.scaling.targets));
+    c.scaling.schedules.forEach((s, i) =>
+      missing(['scaling', 'schedules', i, 'target'], 'scaling target', s.target, scalingTargets),
+    );
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { ParseError } from '../runtime/errors.ts';
+import { parseWith } from './parse.ts';
+import { isRecord } from './timer.ts';
+
+/**
+ * The event an FC3 HTTP trigger hands a built-in runtime (inside the Buffer). Example (FC docs):
+ * `{ "version": "v1", "rawPath": "/example", "body": "Hello FC!", "isBase64Encoded": false,
+ *    "headers": { "header2": "value1,value2" }, "queryParameters": { "parameter1": "value1" },
+ *    "requestContext": { "http": { "method": "GET", "path": "/example", ... }, "requestId": "1-64f6…", ... } }`
+ * Multi-value headers and query parameters arrive comma-joined.
+ */
+export const HttpTriggerEventSchema = z.object({
+  version: z.literal('v1'),
+  rawPath: z.string(),
+  body: z.string().default(''),
+  isBase64Encoded: z.boolean().default(false),
+  headers: z.record(z.string(), z.string()).default({}),
+  queryParameters: z.record(z.string(), z.string()).default({}),
+  requestContext: z.object({
+    accountId: z.string().optional(),
+    domainName: z.string().optional(),
+    domainPrefix: z.string().optional(),
+    http: z.object({
+      method: z.string().min(1),
+      path: z.string(),
+      protocol: z.string().optional(),
+      sourceIp: z.string().optional(),
+      userAgent: z.string().optional(),
+    }),
+    requestId: z.string().min(1),
+    time: z.string().optional(),
+    timeEpoch: z.string().optional(),
+    triggerId: z.string().optional(),
+  }),
+});
+export type HttpTriggerEvent = z.infer<typeof HttpTriggerEventSchema>;
+
+/** What a handler returns for an HTTP trigger. */
+export interface HttpResponse {
+  statusCode: number;
+  headers?: Record<string, string>;
+  isBase64Encoded?: boolean;
+  body: string;
+}
+
+/** The request as application code sees it: lower-cased header names, the body as bytes. */
+export interface HttpRequest {
+  method: string;
+  /** Decoded path below the trigger, e.g. `/promote`. */
+  path: string;
+  rawPath: string;
+  headers: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string>>;
+  body: Buffer;
+  sourceIp: string | undefined;
+  requestId: string;
+}
+
+export function isHttpEvent(value: unknown): boolean {
+  return isRecord(value) && value.version === 'v1' && isRecord(value.requestContext);
+}
+
+export function parseHttpEvent(value: unknown): HttpRequest {
+  const event = parseWith(HttpTriggerEventSchema, value, 'HTTP trigger event');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.headers)) headers[k.toLowerCase()] = v;
+  return {
+    method: event.requestContext.http.method.toUpperCase(),
+    path: event.requestContext.http.path,
+    rawPath: event.rawPath,
+    headers,
+    query: event.queryParameters,
+    body: Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8'),
+    sourceIp: event.requestContext.http.sourceIp,
+    requestId: event.requestContext.requestId,
+  };
+}
+
+/** Parse a JSON request body with a schema; errors point at `body.<field>`. */
+export function parseJsonBody<S extends z.ZodType>(request: HttpRequest, schema: S): z.infer<S> {
+  let value: unknown;
+  try {
+    value = request.body.length === 0 ? undefined : JSON.parse(request.body.toString('utf8'));
+  } catch (cause) {
+    throw new ParseError('request body', [{ path: ['body'], message: `not valid JSON (${(cause as Error).message})` }]);
+  }
+  return parseWith(schema, value, 'request body', ['body']);
+}
+
+/** A JSON response. */
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    isBase64Encoded: false,
+    body: JSON.stringify(body),
+  };
+}
+
+/** A binary or text response; binary bodies travel base64-encoded as FC expects. */
+export function raw(statusCode: number, body: Buffer | string, headers: Record<string, string> = {}): HttpResponse {
+  if (typeof body === 'string') return { statusCode, headers, isBase64Encoded: false, body };
+  return { statusCode, headers, isBase64Encoded: true, body: body.toString('base64') };
+}
+
+/** True when a return value already has FC's HTTP response shape. */
+export function isHttpResponse(value: unknown): value is HttpResponse {
+  return isRecord(value) && typeof value.statusCode === 'number';
+}

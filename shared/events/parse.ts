@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import { type Issue, ParseError } from '../runtime/errors.ts';
+
+/**
+ * Parse `value` with `schema`; on failure throw a ParseError whose issue paths are re-rooted under
+ * `root`, so a log says which record and which field was bad (`events.0.oss.bucket.name`).
+ */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  root: ReadonlyArray<string | number> = [],
+): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ParseError(what, toIssues(result.error, root));
+}
+
+export function toIssues(error: z.ZodError, root: ReadonlyArray<string | number> = []): Issue[] {
+  return error.issues.map((issue) => ({
+    path: [...root, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+    message: issue.message,
+  }));
+}
+
+/** Decode FC's Buffer event into JSON, or a ParseError that says so. */
+export function decodeJson(event: Buffer | string | Uint8Array, what = 'event'): unknown {
+  const text = typeof event === 'string' ? event : Buffer.from(event).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ParseError(what, [{ path: [], message: `not valid JSON (${(cause as Error).message})` }]);
+  }
+}

@@ -1,0 +1,151 @@
+import type { z } from 'zod';
+import {
+  type HttpRequest,
+  type HttpResponse,
+  isHttpEvent,
+  isHttpResponse,
+  json,
+  parseHttpEvent,
+} from '../events/http.ts';
+import { isJobMessage, type JobMessage, MAX_JOB_BYTES, parseJob } from '../events/job.ts';
+import { isOssEvent, type OssEvent, parseOssEvent } from '../events/oss.ts';
+import { decodeJson } from '../events/parse.ts';
+import { isTimerEvent, parseTimerEvent, type TimerInput } from '../events/timer.ts';
+import type { FcContext } from './context.ts';
+import { ConflictError, FcDevopsError, formatPath, ParseError, UpstreamError } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+export type EventSource = 'http' | 'timer' | 'oss' | 'job';
+
+/** What every handler gets besides its input. */
+export interface HandlerContext {
+  fc: FcContext;
+  log: Logger;
+  requestId: string;
+  correlationId: string;
+  source: EventSource;
+  now: () => Date;
+}
+
+export interface JobRoute<S extends z.ZodType> {
+  payload: S;
+  run: (payload: z.infer<S>, job: JobMessage<z.infer<S>>, ctx: HandlerContext) => Promise<unknown>;
+}
+
+/** Declare one job kind with its payload schema (keeps the payload type inferred). */
+export function jobRoute<S extends z.ZodType>(payload: S, run: JobRoute<S>['run']): JobRoute<S> {
+  return { payload, run };
+}
+
+export interface HandlerSpec<TP extends z.ZodType = z.ZodType> {
+  http?: (request: HttpRequest, ctx: HandlerContext) => Promise<HttpResponse>;
+  timer?: { payload?: TP; run: (input: TimerInput<z.infer<TP>>, ctx: HandlerContext) => Promise<unknown> };
+  oss?: (event: OssEvent, ctx: HandlerContext) => Promise<unknown>;
+  // biome-ignore lint/suspicious/noExplicitAny: each route keeps its own payload type
+  jobs?: Readonly<Record<string, JobRoute<any>>>;
+  /** Tests pass a fixed clock; functions use real time. */
+  now?: () => Date;
+}
+
+export type FcHandler = (event: Buffer | string, context: FcContext) => Promise<unknown>;
+
+/**
+ * The FC entry point of a function: decode the Buffer, recognise the event source, parse it through
+ * its envelope, run, and answer in the shape the trigger expects. Bad input is a ParseError: HTTP gets
+ * a 400 naming the field; async and timer events are logged and acknowledged, never retried forever.
+ * Other errors answer 409/502/500 over HTTP and are rethrown for async events so FC retries them.
+ */
+export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHandler {
+  const accepted = (['http', 'timer', 'oss', 'jobs'] as const).filter((s) => spec[s] !== undefined);
+  const now = spec.now ?? (() => new Date());
+
+  return async (event, fc) => {
+    const base = createLogger({ function: fc.function?.name, requestId: fc.requestId });
+    const bytes = typeof event === 'string' ? Buffer.byteLength(event) : event.length;
+    let source: EventSource | undefined;
+    try {
+      const value = decodeJson(event);
+      source = detect(value);
+      if (source === 'http' && spec.http) {
+        const request = parseHttpEvent(value);
+        const correlationId = request.headers['x-correlation-id'] ?? request.requestId;
+        const ctx = context(fc, base, 'http', correlationId, now);
+        return await respondHttp(() => spec.http!(request, ctx), ctx.log);
+      }
+      if (source === 'timer' && spec.timer) {
+        const input = parseTimerEvent(value, spec.timer.payload);
+        return await spec.timer.run(input, context(fc, base, 'timer', fc.requestId, now));
+      }
+      if (source === 'oss' && spec.oss) {
+        return await spec.oss(parseOssEvent(value), context(fc, base, 'oss', fc.requestId, now));
+      }
+      if (source === 'job' && spec.jobs) {
+        if (bytes > MAX_JOB_BYTES) {
+          throw new ParseError('job message', [{ path: [], message: `${bytes} bytes; at most ${MAX_JOB_BYTES}` }]);
+        }
+        const schemas = Object.fromEntries(Object.entries(spec.jobs).map(([k, r]) => [k, r.payload]));
+        const job = parseJob(value, schemas);
+        const ctx = context(fc, base, 'job', job.correlationId, now);
+        return await spec.jobs[job.kind]!.run(job.payload, job, ctx);
+      }
+      throw new ParseError('event', [
+        { path: [], message: `not an event this function accepts (accepts: ${accepted.join(', ')})` },
+      ]);
+    } catch (error) {
+      if (error instanceof ParseError) {
+        // Acknowledge: the same bytes would fail the same way on every retry.
+        base.error('event rejected', { source, error: error.message, issues: issueList(error) });
+        if (source === 'http') {
+          return json(400, { error: error.code, message: error.message, issues: issueList(error) });
+        }
+        return { status: 'rejected', error: error.code, issues: issueList(error) };
+      }
+      base.error('invocation failed', { source, error: describe(error) });
+      throw error;
+    }
+  };
+}
+
+function detect(value: unknown): EventSource | undefined {
+  if (isHttpEvent(value)) return 'http';
+  if (isTimerEvent(value)) return 'timer';
+  if (isOssEvent(value)) return 'oss';
+  if (isJobMessage(value)) return 'job';
+  return undefined;
+}
+
+function context(fc: FcContext, base: Logger, source: EventSource, correlationId: string, now: () => Date) {
+  return { fc, log: base.child({ correlationId }), requestId: fc.requestId, correlationId, source, now };
+}
+
+/** Map errors to HTTP answers at the edge; internal details never leak on a 5xx. */
+async function respondHttp(run: () => Promise<HttpResponse>, log: Logger): Promise<HttpResponse> {
+  try {
+    const response = await run();
+    return isHttpResponse(response) ? response : json(200, response);
+  } catch (error) {
+    if (error instanceof ParseError) {
+      log.warn('request rejected', { error: error.message });
+      return json(400, { error: error.code, message: error.message, issues: issueList(error) });
+    }
+    if (error instanceof ConflictError) {
+      log.warn('request conflicts', { error: error.message });
+      return json(409, { error: error.code, message: error.message, state: error.state ?? null });
+    }
+    log.error('request failed', { error: describe(error) });
+    if (error instanceof UpstreamError) {
+      return json(502, { error: error.code, message: `${error.service} failed`, upstreamCode: error.upstreamCode ?? null });
+    }
+    return json(500, { error: 'InternalError', message: 'internal error; see the function log for this request' });
+  }
+}
+
+function issueList(error: ParseError) {
+  return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+}
+
+function describe(error: unknown) {
+  if (error instanceof FcDevopsError) return { name: error.name, code: error.code, message: error.message };
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { message: String(error) };
+}
