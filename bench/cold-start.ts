@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
+import { buildFunctions, buildOptions } from '../local/runtime/build.ts';
+import { resolveModule } from '../local/runtime/instance-pool.ts';
+import { type FunctionSpec, loadProject } from '../local/runtime/s-yaml.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+
+/** A representative event for a function's first trigger, so the cold start answers a real event. */
+function sampleEvent(fn: FunctionSpec | undefined): unknown {
+  if (fn?.http) {
+    return {
+      version: 'v1',
+      rawPath: '/',
+      body: '',
+      isBase64Encoded: false,
+      headers: {},
+      queryParameters: {},
+      requestContext: { http: { method: 'GET', path: '/' }, requestId: 'bench' },
+    };
+  }
+  if (fn?.timers[0]) {
+    return { triggerTime: new Date().toISOString(), triggerName: fn.timers[0].triggerName, payload: fn.timers[0].triggerConfig.payload ?? '' };
+  }
+  return {};
+}
+
+/** Time a fresh Node process that imports the bundle and answers one event. */
+function coldStart(modulePath: string, exportName: string, event: unknown): number {
+  const script = `
+    const t0 = performance.now();
+    const mod = await import(${JSON.stringify(`file://${modulePath}`)});
+    const ctx = { requestId: 'bench', credentials: {}, function: { name: 'bench', handler: 'index.handler', memory: 512, timeout: 3 }, service: {}, region: 'cn-hangzhou', accountId: '1', logger: console };
+    try { await mod[${JSON.stringify(exportName)}](Buffer.from(${JSON.stringify(JSON.stringify(event))}), ctx); } catch {}
+    process.stderr.write('in-process ' + (performance.now() - t0).toFixed(2) + '\\n');`;
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', FC_DEVOPS_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`cold start of ${modulePath} failed: ${result.stderr}`);
+  return ms;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function runBench(template = resolve('s.yaml')): Promise<number> {
+  const project = loadProject(template);
+  const built = await buildFunctions(project.root);
+  if (built.errors.length) throw new Error(built.errors.join('\n'));
+
+  // The baseline: an empty handler bundled the same way, measured in the same run.
+  const tmp = mkdtempSync(join(tmpdir(), 'fc-devops-bench-'));
+  mkdirSync(join(tmp, 'functions', 'empty'), { recursive: true });
+  writeFileSync(join(tmp, 'functions', 'empty', 'index.ts'), 'export const handler = async () => "ok";\n');
+  await esbuild.build(buildOptions(tmp, { empty: join(tmp, 'functions', 'empty', 'index.ts') }));
+
+  const rows: { name: string; bytes: number; median: number; min: number }[] = [];
+  const measure = (name: string, modulePath: string, exportName: string, event: unknown) => {
+    const times = Array.from({ length: RUNS }, () => coldStart(modulePath, exportName, event));
+    rows.push({ name, bytes: statSync(modulePath).size, median: median(times), min: Math.min(...times) });
+  };
+  measure('(empty handler baseline)', join(tmp, 'dist', 'empty', 'index.mjs'), 'handler', {});
+  for (const fn of project.functions) {
+    const [file, exportName] = [fn.handler.slice(0, fn.handler.lastIndexOf('.')), fn.handler.slice(fn.handler.lastIndexOf('.') + 1)];
+    measure(fn.name, resolveModule(fn.codeDir, file), exportName, sampleEvent(fn));
+  }
+  rmSync(tmp, { recursive: true, force: true });
+
+  const base = rows[0]!;
+  console.log(`cold start: a fresh node process imports the bundle and answers one event; ${RUNS} runs, median (min)`);
+  console.log(`${'function'.padEnd(28)}${'bundle'.padStart(12)}${'cold start'.padStart(22)}${'vs baseline'.padStart(14)}`);
+  for (const r of rows) {
+    const diff = r.median - base.median;
+    const delta = r === base ? '' : `${diff >= 0 ? '+' : ''}${diff.toFixed(1)} ms`;
+    console.log(
+      `${r.name.padEnd(28)}${`${(r.bytes / 1024).toFixed(1)} KB`.padStart(12)}${`${r.median.toFixed(1)} ms (${r.min.toFixed(1)})`.padStart(22)}${delta.padStart(14)}`,
+    );
+  }
+  if (project.functions.length === 0) console.log(`(${template} declares no functions yet)`);
+  return 0;
+}

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../shared/config/load.ts';
+import { buildFunctions } from '../runtime/build.ts';
+import { LocalRuntime } from '../runtime/runtime.ts';
+import { loadEnvFile } from './dotenv.ts';
+
+const DEFAULT_URL = process.env.FC_DEVOPS_URL ?? 'http://127.0.0.1:8787';
+
+export async function devCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      template: { type: 'string', default: 's.yaml' },
+      config: { type: 'string', default: process.env.FC_DEVOPS_CONFIG ?? 'fc-devops.example.yaml' },
+      port: { type: 'string', default: process.env.PORT ?? '8787' },
+      state: { type: 'string', default: '.fc-devops' },
+      'no-watch': { type: 'boolean', default: false },
+    },
+  });
+  const loaded = loadEnvFile(resolve('local/dev.env'));
+  if (loaded.length > 0) console.log(`[dev] sandbox values from local/dev.env for: ${loaded.join(', ')}`);
+  const configFile = resolve(values.config);
+  // Fail fast, before anything starts, on a config that cannot work.
+  loadConfig(configFile, { requireSecrets: true });
+  const runtime = await LocalRuntime.start({
+    template: resolve(values.template),
+    port: Number(values.port),
+    stateDir: resolve(values.state),
+    watch: !values['no-watch'],
+    env: { FC_DEVOPS_CONFIG: configFile },
+  });
+  console.log(`[dev] local Function Compute at ${runtime.url} with ${runtime.functions.size} function(s)`);
+  for (const fn of runtime.functions.values()) {
+    const triggers = [
+      fn.http ? `http ${runtime.url}/${fn.name}/ (${fn.http.triggerConfig.methods.join(',')})` : '',
+      ...fn.timers.map((t) => `timer ${t.triggerName} "${t.triggerConfig.cronExpression}"${t.triggerConfig.enable ? '' : ' (disabled)'}`),
+      ...fn.oss.map((t) => `oss ${t.sourceArn.split(':')[4]} ${t.triggerConfig.events.join(',')}`),
+    ].filter(Boolean);
+    console.log(`[dev]   ${fn.name}: ${triggers.join('; ') || 'invoke only'}`);
+  }
+  console.log(`[dev] invoke API: POST ${runtime.url}/2023-03-30/functions/<name>/invocations; Ctrl-C stops`);
+  await new Promise<void>((done) => {
+    const shutdown = () => {
+      console.log('[dev] shutting down: draining invocations in flight');
+      runtime.stop().then(done, done);
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  return 0;
+}
+
+export async function buildCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { root: { type: 'string', default: '.' } } });
+  const result = await buildFunctions(resolve(values.root));
+  if (result.errors.length > 0) {
+    console.error(result.errors.join('\n'));
+    return 1;
+  }
+  console.log(`built ${result.functions.length} function(s) into ${result.outDir}: ${result.functions.join(', ') || '(none)'}`);
+  return 0;
+}
+
+export async function configCommand(args: string[]): Promise<number> {
+  const [sub, file] = args;
+  if (sub !== 'check') {
+    console.error('usage: fc-devops config check [file]');
+    return 2;
+  }
+  const path = resolve(file ?? process.env.FC_DEVOPS_CONFIG ?? 'fc-devops.yaml');
+  const config = loadConfig(path, { requireSecrets: true });
+  const count = (o: object) => Object.keys(o).length;
+  console.log(
+    `${path}: ok (region ${config.region}; ${count(config.notifications.channels)} channels, ` +
+      `${count(config.images.pipelines)} pipelines, ${count(config.backups.policies)} backup policies, ` +
+      `${count(config.scaling.targets)} scaling targets, ${count(config.releases.targets)} release targets, ` +
+      `${count(config.access.keys)} access keys)`,
+  );
+  return 0;
+}
+
+export async function invokeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      event: { type: 'string' },
+      async: { type: 'boolean', default: false },
+      url: { type: 'string', default: DEFAULT_URL },
+    },
+  });
+  const name = positionals[0];
+  if (!name) {
+    console.error('usage: fc-devops invoke <function> [--event file|-] [--async]');
+    return 2;
+  }
+  const body = values.event === undefined ? Buffer.alloc(0) : readFileSync(values.event === '-' ? 0 : values.event);
+  const response = await fetch(`${values.url}/2023-03-30/functions/${encodeURIComponent(name)}/invocations`, {
+    method: 'POST',
+    headers: { 'x-fc-invocation-type': values.async ? 'Async' : 'Sync' },
+    body,
+  });
+  const text = await response.text();
+  const errorType = response.headers.get('x-fc-error-type');
+  console.error(`${response.status} request ${response.headers.get('x-fc-request-id')}${errorType ? ` ${errorType}` : ''}`);
+  if (text) console.log(text);
+  return response.ok && !errorType ? 0 : 1;
+}
+
+export async function sendCommand(args: string[]): Promise<number> {
+  const [kind, ...rest] = args;
+  if (kind !== 'oss-put') {
+    console.error('usage: fc-devops send oss-put --bucket B --key K [--file F]');
+    return 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      bucket: { type: 'string' },
+      key: { type: 'string' },
+      file: { type: 'string' },
+      url: { type: 'string', default: DEFAULT_URL },
+    },
+  });
+  if (!values.bucket || !values.key) {
+    console.error('send oss-put needs --bucket and --key');
+    return 2;
+  }
+  const body = values.file ? readFileSync(values.file) : Buffer.alloc(0);
+  const response = await fetch(
+    `${values.url}/_local/oss/${encodeURIComponent(values.bucket)}/${values.key.split('/').map(encodeURIComponent).join('/')}`,
+    { method: 'PUT', body },
+  );
+  console.log(await response.text());
+  return response.ok ? 0 : 1;
+}

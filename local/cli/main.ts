@@ -1,0 +1,53 @@
+import { ConfigError } from '../../shared/runtime/errors.ts';
+import { benchCommand } from './bench.ts';
+import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } from './commands.ts';
+
+const USAGE = `fc-devops <command>
+
+  dev [--template s.yaml] [--config fc-devops.yaml] [--port 8787] [--state .fc-devops] [--no-watch]
+        run every function locally: HTTP and timer and OSS triggers, the FC invoke API, async queue
+  build [--root .]              bundle functions/*/index.ts into dist/<name>/index.mjs
+  config check [file]           validate fc-devops.yaml (and that every \${env:NAME} is set)
+  invoke <function> [--event file|-] [--async] [--url http://127.0.0.1:8787]
+                                invoke a function of the running local runtime
+  send oss-put --bucket B --key K [--file F] [--url ...]
+                                write an object to a local bucket (fires its OSS triggers)
+  bench                         bundle sizes and cold starts of every function
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'dev':
+        return await devCommand(rest);
+      case 'build':
+        return await buildCommand(rest);
+      case 'config':
+        return await configCommand(rest);
+      case 'invoke':
+        return await invokeCommand(rest);
+      case 'send':
+        return await sendCommand(rest);
+      case 'bench':
+        return await benchCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error:\n${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 1;
+  }
+}
+

@@ -1,0 +1,93 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+
+export interface BuildResult {
+  functions: string[];
+  outDir: string;
+  errors: string[];
+}
+
+/** `functions/<name>/index.ts` under `root`, by function folder name. */
+export function functionEntries(root: string): Record<string, string> {
+  const dir = join(root, 'functions');
+  if (!existsSync(dir)) return {};
+  const entries: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) {
+    const entry = join(dir, name, 'index.ts');
+    if (existsSync(entry)) entries[name] = entry;
+  }
+  return entries;
+}
+
+/**
+ * esbuild options for one minified ESM bundle per function, `dist/<name>/index.mjs`, ready for `code:`
+ * in s.yaml (handler `index.handler`). Everything the function imports is inside its bundle.
+ */
+export function buildOptions(root: string, entries: Record<string, string>): esbuild.BuildOptions {
+  return {
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [`${name}/index`, file])),
+    outdir: join(root, 'dist'),
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'none',
+    logLevel: 'silent',
+    // CommonJS dependencies call require(); give the ESM bundle one.
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  };
+}
+
+export async function buildFunctions(root: string): Promise<BuildResult> {
+  const entries = functionEntries(root);
+  const outDir = join(root, 'dist');
+  if (Object.keys(entries).length === 0) return { functions: [], outDir, errors: [] };
+  try {
+    await esbuild.build(buildOptions(root, entries));
+    return { functions: Object.keys(entries), outDir, errors: [] };
+  } catch (error) {
+    const failure = error as esbuild.BuildFailure;
+    const errors = (failure.errors ?? []).map(
+      (e) => `${e.location ? `${e.location.file}:${e.location.line}:${e.location.column} ` : ''}${e.text}`,
+    );
+    return { functions: Object.keys(entries), outDir, errors: errors.length ? errors : [String(error)] };
+  }
+}
+
+/** Rebuild on every change under `root`'s sources; `onBuilt` runs after each successful build. */
+export async function watchFunctions(
+  root: string,
+  onBuilt: (result: BuildResult) => void,
+): Promise<{ dispose: () => Promise<void> }> {
+  const entries = functionEntries(root);
+  if (Object.keys(entries).length === 0) return { dispose: async () => {} };
+  let first = true;
+  const ctx = await esbuild.context({
+    ...buildOptions(root, entries),
+    plugins: [
+      {
+        name: 'fc-devops-reload',
+        setup(build) {
+          build.onEnd((result) => {
+            // The first build is awaited by the caller; only later ones are reloads.
+            if (first) {
+              first = false;
+              return;
+            }
+            onBuilt({
+              functions: Object.keys(entries),
+              outDir: join(root, 'dist'),
+              errors: result.errors.map((e) => `${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text}`),
+            });
+          });
+        },
+      },
+    ],
+  });
+  await ctx.watch();
+  return { dispose: () => ctx.dispose() };
+}

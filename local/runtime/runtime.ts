@@ -1,0 +1,317 @@
+import { mkdirSync, unwatchFile, watchFile } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { FcCredentials } from '../../shared/runtime/context.ts';
+import { type AsyncMessage, AsyncQueue, type AttemptOutcome } from './async-queue.ts';
+import { buildFunctions, watchFunctions } from './build.ts';
+import { deliverDestination, type DestinationRecord } from './destinations.ts';
+import { InstancePool, type InvokeOutcome } from './instance-pool.ts';
+import { LocalBuckets } from './oss-buckets.ts';
+import { type FunctionSpec, loadProject } from './s-yaml.ts';
+import { handleRequest } from './server.ts';
+import { TimerScheduler } from './timers.ts';
+
+export interface RuntimeOptions {
+  /** Path of s.yaml. */
+  template: string;
+  port?: number;
+  host?: string;
+  /** Where queues, buckets and destinations live (`.fc-devops`). */
+  stateDir: string;
+  /** Bundle `functions/*` before starting (default true). */
+  build?: boolean;
+  /** Rebuild and reload on source and s.yaml changes. */
+  watch?: boolean;
+  accountId?: string;
+  credentials?: FcCredentials;
+  /** Extra environment for every function (lowest precedence after the host's). */
+  env?: Record<string, string>;
+  /** Base of the async retry backoff (FC's is seconds; tests use milliseconds). */
+  retryBaseMs?: number;
+  maxInstances?: number;
+  /** Where the runtime's own and the functions' output goes. */
+  print?: (line: string) => void;
+}
+
+export interface InvocationRecord {
+  requestId: string;
+  functionName: string;
+  source: string;
+  startedAt: string;
+  durationMs: number;
+  coldStart: boolean;
+  ok: boolean;
+  errorType?: string | undefined;
+  errorMessage?: string | undefined;
+  /** The response, as text, cut at 4 KB. */
+  response: string;
+  logs: string[];
+  attempt?: number | undefined;
+}
+
+/** Sandbox credentials the local runtime hands functions when no real ones are set. */
+export const SANDBOX_CREDENTIALS: FcCredentials = {
+  accessKeyId: 'LTAI5tSandboxLocalKey01',
+  accessKeySecret: 'sandbox-local-access-key-secret',
+  securityToken: '',
+};
+
+/**
+ * Function Compute on one machine: reads s.yaml, runs each function's built bundle in worker
+ * instances, serves HTTP triggers and the FC invoke API, fires timers and OSS triggers, and runs
+ * async invocations with FC's semantics (durable queue, retries, destinations).
+ */
+export class LocalRuntime {
+  readonly functions = new Map<string, FunctionSpec>();
+  readonly invocations: InvocationRecord[] = [];
+  readonly destinations: DestinationRecord[] = [];
+  readonly buckets: LocalBuckets;
+  readonly queue: AsyncQueue;
+  url = '';
+  readonly accountId: string;
+  region = 'cn-hangzhou';
+
+  private readonly pools = new Map<string, InstancePool>();
+  private readonly timers: TimerScheduler;
+  private readonly logsByRequest = new Map<string, string[]>();
+  private server: Server | undefined;
+  private disposeWatch: (() => Promise<void>) | undefined;
+  private readonly print: (line: string) => void;
+
+  private constructor(readonly options: RuntimeOptions) {
+    this.accountId = options.accountId ?? '1234567890123456';
+    this.print = options.print ?? ((line) => process.stdout.write(`${line}\n`));
+    mkdirSync(options.stateDir, { recursive: true });
+    this.buckets = new LocalBuckets(
+      join(options.stateDir, 'oss'),
+      this.region,
+      this.accountId,
+      () => [...this.functions.values()],
+      (n) => this.enqueueSafely(n.functionName, Buffer.from(JSON.stringify(n.event)), `oss:${n.trigger.triggerName}`),
+    );
+    this.queue = new AsyncQueue(
+      join(options.stateDir, 'async'),
+      {
+        run: (m) => this.runAsync(m),
+        policy: (fn) => this.functions.get(fn),
+        finished: (m, condition, outcome) => this.onFinished(m, condition, outcome),
+      },
+      options.retryBaseMs ?? 1000,
+    );
+    this.timers = new TimerScheduler((f) =>
+      this.enqueueSafely(f.functionName, Buffer.from(JSON.stringify(f.event)), `timer:${f.trigger.triggerName}`),
+    );
+  }
+
+  static async start(options: RuntimeOptions): Promise<LocalRuntime> {
+    const runtime = new LocalRuntime(options);
+    await runtime.boot();
+    return runtime;
+  }
+
+  private async boot(): Promise<void> {
+    const project = loadProject(this.options.template);
+    if (this.options.build !== false) {
+      const built = await buildFunctions(project.root);
+      if (built.errors.length > 0) throw new Error(`build failed:\n${built.errors.join('\n')}`);
+    }
+    this.server = createServer((req, res) => {
+      handleRequest(this, req, res).catch((error) => {
+        this.print(`[runtime] request failed: ${(error as Error).message}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.options.port ?? 8787, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    this.url = `http://${this.options.host ?? '127.0.0.1'}:${address.port}`;
+    this.apply(project.functions);
+    this.queue.start();
+
+    if (this.options.watch) {
+      const watcher = await watchFunctions(project.root, (result) => {
+        if (result.errors.length > 0) {
+          this.print(`[runtime] rebuild failed, keeping the running code:\n${result.errors.join('\n')}`);
+          return;
+        }
+        for (const pool of this.pools.values()) pool.reload();
+        this.print('[runtime] rebuilt; new invocations run the new code');
+      });
+      const reloadTemplate = () => {
+        try {
+          this.apply(loadProject(this.options.template).functions);
+          this.print('[runtime] s.yaml reloaded');
+        } catch (error) {
+          this.print(`[runtime] s.yaml not reloaded: ${(error as Error).message}`);
+        }
+      };
+      watchFile(this.options.template, { interval: 500 }, reloadTemplate);
+      this.disposeWatch = async () => {
+        unwatchFile(this.options.template, reloadTemplate);
+        await watcher.dispose();
+      };
+    }
+  }
+
+  /** Take a (new) set of function specs: pools follow, timers re-arm. */
+  private apply(functions: FunctionSpec[]): void {
+    const names = new Set(functions.map((f) => f.name));
+    for (const [name, pool] of this.pools) {
+      if (!names.has(name)) {
+        void pool.close(0);
+        this.pools.delete(name);
+      }
+    }
+    this.functions.clear();
+    for (const fn of functions) {
+      this.functions.set(fn.name, fn);
+      if (fn.region) this.region = fn.region;
+      const existing = this.pools.get(fn.name);
+      if (existing) existing.reload(fn);
+      else this.pools.set(fn.name, new InstancePool(fn, this.environment(fn), (f, r, l) => this.onLog(f, r, l), this.options.maxInstances));
+    }
+    this.timers.start(functions);
+  }
+
+  private environment(fn: FunctionSpec): Record<string, string> {
+    const creds = this.credentials();
+    const host = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+    return {
+      ...host,
+      ...this.options.env,
+      FC_FUNCTION_NAME: fn.name,
+      FC_FUNCTION_HANDLER: fn.handler,
+      FC_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+      FC_FUNC_CODE_PATH: fn.codeDir,
+      FC_REGION: fn.region,
+      FC_ACCOUNT_ID: this.accountId,
+      FC_FUNCTION_VERSION: 'LATEST',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: creds.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.accessKeySecret,
+      ALIBABA_CLOUD_SECURITY_TOKEN: creds.securityToken ?? '',
+      // Where functions reach Function Compute's invoke API (this runtime) off the cloud.
+      FC_DEVOPS_FC_ENDPOINT: this.url,
+      ...fn.environmentVariables,
+    };
+  }
+
+  private credentials(): FcCredentials {
+    const env = process.env;
+    if (env.ALIBABA_CLOUD_ACCESS_KEY_ID && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET) {
+      return {
+        accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+        accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+        securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN ?? '',
+      };
+    }
+    return this.options.credentials ?? SANDBOX_CREDENTIALS;
+  }
+
+  /** Run one invocation now and wait for it (sync invoke, HTTP triggers, async attempts). */
+  async invoke(
+    functionName: string,
+    payload: Buffer,
+    options: { requestId: string; source: string; qualifier?: string; attempt?: number },
+  ): Promise<InvokeOutcome> {
+    const fn = this.functions.get(functionName);
+    const pool = this.pools.get(functionName);
+    if (!fn || !pool) throw new Error(`function ${functionName} not found`);
+    this.logsByRequest.set(options.requestId, []);
+    const startedAt = new Date().toISOString();
+    const outcome = await pool.invoke(payload, {
+      requestId: options.requestId,
+      credentials: this.credentials(),
+      function: { name: fn.name, handler: fn.handler, memory: fn.memorySize, timeout: fn.timeout },
+      service: { qualifier: options.qualifier ?? 'LATEST', versionId: 'LATEST', logProject: 'local', logStore: 'local' },
+      region: fn.region,
+      accountId: this.accountId,
+      retryCount: Math.max(0, (options.attempt ?? 1) - 1),
+    });
+    const logs = this.logsByRequest.get(options.requestId) ?? [];
+    this.logsByRequest.delete(options.requestId);
+    const record: InvocationRecord = {
+      requestId: options.requestId,
+      functionName,
+      source: options.source,
+      startedAt,
+      durationMs: outcome.durationMs,
+      coldStart: outcome.coldStart,
+      ok: outcome.ok,
+      errorType: outcome.ok ? undefined : outcome.error.errorType,
+      errorMessage: outcome.ok ? undefined : outcome.error.errorMessage,
+      response: outcome.ok ? outcome.body.toString('utf8').slice(0, 4096) : JSON.stringify(outcome.error).slice(0, 4096),
+      logs,
+      attempt: options.attempt,
+    };
+    this.invocations.push(record);
+    if (this.invocations.length > 500) this.invocations.shift();
+    const status = outcome.ok ? 'ok' : `${outcome.error.errorType}: ${outcome.error.errorMessage}`;
+    this.print(`[runtime] ${functionName} ${options.source} ${options.requestId} ${outcome.durationMs}ms${outcome.coldStart ? ' (cold)' : ''} ${status}`);
+    return outcome;
+  }
+
+  /** Queue an async invocation (FC answers 202 once the message is persisted). */
+  invokeAsync(functionName: string, payload: Buffer, options: { source: string; taskId?: string; qualifier?: string }): AsyncMessage {
+    if (!this.functions.has(functionName)) throw new Error(`function ${functionName} not found`);
+    return this.queue.enqueue({ functionName, payload, source: options.source, ...optional(options) });
+  }
+
+  private enqueueSafely(functionName: string, payload: Buffer, source: string): void {
+    try {
+      this.invokeAsync(functionName, payload, { source });
+    } catch (error) {
+      this.print(`[runtime] could not enqueue ${source} for ${functionName}: ${(error as Error).message}`);
+    }
+  }
+
+  private async runAsync(message: AsyncMessage): Promise<AttemptOutcome> {
+    const outcome = await this.invoke(message.functionName, Buffer.from(message.payload, 'base64'), {
+      requestId: message.requestId,
+      source: message.source,
+      qualifier: message.qualifier,
+      attempt: message.attempts,
+    });
+    if (outcome.ok) return { ok: true, response: outcome.body.toString('utf8') };
+    return { ok: false, response: JSON.stringify(outcome.error), error: outcome.error };
+  }
+
+  private async onFinished(message: AsyncMessage, condition: string, outcome: AttemptOutcome | undefined): Promise<void> {
+    const fn = this.functions.get(message.functionName);
+    const destination = message.status === 'succeeded' ? fn?.onSuccess : fn?.onFailure;
+    if (message.status === 'failed') {
+      this.print(`[runtime] ${message.functionName} async ${message.requestId} failed after ${message.attempts} attempt(s): ${condition}`);
+    }
+    if (!destination) return;
+    const record = deliverDestination(this, message, condition, outcome, destination);
+    this.destinations.push(record);
+    if (this.destinations.length > 500) this.destinations.shift();
+  }
+
+  private onLog(functionName: string, requestId: string | undefined, line: string): void {
+    if (requestId) this.logsByRequest.get(requestId)?.push(line);
+    this.print(`[${functionName}] ${line}`);
+  }
+
+  /** Stop taking requests, let invocations in flight finish (up to `graceMs`), stop everything. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.timers.stop();
+    await this.disposeWatch?.();
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+    await this.queue.stop();
+    await Promise.all([...this.pools.values()].map((p) => p.close(graceMs)));
+  }
+}
+
+function optional(o: { taskId?: string; qualifier?: string }): { taskId?: string; qualifier?: string } {
+  const out: { taskId?: string; qualifier?: string } = {};
+  if (o.taskId) out.taskId = o.taskId;
+  if (o.qualifier) out.qualifier = o.qualifier;
+  return out;
+}
