@@ -23,7 +23,11 @@ function sampleEvent(fn: FunctionSpec | undefined): unknown {
     };
   }
   if (fn?.timers[0]) {
-    return { triggerTime: new Date().toISOString(), triggerName: fn.timers[0].triggerName, payload: fn.timers[0].triggerConfig.payload ?? '' };
+    return {
+      triggerTime: new Date().toISOString(),
+      triggerName: fn.timers[0].triggerName,
+      payload: fn.timers[0].triggerConfig.payload ?? '',
+    };
   }
   return {};
 }
@@ -69,14 +73,21 @@ export async function runBench(template = resolve('s.yaml')): Promise<number> {
   };
   measure('(empty handler baseline)', join(tmp, 'dist', 'empty', 'index.mjs'), 'handler', {});
   for (const fn of project.functions) {
-    const [file, exportName] = [fn.handler.slice(0, fn.handler.lastIndexOf('.')), fn.handler.slice(fn.handler.lastIndexOf('.') + 1)];
+    const [file, exportName] = [
+      fn.handler.slice(0, fn.handler.lastIndexOf('.')),
+      fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
+    ];
     measure(fn.name, resolveModule(fn.codeDir, file), exportName, sampleEvent(fn));
   }
   rmSync(tmp, { recursive: true, force: true });
 
   const base = rows[0]!;
-  console.log(`cold start: a fresh node process imports the bundle and answers one event; ${RUNS} runs, median (min)`);
-  console.log(`${'function'.padEnd(28)}${'bundle'.padStart(12)}${'cold start'.padStart(22)}${'vs baseline'.padStart(14)}`);
+  console.log(
+    `cold start: a fresh node process imports the bundle and answers one event; ${RUNS} runs, median (min)`,
+  );
+  console.log(
+    `${'function'.padEnd(28)}${'bundle'.padStart(12)}${'cold start'.padStart(22)}${'vs baseline'.padStart(14)}`,
+  );
   for (const r of rows) {
     const diff = r.median - base.median;
     const delta = r === base ? '' : `${diff >= 0 ? '+' : ''}${diff.toFixed(1)} ms`;

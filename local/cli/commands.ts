@@ -35,7 +35,10 @@ export async function devCommand(args: string[]): Promise<number> {
   for (const fn of runtime.functions.values()) {
     const triggers = [
       fn.http ? `http ${runtime.url}/${fn.name}/ (${fn.http.triggerConfig.methods.join(',')})` : '',
-      ...fn.timers.map((t) => `timer ${t.triggerName} "${t.triggerConfig.cronExpression}"${t.triggerConfig.enable ? '' : ' (disabled)'}`),
+      ...fn.timers.map(
+        (t) =>
+          `timer ${t.triggerName} "${t.triggerConfig.cronExpression}"${t.triggerConfig.enable ? '' : ' (disabled)'}`,
+      ),
       ...fn.oss.map((t) => `oss ${t.sourceArn.split(':')[4]} ${t.triggerConfig.events.join(',')}`),
     ].filter(Boolean);
     console.log(`[dev]   ${fn.name}: ${triggers.join('; ') || 'invoke only'}`);
@@ -59,7 +62,9 @@ export async function buildCommand(args: string[]): Promise<number> {
     console.error(result.errors.join('\n'));
     return 1;
   }
-  console.log(`built ${result.functions.length} function(s) into ${result.outDir}: ${result.functions.join(', ') || '(none)'}`);
+  console.log(
+    `built ${result.functions.length} function(s) into ${result.outDir}: ${result.functions.join(', ') || '(none)'}`,
+  );
   return 0;
 }
 
@@ -96,7 +101,8 @@ export async function invokeCommand(args: string[]): Promise<number> {
     console.error('usage: fc-devops invoke <function> [--event file|-] [--async]');
     return 2;
   }
-  const body = values.event === undefined ? Buffer.alloc(0) : readFileSync(values.event === '-' ? 0 : values.event);
+  const body =
+    values.event === undefined ? Buffer.alloc(0) : readFileSync(values.event === '-' ? 0 : values.event);
   const response = await fetch(`${values.url}/2023-03-30/functions/${encodeURIComponent(name)}/invocations`, {
     method: 'POST',
     headers: { 'x-fc-invocation-type': values.async ? 'Async' : 'Sync' },
@@ -104,7 +110,9 @@ export async function invokeCommand(args: string[]): Promise<number> {
   });
   const text = await response.text();
   const errorType = response.headers.get('x-fc-error-type');
-  console.error(`${response.status} request ${response.headers.get('x-fc-request-id')}${errorType ? ` ${errorType}` : ''}`);
+  console.error(
+    `${response.status} request ${response.headers.get('x-fc-request-id')}${errorType ? ` ${errorType}` : ''}`,
+  );
   if (text) console.log(text);
   return response.ok && !errorType ? 0 : 1;
 }

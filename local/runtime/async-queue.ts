@@ -93,7 +93,13 @@ export class AsyncQueue {
     this.schedule(0);
   }
 
-  enqueue(input: { functionName: string; payload: Buffer; qualifier?: string; taskId?: string; source: string }): AsyncMessage {
+  enqueue(input: {
+    functionName: string;
+    payload: Buffer;
+    qualifier?: string;
+    taskId?: string;
+    source: string;
+  }): AsyncMessage {
     if (input.taskId && this.taskIds.has(input.taskId)) {
       throw new DuplicateTaskError(`async task ${input.taskId} already exists`);
     }
@@ -171,7 +177,11 @@ export class AsyncQueue {
     try {
       outcome = await this.hooks.run(message);
     } catch (error) {
-      outcome = { ok: false, response: String(error), error: { errorMessage: String(error), errorType: 'RuntimeError' } };
+      outcome = {
+        ok: false,
+        response: String(error),
+        error: { errorMessage: String(error), errorType: 'RuntimeError' },
+      };
     }
     if (this.stopped && !outcome.ok) {
       // Shutting down: leave the message queued on disk for the next start.
@@ -186,7 +196,12 @@ export class AsyncQueue {
     }
     message.lastError = outcome.error;
     if (message.attempts > policy.maxAsyncRetryAttempts) {
-      await this.finish(message, 'failed', outcome.error?.errorType === 'FunctionTimeoutError' ? 'FunctionTimeout' : 'UnhandledInvocationError', outcome);
+      await this.finish(
+        message,
+        'failed',
+        outcome.error?.errorType === 'FunctionTimeoutError' ? 'FunctionTimeout' : 'UnhandledInvocationError',
+        outcome,
+      );
       return;
     }
     // FC's retry interval grows with each attempt; the base is short locally and in tests.
@@ -207,7 +222,9 @@ export class AsyncQueue {
     message.result = outcome?.response;
     // Destinations first: if the process dies now, the message is still pending and runs again.
     await this.hooks.finished(message, condition, outcome);
-    const name = message.taskId ? `task-${encodeURIComponent(message.taskId)}.json` : `${message.requestId}.json`;
+    const name = message.taskId
+      ? `task-${encodeURIComponent(message.taskId)}.json`
+      : `${message.requestId}.json`;
     writeAtomic(join(this.doneDir, name), JSON.stringify(message));
     rmSync(join(this.pendingDir, `${message.requestId}.json`), { force: true });
     this.messages.delete(message.requestId);

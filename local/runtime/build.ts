@@ -81,7 +81,9 @@ export async function watchFunctions(
             onBuilt({
               functions: Object.keys(entries),
               outDir: join(root, 'dist'),
-              errors: result.errors.map((e) => `${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text}`),
+              errors: result.errors.map(
+                (e) => `${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text}`,
+              ),
             });
           });
         },

@@ -16,7 +16,12 @@ export interface DestinationRecord {
 /** What a destination receives: the invocation's context, request and response. */
 export interface DestinationPayload {
   timestamp: number;
-  requestContext: { requestId: string; functionArn: string; condition: string; approximateInvokeCount: number };
+  requestContext: {
+    requestId: string;
+    functionArn: string;
+    condition: string;
+    approximateInvokeCount: number;
+  };
   requestPayload: string;
   responseContext: { statusCode: number; functionError: string };
   responsePayload: string;
@@ -61,7 +66,9 @@ export function deliverDestination(
   const target = /^acs:fc:[^:]*:[^:]*:(?:services\/[^/]+\/)?functions\/([^/]+)/.exec(destination)?.[1];
   let deliveredTo: string;
   if (target && runtime.functions.has(target)) {
-    runtime.invokeAsync(target, Buffer.from(JSON.stringify(payload)), { source: `destination:${message.functionName}` });
+    runtime.invokeAsync(target, Buffer.from(JSON.stringify(payload)), {
+      source: `destination:${message.functionName}`,
+    });
     deliveredTo = `function:${target}`;
   } else {
     const dir = join(runtime.options.stateDir, 'destinations');
@@ -71,5 +78,12 @@ export function deliverDestination(
     appendFileSync(file, `${JSON.stringify({ destination, ...payload })}\n`);
     deliveredTo = file;
   }
-  return { destination, requestId: message.requestId, functionName: message.functionName, condition, deliveredTo, payload };
+  return {
+    destination,
+    requestId: message.requestId,
+    functionName: message.functionName,
+    condition,
+    deliveredTo,
+    payload,
+  };
 }

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpTriggerEvent } from '../../shared/events/http.ts';
 import type { InvokeOutcome } from './instance-pool.ts';
 
-const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|[\w.+-]+\+(json|xml))\b)/i;
+const TEXT_TYPES =
+  /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|[\w.+-]+\+(json|xml))\b)/i;
 
 /** FC's gateway is written in Go and hands functions canonical header names (`X-Github-Event`). */
 export function canonicalHeader(name: string): string {
@@ -26,7 +27,8 @@ export function toHttpEvent(
   }
   const url = new URL(req.url ?? '/', 'http://local');
   const queryParameters: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) queryParameters[k] = k in queryParameters ? `${queryParameters[k]},${v}` : v;
+  for (const [k, v] of url.searchParams)
+    queryParameters[k] = k in queryParameters ? `${queryParameters[k]},${v}` : v;
 
   const contentType = req.headers['content-type'] ?? '';
   const text = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));
@@ -65,23 +67,41 @@ export function toHttpEvent(
 export function writeHttpOutcome(res: ServerResponse, outcome: InvokeOutcome, requestId: string): void {
   res.setHeader('x-fc-request-id', requestId);
   if (!outcome.ok) {
-    res.setHeader('x-fc-error-type', outcome.errorKind === 'timeout' ? 'FunctionTimeoutError' : 'UnhandledInvocationError');
+    res.setHeader(
+      'x-fc-error-type',
+      outcome.errorKind === 'timeout' ? 'FunctionTimeoutError' : 'UnhandledInvocationError',
+    );
     send(res, 502, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(outcome.error)));
     return;
   }
-  const value = outcome.value as { statusCode?: unknown; headers?: unknown; body?: unknown; isBase64Encoded?: unknown } | undefined;
+  const value = outcome.value as
+    | { statusCode?: unknown; headers?: unknown; body?: unknown; isBase64Encoded?: unknown }
+    | undefined;
   if (outcome.contentKind === 'json' && value && typeof value.statusCode === 'number') {
-    const headers = (value.headers && typeof value.headers === 'object' ? value.headers : {}) as Record<string, string>;
+    const headers = (value.headers && typeof value.headers === 'object' ? value.headers : {}) as Record<
+      string,
+      string
+    >;
     const raw = value.body === undefined || value.body === null ? '' : String(value.body);
     const body = Buffer.from(raw, value.isBase64Encoded === true ? 'base64' : 'utf8');
     send(res, value.statusCode, headers, body);
     return;
   }
-  const type = outcome.contentKind === 'json' ? 'application/json' : outcome.contentKind === 'text' ? 'text/plain; charset=utf-8' : 'application/octet-stream';
+  const type =
+    outcome.contentKind === 'json'
+      ? 'application/json'
+      : outcome.contentKind === 'text'
+        ? 'text/plain; charset=utf-8'
+        : 'application/octet-stream';
   send(res, 200, { 'content-type': type }, outcome.body);
 }
 
-export function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | string): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer | string,
+): void {
   if (res.headersSent) return;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.statusCode = status;
@@ -89,8 +109,19 @@ export function send(res: ServerResponse, status: number, headers: Record<string
 }
 
 /** Alibaba Cloud API error body: `{ Code, Message, RequestId }`. */
-export function sendApiError(res: ServerResponse, status: number, code: string, message: string, requestId = randomUUID()): void {
-  send(res, status, { 'content-type': 'application/json', 'x-fc-request-id': requestId }, JSON.stringify({ Code: code, Message: message, RequestId: requestId }));
+export function sendApiError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId = randomUUID(),
+): void {
+  send(
+    res,
+    status,
+    { 'content-type': 'application/json', 'x-fc-request-id': requestId },
+    JSON.stringify({ Code: code, Message: message, RequestId: requestId }),
+  );
 }
 
 /** Read a request body, refusing more than `limit` bytes. */

@@ -10,8 +10,21 @@ const HOST = new URL('./worker-host.mjs', import.meta.url);
 export type InvocationContext = Omit<FcContext, 'logger'>;
 
 export type InvokeOutcome =
-  | { ok: true; body: Buffer; contentKind: 'bytes' | 'json' | 'text'; value: unknown; durationMs: number; coldStart: boolean }
-  | { ok: false; error: FcErrorPayload; errorKind: 'unhandled' | 'timeout' | 'crash'; durationMs: number; coldStart: boolean };
+  | {
+      ok: true;
+      body: Buffer;
+      contentKind: 'bytes' | 'json' | 'text';
+      value: unknown;
+      durationMs: number;
+      coldStart: boolean;
+    }
+  | {
+      ok: false;
+      error: FcErrorPayload;
+      errorKind: 'unhandled' | 'timeout' | 'crash';
+      durationMs: number;
+      coldStart: boolean;
+    };
 
 export type LogListener = (fn: string, requestId: string | undefined, line: string) => void;
 
@@ -23,7 +36,12 @@ interface Instance {
 }
 
 type WorkerReply =
-  | { type: 'result'; id: string; ok: true; result: { kind: 'bytes' | 'json' | 'text'; data: string | Uint8Array; value?: unknown } }
+  | {
+      type: 'result';
+      id: string;
+      ok: true;
+      result: { kind: 'bytes' | 'json' | 'text'; data: string | Uint8Array; value?: unknown };
+    }
   | { type: 'result'; id: string; ok: false; error: FcErrorPayload };
 
 /**
@@ -77,7 +95,10 @@ export class InstancePool {
           errorKind: 'timeout',
           durationMs,
           coldStart,
-          error: { errorMessage: `Function timed out after ${this.spec.timeout} seconds`, errorType: 'FunctionTimeoutError' },
+          error: {
+            errorMessage: `Function timed out after ${this.spec.timeout} seconds`,
+            errorType: 'FunctionTimeoutError',
+          },
         };
       }
       if ('crash' in reply) {
@@ -87,13 +108,27 @@ export class InstancePool {
           errorKind: 'crash',
           durationMs,
           coldStart,
-          error: { errorMessage: reply.crash.message, errorType: reply.crash.name || 'Error', stackTrace: [] },
+          error: {
+            errorMessage: reply.crash.message,
+            errorType: reply.crash.name || 'Error',
+            stackTrace: [],
+          },
         };
       }
       this.release(instance);
       if (!reply.ok) return { ok: false, errorKind: 'unhandled', error: reply.error, durationMs, coldStart };
-      const body = typeof reply.result.data === 'string' ? Buffer.from(reply.result.data) : Buffer.from(reply.result.data);
-      return { ok: true, body, contentKind: reply.result.kind, value: reply.result.value, durationMs, coldStart };
+      const body =
+        typeof reply.result.data === 'string'
+          ? Buffer.from(reply.result.data)
+          : Buffer.from(reply.result.data);
+      return {
+        ok: true,
+        body,
+        contentKind: reply.result.kind,
+        value: reply.result.value,
+        durationMs,
+        coldStart,
+      };
     } finally {
       clearTimeout(timer);
       instance.settle = undefined;
@@ -166,9 +201,16 @@ export class InstancePool {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: this.spec.memorySize },
     });
-    const instance: Instance = { worker, generation: this.generation, requestId: undefined, settle: undefined };
+    const instance: Instance = {
+      worker,
+      generation: this.generation,
+      requestId: undefined,
+      settle: undefined,
+    };
     for (const stream of [worker.stdout, worker.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => this.onLog(this.spec.name, instance.requestId, line));
+      createInterface({ input: stream }).on('line', (line) =>
+        this.onLog(this.spec.name, instance.requestId, line),
+      );
     }
     worker.on('message', (reply: WorkerReply) => instance.settle?.(reply));
     worker.on('error', (error) => instance.settle?.({ crash: error }));

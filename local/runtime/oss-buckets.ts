@@ -24,7 +24,12 @@ export class LocalBuckets {
     private readonly notify: (n: OssNotification) => void,
   ) {}
 
-  put(bucket: string, key: string, body: Buffer, eventName = 'ObjectCreated:PutObject'): { eTag: string; size: number } {
+  put(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    eventName = 'ObjectCreated:PutObject',
+  ): { eTag: string; size: number } {
     const file = this.pathOf(bucket, key);
     mkdirSync(dirname(file), { recursive: true });
     let previous = 0;
@@ -60,13 +65,20 @@ export class LocalBuckets {
 
   private pathOf(bucket: string, key: string): string {
     if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`invalid bucket name "${bucket}"`);
-    if (key.length === 0 || key.length > 1023 || key.startsWith('/')) throw new Error(`invalid object key "${key}"`);
+    if (key.length === 0 || key.length > 1023 || key.startsWith('/'))
+      throw new Error(`invalid object key "${key}"`);
     const file = normalize(join(this.root, bucket, key));
-    if (!file.startsWith(join(this.root, bucket) + sep)) throw new Error(`object key "${key}" leaves the bucket`);
+    if (!file.startsWith(join(this.root, bucket) + sep))
+      throw new Error(`object key "${key}" leaves the bucket`);
     return file;
   }
 
-  private emit(bucket: string, key: string, eventName: string, object: { eTag?: string; size: number; deltaSize: number }): void {
+  private emit(
+    bucket: string,
+    key: string,
+    eventName: string,
+    object: { eTag?: string; size: number; deltaSize: number },
+  ): void {
     for (const fn of this.functions()) {
       for (const trigger of fn.oss) {
         if (!ossTriggerMatches(trigger, bucket, key, eventName)) continue;
@@ -76,14 +88,29 @@ export class LocalBuckets {
           eventTime: new Date().toISOString(),
           eventVersion: '1.0',
           oss: {
-            bucket: { arn: `acs:oss:${this.region}:${this.accountId}:${bucket}`, name: bucket, ownerIdentity: this.accountId },
-            object: { key, size: object.size, deltaSize: object.deltaSize, ...(object.eTag ? { eTag: object.eTag } : {}) },
+            bucket: {
+              arn: `acs:oss:${this.region}:${this.accountId}:${bucket}`,
+              name: bucket,
+              ownerIdentity: this.accountId,
+            },
+            object: {
+              key,
+              size: object.size,
+              deltaSize: object.deltaSize,
+              ...(object.eTag ? { eTag: object.eTag } : {}),
+            },
             ossSchemaVersion: '1.0',
             ruleId: createHash('sha1').update(`${fn.name}/${trigger.triggerName}`).digest('hex'),
           },
           region: this.region,
           requestParameters: { sourceIPAddress: '127.0.0.1' },
-          responseElements: { requestId: createHash('sha1').update(`${bucket}/${key}/${Date.now()}`).digest('hex').slice(0, 24).toUpperCase() },
+          responseElements: {
+            requestId: createHash('sha1')
+              .update(`${bucket}/${key}/${Date.now()}`)
+              .digest('hex')
+              .slice(0, 24)
+              .toUpperCase(),
+          },
           userIdentity: { principalId: this.accountId },
         };
         this.notify({ functionName: fn.name, trigger, event: { events: [record] } });
@@ -93,7 +120,12 @@ export class LocalBuckets {
 }
 
 /** Bucket from the trigger's sourceArn; `oss:ObjectCreated:*` style names; key prefix and suffix. */
-export function ossTriggerMatches(trigger: OssTrigger, bucket: string, key: string, eventName: string): boolean {
+export function ossTriggerMatches(
+  trigger: OssTrigger,
+  bucket: string,
+  key: string,
+  eventName: string,
+): boolean {
   if (trigger.sourceArn.split(':')[4] !== bucket) return false;
   const named = trigger.triggerConfig.events.some((pattern) => {
     const [, family, action] = pattern.split(':');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FcCredentials } from '../../shared/runtime/context.ts';
 import { type AsyncMessage, AsyncQueue, type AttemptOutcome } from './async-queue.ts';
 import { buildFunctions, watchFunctions } from './build.ts';
-import { deliverDestination, type DestinationRecord } from './destinations.ts';
+import { type DestinationRecord, deliverDestination } from './destinations.ts';
 import { InstancePool, type InvokeOutcome } from './instance-pool.ts';
 import { LocalBuckets } from './oss-buckets.ts';
 import { type FunctionSpec, loadProject } from './s-yaml.ts';
@@ -88,7 +88,12 @@ export class LocalRuntime {
       this.region,
       this.accountId,
       () => [...this.functions.values()],
-      (n) => this.enqueueSafely(n.functionName, Buffer.from(JSON.stringify(n.event)), `oss:${n.trigger.triggerName}`),
+      (n) =>
+        this.enqueueSafely(
+          n.functionName,
+          Buffer.from(JSON.stringify(n.event)),
+          `oss:${n.trigger.triggerName}`,
+        ),
     );
     this.queue = new AsyncQueue(
       join(options.stateDir, 'async'),
@@ -100,7 +105,11 @@ export class LocalRuntime {
       options.retryBaseMs ?? 1000,
     );
     this.timers = new TimerScheduler((f) =>
-      this.enqueueSafely(f.functionName, Buffer.from(JSON.stringify(f.event)), `timer:${f.trigger.triggerName}`),
+      this.enqueueSafely(
+        f.functionName,
+        Buffer.from(JSON.stringify(f.event)),
+        `timer:${f.trigger.triggerName}`,
+      ),
     );
   }
 
@@ -171,14 +180,25 @@ export class LocalRuntime {
       if (fn.region) this.region = fn.region;
       const existing = this.pools.get(fn.name);
       if (existing) existing.reload(fn);
-      else this.pools.set(fn.name, new InstancePool(fn, this.environment(fn), (f, r, l) => this.onLog(f, r, l), this.options.maxInstances));
+      else
+        this.pools.set(
+          fn.name,
+          new InstancePool(
+            fn,
+            this.environment(fn),
+            (f, r, l) => this.onLog(f, r, l),
+            this.options.maxInstances,
+          ),
+        );
     }
     this.timers.start(functions);
   }
 
   private environment(fn: FunctionSpec): Record<string, string> {
     const creds = this.credentials();
-    const host = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const host = Object.fromEntries(
+      Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+    );
     return {
       ...host,
       ...this.options.env,
@@ -225,7 +245,12 @@ export class LocalRuntime {
       requestId: options.requestId,
       credentials: this.credentials(),
       function: { name: fn.name, handler: fn.handler, memory: fn.memorySize, timeout: fn.timeout },
-      service: { qualifier: options.qualifier ?? 'LATEST', versionId: 'LATEST', logProject: 'local', logStore: 'local' },
+      service: {
+        qualifier: options.qualifier ?? 'LATEST',
+        versionId: 'LATEST',
+        logProject: 'local',
+        logStore: 'local',
+      },
       region: fn.region,
       accountId: this.accountId,
       retryCount: Math.max(0, (options.attempt ?? 1) - 1),
@@ -242,19 +267,27 @@ export class LocalRuntime {
       ok: outcome.ok,
       errorType: outcome.ok ? undefined : outcome.error.errorType,
       errorMessage: outcome.ok ? undefined : outcome.error.errorMessage,
-      response: outcome.ok ? outcome.body.toString('utf8').slice(0, 4096) : JSON.stringify(outcome.error).slice(0, 4096),
+      response: outcome.ok
+        ? outcome.body.toString('utf8').slice(0, 4096)
+        : JSON.stringify(outcome.error).slice(0, 4096),
       logs,
       attempt: options.attempt,
     };
     this.invocations.push(record);
     if (this.invocations.length > 500) this.invocations.shift();
     const status = outcome.ok ? 'ok' : `${outcome.error.errorType}: ${outcome.error.errorMessage}`;
-    this.print(`[runtime] ${functionName} ${options.source} ${options.requestId} ${outcome.durationMs}ms${outcome.coldStart ? ' (cold)' : ''} ${status}`);
+    this.print(
+      `[runtime] ${functionName} ${options.source} ${options.requestId} ${outcome.durationMs}ms${outcome.coldStart ? ' (cold)' : ''} ${status}`,
+    );
     return outcome;
   }
 
   /** Queue an async invocation (FC answers 202 once the message is persisted). */
-  invokeAsync(functionName: string, payload: Buffer, options: { source: string; taskId?: string; qualifier?: string }): AsyncMessage {
+  invokeAsync(
+    functionName: string,
+    payload: Buffer,
+    options: { source: string; taskId?: string; qualifier?: string },
+  ): AsyncMessage {
     if (!this.functions.has(functionName)) throw new Error(`function ${functionName} not found`);
     return this.queue.enqueue({ functionName, payload, source: options.source, ...optional(options) });
   }
@@ -278,11 +311,17 @@ export class LocalRuntime {
     return { ok: false, response: JSON.stringify(outcome.error), error: outcome.error };
   }
 
-  private async onFinished(message: AsyncMessage, condition: string, outcome: AttemptOutcome | undefined): Promise<void> {
+  private async onFinished(
+    message: AsyncMessage,
+    condition: string,
+    outcome: AttemptOutcome | undefined,
+  ): Promise<void> {
     const fn = this.functions.get(message.functionName);
     const destination = message.status === 'succeeded' ? fn?.onSuccess : fn?.onFailure;
     if (message.status === 'failed') {
-      this.print(`[runtime] ${message.functionName} async ${message.requestId} failed after ${message.attempts} attempt(s): ${condition}`);
+      this.print(
+        `[runtime] ${message.functionName} async ${message.requestId} failed after ${message.attempts} attempt(s): ${condition}`,
+      );
     }
     if (!destination) return;
     const record = deliverDestination(this, message, condition, outcome, destination);

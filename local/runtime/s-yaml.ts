@@ -30,7 +30,10 @@ const timerTrigger = z.object({
       }
     }),
     enable: z.boolean(),
-    payload: z.string().max(128 * 1024).optional(),
+    payload: z
+      .string()
+      .max(128 * 1024)
+      .optional(),
   }),
 });
 
@@ -38,7 +41,12 @@ const ossTrigger = z.object({
   triggerName: z.string().min(1),
   triggerType: z.literal('oss'),
   qualifier: z.string().optional(),
-  sourceArn: z.string().regex(/^acs:oss:[^:]*:[^:]*:[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'expected acs:oss:<region>:<account>:<bucket>'),
+  sourceArn: z
+    .string()
+    .regex(
+      /^acs:oss:[^:]*:[^:]*:[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
+      'expected acs:oss:<region>:<account>:<bucket>',
+    ),
   invocationRole: z.string().optional(),
   triggerConfig: z.object({
     events: z.array(z.string().regex(/^oss:Object(Created|Removed|Modified):(\*|\w+)$/)).min(1),
@@ -58,17 +66,25 @@ const otherTrigger = z.object({
 
 const trigger = z.discriminatedUnion('triggerType', [httpTrigger, timerTrigger, ossTrigger, otherTrigger]);
 
-const destination = z.object({ destination: z.string().regex(/^acs:(fc|mns|eventbridge|mq|rocketmq):/) }).optional();
+const destination = z
+  .object({ destination: z.string().regex(/^acs:(fc|mns|eventbridge|mq|rocketmq):/) })
+  .optional();
 
 const fc3Props = z.looseObject({
   region: z.string().min(1),
-  functionName: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/, 'FC function names: letters, digits, _ and -, at most 64'),
-  runtime: z.enum(['nodejs18', 'nodejs20'], { message: 'the local runtime runs nodejs18 and nodejs20 functions' }),
+  functionName: z
+    .string()
+    .regex(/^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/, 'FC function names: letters, digits, _ and -, at most 64'),
+  runtime: z.enum(['nodejs18', 'nodejs20'], {
+    message: 'the local runtime runs nodejs18 and nodejs20 functions',
+  }),
   handler: z.string().regex(/^[\w./-]+\.[A-Za-z_$][\w$]*$/, 'expected file.export, e.g. index.handler'),
   code: z.string().min(1),
   timeout: z.number().int().min(1).max(86_400).default(3),
   memorySize: z.number().int().min(128).max(32_768).multipleOf(64).default(512),
-  environmentVariables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  environmentVariables: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+    .default({}),
   asyncInvokeConfig: z
     .object({
       maxAsyncRetryAttempts: z.number().int().min(0).max(8).default(3),
@@ -76,7 +92,12 @@ const fc3Props = z.looseObject({
       destinationConfig: z.object({ onSuccess: destination, onFailure: destination }).partial().default({}),
       asyncTask: z.boolean().default(false),
     })
-    .default({ maxAsyncRetryAttempts: 3, maxAsyncEventAgeInSeconds: 86_400, destinationConfig: {}, asyncTask: false }),
+    .default({
+      maxAsyncRetryAttempts: 3,
+      maxAsyncEventAgeInSeconds: 86_400,
+      destinationConfig: {},
+      asyncTask: false,
+    }),
   triggers: z.array(trigger).default([]),
 });
 
@@ -117,7 +138,9 @@ export function loadProject(file: string, env: NodeJS.ProcessEnv = process.env):
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError([{ file, message: `cannot read the file (${(cause as NodeJS.ErrnoException).code})` }]);
+    throw new ConfigError([
+      { file, message: `cannot read the file (${(cause as NodeJS.ErrnoException).code})` },
+    ]);
   }
   const source = readYaml(text, file);
   const root = dirname(resolve(file));
@@ -170,7 +193,13 @@ export function loadProject(file: string, env: NodeJS.ProcessEnv = process.env):
     if (seen.has(fn.name)) {
       const pos = source.locate(['resources', fn.resource, 'props', 'functionName']);
       throw new ConfigError([
-        { file, line: pos?.line, column: pos?.column, field: `resources.${fn.resource}.props.functionName`, message: `duplicate function name "${fn.name}"` },
+        {
+          file,
+          line: pos?.line,
+          column: pos?.column,
+          field: `resources.${fn.resource}.props.functionName`,
+          message: `duplicate function name "${fn.name}"`,
+        },
       ] as ConstructorParameters<typeof ConfigError>[0]);
     }
     seen.add(fn.name);
@@ -194,7 +223,8 @@ function interpolate(value: unknown, scope: InterpolationScope): unknown {
     if (whole) return evaluate(whole[1]!.trim(), scope);
     return value.replace(EXPR, (_, expr: string) => String(evaluate(expr.trim(), scope)));
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, { ...scope, path: [...scope.path, i] }));
+  if (Array.isArray(value))
+    return value.map((v, i) => interpolate(v, { ...scope, path: [...scope.path, i] }));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [k, interpolate(v, { ...scope, path: [...scope.path, k] })]),
@@ -209,10 +239,12 @@ function evaluate(expr: string, scope: InterpolationScope): unknown {
     if (!(vars[1]! in scope.vars)) return fail(`unknown variable vars.${vars[1]}`, scope);
     return scope.vars[vars[1]!];
   }
-  const env = /^env\(\s*['"]([\w]+)['"]\s*(?:,\s*['"]([^'"]*)['"]\s*)?\)$/.exec(expr) ?? /^env\.([\w]+)$/.exec(expr);
+  const env =
+    /^env\(\s*['"]([\w]+)['"]\s*(?:,\s*['"]([^'"]*)['"]\s*)?\)$/.exec(expr) ?? /^env\.([\w]+)$/.exec(expr);
   if (env) {
     const value = scope.env[env[1]!] ?? env[2];
-    if (value === undefined) return fail(`environment variable ${env[1]} is not set and has no default`, scope);
+    if (value === undefined)
+      return fail(`environment variable ${env[1]} is not set and has no default`, scope);
     return value;
   }
   return fail(`unsupported expression \${${expr}} (the local runtime knows vars.x and env('NAME'))`, scope);

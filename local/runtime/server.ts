@@ -17,7 +17,11 @@ const LOCAL_OSS = /^\/_local\/oss\/([^/]+)\/(.+)$/;
  * - `/<functionName>/<path>`: the function's HTTP trigger;
  * - `/_local/...`: inspection and local buckets for the CLI and tests.
  */
-export async function handleRequest(runtime: LocalRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleRequest(
+  runtime: LocalRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const path = url.pathname;
 
@@ -47,7 +51,8 @@ export async function handleRequest(runtime: LocalRuntime, req: IncomingMessage,
   }
   const async = (req.headers['x-fc-invocation-type'] ?? '').toString().toLowerCase() === 'async';
   const body = await readBody(req, async ? MAX_JOB_BYTES : SYNC_LIMIT);
-  if (body === 'too-large') return sendApiError(res, 413, 'EntityTooLarge', 'payload size exceeds maximum allowed size');
+  if (body === 'too-large')
+    return sendApiError(res, 413, 'EntityTooLarge', 'payload size exceeds maximum allowed size');
   const rawPath = `/${rest.join('/')}`;
   const event = toHttpEvent(req, body, rawPath, runtime.accountId, fn.http.triggerName);
   const payload = Buffer.from(JSON.stringify(event));
@@ -56,7 +61,10 @@ export async function handleRequest(runtime: LocalRuntime, req: IncomingMessage,
     return send(res, 202, { 'x-fc-request-id': message.requestId }, '');
   }
   const requestId = event.requestContext.requestId;
-  const outcome = await runtime.invoke(fn.name, payload, { requestId, source: `http:${fn.http.triggerName}` });
+  const outcome = await runtime.invoke(fn.name, payload, {
+    requestId,
+    source: `http:${fn.http.triggerName}`,
+  });
   writeHttpOutcome(res, outcome, requestId);
 }
 
@@ -67,14 +75,21 @@ async function invokeApi(
   name: string,
   qualifier: string | undefined,
 ): Promise<void> {
-  if (!runtime.functions.has(name)) return sendApiError(res, 404, 'FunctionNotFound', `function not found: ${name}`);
+  if (!runtime.functions.has(name))
+    return sendApiError(res, 404, 'FunctionNotFound', `function not found: ${name}`);
   const type = (req.headers['x-fc-invocation-type'] ?? 'Sync').toString();
   if (!/^(sync|async)$/i.test(type)) {
-    return sendApiError(res, 400, 'InvalidArgument', `x-fc-invocation-type must be Sync or Async, got "${type}"`);
+    return sendApiError(
+      res,
+      400,
+      'InvalidArgument',
+      `x-fc-invocation-type must be Sync or Async, got "${type}"`,
+    );
   }
   const async = type.toLowerCase() === 'async';
   const body = await readBody(req, async ? MAX_JOB_BYTES : SYNC_LIMIT);
-  if (body === 'too-large') return sendApiError(res, 413, 'EntityTooLarge', 'payload size exceeds maximum allowed size');
+  if (body === 'too-large')
+    return sendApiError(res, 413, 'EntityTooLarge', 'payload size exceeds maximum allowed size');
   if (async) {
     const taskId = req.headers['x-fc-async-task-id']?.toString();
     try {
@@ -87,29 +102,45 @@ async function invokeApi(
       if (taskId) headers['x-fc-async-task-id'] = taskId;
       return send(res, 202, headers, '');
     } catch (error) {
-      if (error instanceof DuplicateTaskError) return sendApiError(res, 409, 'AsyncTaskAlreadyExist', error.message);
+      if (error instanceof DuplicateTaskError)
+        return sendApiError(res, 409, 'AsyncTaskAlreadyExist', error.message);
       throw error;
     }
   }
   const requestId = req.headers['x-fc-request-id']?.toString() ?? randomUUID();
-  const outcome = await runtime.invoke(name, body, { requestId, source: 'invoke-api', ...(qualifier ? { qualifier } : {}) });
+  const outcome = await runtime.invoke(name, body, {
+    requestId,
+    source: 'invoke-api',
+    ...(qualifier ? { qualifier } : {}),
+  });
   res.setHeader('x-fc-request-id', requestId);
   if (!outcome.ok) {
     // FC answers a function error with 200 and says so in X-Fc-Error-Type.
-    res.setHeader('x-fc-error-type', outcome.errorKind === 'timeout' ? 'FunctionTimeoutError' : 'UnhandledInvocationError');
+    res.setHeader(
+      'x-fc-error-type',
+      outcome.errorKind === 'timeout' ? 'FunctionTimeoutError' : 'UnhandledInvocationError',
+    );
     return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(outcome.error));
   }
   send(res, 200, { 'content-type': 'application/octet-stream' }, outcome.body);
 }
 
-async function localApi(runtime: LocalRuntime, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+async function localApi(
+  runtime: LocalRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   const json = (status: number, value: unknown) =>
     send(res, status, { 'content-type': 'application/json' }, JSON.stringify(value, null, 2));
   const path = url.pathname;
   if (path === '/_local/health') return json(200, { ok: true, functions: [...runtime.functions.keys()] });
   if (path === '/_local/invocations') {
     const fn = url.searchParams.get('function');
-    return json(200, runtime.invocations.filter((i) => !fn || i.functionName === fn));
+    return json(
+      200,
+      runtime.invocations.filter((i) => !fn || i.functionName === fn),
+    );
   }
   if (path === '/_local/queue') return json(200, runtime.queue.list());
   if (path === '/_local/destinations') return json(200, runtime.destinations);
@@ -125,7 +156,9 @@ async function localApi(runtime: LocalRuntime, req: IncomingMessage, res: Server
       }
       if (req.method === 'GET') {
         const body = runtime.buckets.get(bucket, key);
-        return body ? send(res, 200, { 'content-type': 'application/octet-stream' }, body) : json(404, { error: 'NoSuchKey' });
+        return body
+          ? send(res, 200, { 'content-type': 'application/octet-stream' }, body)
+          : json(404, { error: 'NoSuchKey' });
       }
       if (req.method === 'DELETE') return json(runtime.buckets.delete(bucket, key) ? 204 : 404, {});
     } catch (error) {

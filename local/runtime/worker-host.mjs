@@ -1,9 +1,10 @@
 // The inside of one local FC instance: a worker thread that imports a function's built bundle once
 // and runs one invocation at a time, as an FC instance with instanceConcurrency 1 does. Plain JS on
 // purpose: it runs the bundle exactly as FC's nodejs20 runtime would, with no loader in between.
-import { parentPort, workerData } from 'node:worker_threads';
+
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { parentPort, workerData } from 'node:worker_threads';
 
 const { modulePath, exportName } = workerData;
 let loaded;
@@ -21,14 +22,23 @@ function load() {
 
 // FC's context.logger prints `<ISO time> <requestId> [<level>] <msg>`.
 function fcLogger(requestId) {
-  const line = (level) => (...args) =>
-    process.stdout.write(`${new Date().toISOString()} ${requestId} [${level}] ${format(...args)}\n`);
-  return { debug: line('DEBUG'), info: line('INFO'), warn: line('WARN'), error: line('ERROR'), log: line('INFO') };
+  const line =
+    (level) =>
+    (...args) =>
+      process.stdout.write(`${new Date().toISOString()} ${requestId} [${level}] ${format(...args)}\n`);
+  return {
+    debug: line('DEBUG'),
+    info: line('INFO'),
+    warn: line('WARN'),
+    error: line('ERROR'),
+    log: line('INFO'),
+  };
 }
 
 // FC converts the return value: a Buffer stays bytes, an object becomes JSON, anything else a string.
 function toResult(value) {
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return { kind: 'bytes', data: Buffer.from(value) };
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array)
+    return { kind: 'bytes', data: Buffer.from(value) };
   if (value === undefined || value === null) return { kind: 'text', data: '' };
   if (typeof value === 'object') return { kind: 'json', data: JSON.stringify(value), value };
   return { kind: 'text', data: String(value) };
@@ -50,7 +60,10 @@ parentPort.on('message', async (message) => {
       error: {
         errorMessage: err.message,
         errorType: err.name || 'Error',
-        stackTrace: (err.stack ?? '').split('\n').slice(1).map((s) => s.trim()),
+        stackTrace: (err.stack ?? '')
+          .split('\n')
+          .slice(1)
+          .map((s) => s.trim()),
       },
     });
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../runtime/errors.ts';
-import { ConfigSchema, type Config } from './schema/index.ts';
+import { type Config, ConfigSchema } from './schema/index.ts';
 import { findSecretRefs } from './secret-ref.ts';
 import { configErrorFromIssues, readYaml } from './yaml-source.ts';
 
@@ -14,7 +14,9 @@ export interface LoadOptions {
 export function parseConfig(text: string, file: string, options: LoadOptions = {}): Config {
   const source = readYaml(text, file);
   if (source.data === null || source.data === undefined) {
-    throw new ConfigError([{ file, line: 1, column: 1, message: 'the file is empty; it needs at least a region' }]);
+    throw new ConfigError([
+      { file, line: 1, column: 1, message: 'the file is empty; it needs at least a region' },
+    ]);
   }
   const result = ConfigSchema.safeParse(source.data);
   if (!result.success) throw configErrorFromIssues(source, result.error.issues);
@@ -45,7 +47,9 @@ export function loadConfig(file: string, options: LoadOptions = {}): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError([{ file, message: `cannot read the file (${(cause as NodeJS.ErrnoException).code})` }]);
+    throw new ConfigError([
+      { file, message: `cannot read the file (${(cause as NodeJS.ErrnoException).code})` },
+    ]);
   }
   return parseConfig(text, file, options);
 }

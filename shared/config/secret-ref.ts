@@ -21,7 +21,10 @@ export function resolveSecret(ref: string, env: NodeJS.ProcessEnv = process.env)
 }
 
 /** Every `${env:NAME}` reference in a parsed config, with where it is. */
-export function findSecretRefs(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; name: string }[] {
+export function findSecretRefs(
+  value: unknown,
+  path: (string | number)[] = [],
+): { path: (string | number)[]; name: string }[] {
   if (typeof value === 'string') {
     const name = envName(value);
     return name ? [{ path, name }] : [];

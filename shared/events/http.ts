@@ -83,7 +83,9 @@ export function parseJsonBody<S extends z.ZodType>(request: HttpRequest, schema:
   try {
     value = request.body.length === 0 ? undefined : JSON.parse(request.body.toString('utf8'));
   } catch (cause) {
-    throw new ParseError('request body', [{ path: ['body'], message: `not valid JSON (${(cause as Error).message})` }]);
+    throw new ParseError('request body', [
+      { path: ['body'], message: `not valid JSON (${(cause as Error).message})` },
+    ]);
   }
   return parseWith(schema, value, 'request body', ['body']);
 }
@@ -99,7 +101,11 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 }
 
 /** A binary or text response; binary bodies travel base64-encoded as FC expects. */
-export function raw(statusCode: number, body: Buffer | string, headers: Record<string, string> = {}): HttpResponse {
+export function raw(
+  statusCode: number,
+  body: Buffer | string,
+  headers: Record<string, string> = {},
+): HttpResponse {
   if (typeof body === 'string') return { statusCode, headers, isBase64Encoded: false, body };
   return { statusCode, headers, isBase64Encoded: true, body: body.toString('base64') };
 }

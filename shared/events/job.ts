@@ -53,19 +53,28 @@ export function createJob<P>(input: {
   const bytes = Buffer.from(JSON.stringify(message));
   if (bytes.length > MAX_JOB_BYTES) {
     throw new ParseError('job message', [
-      { path: ['payload'], message: `job is ${bytes.length} bytes; at most ${MAX_JOB_BYTES} fit in an async invocation` },
+      {
+        path: ['payload'],
+        message: `job is ${bytes.length} bytes; at most ${MAX_JOB_BYTES} fit in an async invocation`,
+      },
     ]);
   }
   return { message, bytes };
 }
 
 /** Parse a job message and its payload against the schema registered for its kind. */
-export function parseJob<S extends z.ZodType>(value: unknown, kinds: Readonly<Record<string, S>>): JobMessage<z.infer<S>> {
+export function parseJob<S extends z.ZodType>(
+  value: unknown,
+  kinds: Readonly<Record<string, S>>,
+): JobMessage<z.infer<S>> {
   const message = parseWith(JobMessageSchema, value, 'job message');
   const schema = kinds[message.kind];
   if (!schema) {
     throw new ParseError('job message', [
-      { path: ['kind'], message: `unknown kind "${message.kind}"; expected one of ${Object.keys(kinds).join(', ')}` },
+      {
+        path: ['kind'],
+        message: `unknown kind "${message.kind}"; expected one of ${Object.keys(kinds).join(', ')}`,
+      },
     ]);
   }
   const payload = parseWith(schema, message.payload, 'job payload', ['payload']);

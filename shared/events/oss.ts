@@ -8,7 +8,9 @@ import { isRecord } from './timer.ts';
  * "object": { "key": "source/a.png", "eTag": "688A…", "size": 122539 } }, "region": "cn-hangzhou", ... } ] }`
  */
 export const OssRecordSchema = z.object({
-  eventName: z.string().regex(/^Object(Created|Removed|Modified):\w+$/, 'expected e.g. ObjectCreated:PutObject'),
+  eventName: z
+    .string()
+    .regex(/^Object(Created|Removed|Modified):\w+$/, 'expected e.g. ObjectCreated:PutObject'),
   eventSource: z.literal('acs:oss'),
   eventTime: z.iso.datetime({ offset: true }),
   eventVersion: z.string(),

@@ -25,14 +25,24 @@ export function isTimerEvent(value: unknown): boolean {
 }
 
 /** Parse a timer event and, when a schema is given, its JSON payload (errors point at `payload.…`). */
-export function parseTimerEvent<P extends z.ZodType>(value: unknown, payloadSchema?: P): TimerInput<z.infer<P>> {
+export function parseTimerEvent<P extends z.ZodType>(
+  value: unknown,
+  payloadSchema?: P,
+): TimerInput<z.infer<P>> {
   const event = parseWith(TimerEventSchema, value, 'timer event');
   let payload: unknown;
   if (payloadSchema) {
-    const raw = event.payload === undefined || event.payload === '' ? undefined : decodeJson(event.payload, 'timer payload');
+    const raw =
+      event.payload === undefined || event.payload === ''
+        ? undefined
+        : decodeJson(event.payload, 'timer payload');
     payload = parseWith(payloadSchema, raw, 'timer payload', ['payload']);
   }
-  return { triggerTime: new Date(event.triggerTime), triggerName: event.triggerName, payload: payload as z.infer<P> };
+  return {
+    triggerTime: new Date(event.triggerTime),
+    triggerName: event.triggerName,
+    payload: payload as z.infer<P>,
+  };
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -81,7 +81,9 @@ export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHa
       }
       if (source === 'job' && spec.jobs) {
         if (bytes > MAX_JOB_BYTES) {
-          throw new ParseError('job message', [{ path: [], message: `${bytes} bytes; at most ${MAX_JOB_BYTES}` }]);
+          throw new ParseError('job message', [
+            { path: [], message: `${bytes} bytes; at most ${MAX_JOB_BYTES}` },
+          ]);
         }
         const schemas = Object.fromEntries(Object.entries(spec.jobs).map(([k, r]) => [k, r.payload]));
         const job = parseJob(value, schemas);
@@ -134,9 +136,16 @@ async function respondHttp(run: () => Promise<HttpResponse>, log: Logger): Promi
     }
     log.error('request failed', { error: describe(error) });
     if (error instanceof UpstreamError) {
-      return json(502, { error: error.code, message: `${error.service} failed`, upstreamCode: error.upstreamCode ?? null });
+      return json(502, {
+        error: error.code,
+        message: `${error.service} failed`,
+        upstreamCode: error.upstreamCode ?? null,
+      });
     }
-    return json(500, { error: 'InternalError', message: 'internal error; see the function log for this request' });
+    return json(500, {
+      error: 'InternalError',
+      message: 'internal error; see the function log for this request',
+    });
   }
 }
 

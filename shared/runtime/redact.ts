@@ -41,7 +41,10 @@ export function redact(value: unknown, extraSecrets: readonly string[] = [], dep
   if (Array.isArray(value)) return value.map((v) => redact(v, extraSecrets, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? REDACTED : redact(v, extraSecrets, depth + 1);
+    out[k] =
+      isSecretKey(k) && v !== undefined && v !== null && v !== ''
+        ? REDACTED
+        : redact(v, extraSecrets, depth + 1);
   }
   return out;
 }

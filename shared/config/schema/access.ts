@@ -15,7 +15,10 @@ export const accessKey = z
       .optional(),
     roles: z.array(z.strictObject({ targets: z.array(glob).min(1), actions: z.array(action).min(1) })).min(1),
   })
-  .refine((k) => k.secret !== undefined || k.tokenSha256 !== undefined, 'a key needs a secret or a tokenSha256');
+  .refine(
+    (k) => k.secret !== undefined || k.tokenSha256 !== undefined,
+    'a key needs a secret or a tokenSha256',
+  );
 
 export const access = z
   .strictObject({ keys: z.record(z.string().regex(/^[A-Za-z0-9_-]{3,64}$/), accessKey).default({}) })

@@ -22,7 +22,12 @@ export const drill = z.strictObject({
   vSwitchId: z.string().optional(),
   /** SQL the drill runs against the restored database to prove it holds data. */
   check: z.string().optional(),
-  deadlineMinutes: z.number().int().min(5).max(24 * 60).default(90),
+  deadlineMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(90),
 });
 
 export const backupPolicy = z
@@ -57,7 +62,11 @@ export const backupPolicy = z
       ctx.addIssue({ code: 'custom', path: ['instances'], message: 'an rds policy needs instances or tags' });
     }
     if (p.engine !== 'rds' && !p.database) {
-      ctx.addIssue({ code: 'custom', path: ['database'], message: `a ${p.engine} policy needs database.url and bucket` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database'],
+        message: `a ${p.engine} policy needs database.url and bucket`,
+      });
     }
   });
 

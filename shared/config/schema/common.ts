@@ -3,7 +3,9 @@ import { parseSchedule } from '../../schedule/cron.ts';
 import { secretRef } from '../secret-ref.ts';
 
 /** Names of things in the config (channels, pipelines, targets): kebab-case, used in URLs and keys. */
-export const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a kebab-case name (a-z, 0-9, -; at most 63)');
+export const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a kebab-case name (a-z, 0-9, -; at most 63)');
 
 /** A schedule in FC timer syntax (`0 0 4 * * *`, `CRON_TZ=Asia/Shanghai 0 0 2 * * *`, `@every 1h`). */
 export const schedule = z.string().superRefine((value, ctx) => {

@@ -13,7 +13,10 @@ export const ConfigSchema = z
   .strictObject({
     version: z.literal(1).default(1),
     region: z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'expected a region id such as cn-hangzhou'),
-    accountId: z.string().regex(/^\d{6,20}$/).optional(),
+    accountId: z
+      .string()
+      .regex(/^\d{6,20}$/)
+      .optional(),
     state: z
       .strictObject({
         /** PostgreSQL URL; PGlite under `dir` when absent. */
@@ -40,16 +43,19 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path, message: `unknown ${kind} "${value}" (known: ${list})` });
       }
     };
-    c.notifications.routes.forEach((r, i) => {
-      r.channels.forEach((ch, j) => missing(['notifications', 'routes', i, 'channels', j], 'channel', ch, channels));
+    for (const [i, r] of c.notifications.routes.entries()) {
+      for (const [j, ch] of r.channels.entries()) {
+        missing(['notifications', 'routes', i, 'channels', j], 'channel', ch, channels);
+      }
       if (r.fallback) missing(['notifications', 'routes', i, 'fallback'], 'channel', r.fallback, channels);
-    });
-    c.notifications.defaultChannels.forEach((ch, j) =>
-      missing(['notifications', 'defaultChannels', j], 'channel', ch, channels),
-    );
+    }
+    for (const [j, ch] of c.notifications.defaultChannels.entries()) {
+      missing(['notifications', 'defaultChannels', j], 'channel', ch, channels);
+    }
     const imageChannels = new Set(Object.keys(c.images.channels));
     for (const [p, pipeline] of Object.entries(c.images.pipelines)) {
-      if (pipeline.channel) missing(['images', 'pipelines', p, 'channel'], 'image channel', pipeline.channel, imageChannels);
+      if (pipeline.channel)
+        missing(['images', 'pipelines', p, 'channel'], 'image channel', pipeline.channel, imageChannels);
     }
     for (const [t, target] of Object.entries(c.releases.targets)) {
       if (target.kind === 'image-channel') {
@@ -58,9 +64,9 @@ export const ConfigSchema = z
       }
     }
     const scalingTargets = new Set(Object.keys(c.scaling.targets));
-    c.scaling.schedules.forEach((s, i) =>
-      missing(['scaling', 'schedules', i, 'target'], 'scaling target', s.target, scalingTargets),
-    );
+    for (const [i, s] of c.scaling.schedules.entries()) {
+      missing(['scaling', 'schedules', i, 'target'], 'scaling target', s.target, scalingTargets);
+    }
   });
 
 export type Config = z.infer<typeof ConfigSchema>;

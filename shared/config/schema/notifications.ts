@@ -14,7 +14,11 @@ export const channel = z.discriminatedUnion('type', [
     atAll: z.boolean().default(false),
   }),
   z.strictObject({ type: z.literal('lark'), webhook: secretRef, secret: secretRef.optional() }),
-  z.strictObject({ type: z.literal('wecom'), webhook: secretRef, mentionedList: z.array(z.string()).default([]) }),
+  z.strictObject({
+    type: z.literal('wecom'),
+    webhook: secretRef,
+    mentionedList: z.array(z.string()).default([]),
+  }),
   z.strictObject({ type: z.literal('slack'), webhook: secretRef }),
   z.strictObject({
     type: z.literal('email'),

@@ -27,7 +27,9 @@ export const releaseTarget = z.discriminatedUnion('kind', [
     kind: z.literal('image-channel'),
     from: name,
     to: name,
-    scalingConfiguration: z.strictObject({ scalingGroupId: z.string(), scalingConfigurationId: z.string() }).optional(),
+    scalingConfiguration: z
+      .strictObject({ scalingGroupId: z.string(), scalingConfigurationId: z.string() })
+      .optional(),
     launchTemplate: z.strictObject({ launchTemplateId: z.string() }).optional(),
     requireApproval: z.boolean().default(false),
   }),

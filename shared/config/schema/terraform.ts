@@ -9,7 +9,11 @@ export const workspace = z.strictObject({
   paths: z.array(glob).default(['**']),
   variables: z.record(z.string(), z.string()).default({}),
   /** Destroy the environment this long after it was applied. */
-  ttlHours: z.number().positive().max(24 * 365).optional(),
+  ttlHours: z
+    .number()
+    .positive()
+    .max(24 * 365)
+    .optional(),
   requireApproval: z.boolean().default(true),
   driftCheck: z.string().optional(),
 });

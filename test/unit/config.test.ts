@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../shared/config/load.ts';
+import { resolveSecret } from '../../shared/config/secret-ref.ts';
+import { ConfigError } from '../../shared/runtime/errors.ts';
+
+const example = readFileSync(new URL('../../fc-devops.example.yaml', import.meta.url), 'utf8');
+
+function problems(text: string, options = {}) {
+  try {
+    parseConfig(text, 'fc-devops.yaml', options);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('fc-devops.yaml', () => {
+  it('accepts the example config with every section', () => {
+    const config = parseConfig(example, 'fc-devops.example.yaml');
+    expect(config.region).toBe('cn-hangzhou');
+    expect(Object.keys(config.notifications.channels)).toEqual([
+      'ops-dingtalk',
+      'releases-lark',
+      'team-mail',
+      'audit-hook',
+    ]);
+    expect(config.images.pipelines.web?.channel).toBe('staging');
+    expect(config.backups.policies['orders-db']?.retention.timeZone).toBe('Asia/Shanghai');
+    expect(config.scaling.targets['web-asg']).toMatchObject({ kind: 'ess', min: 2, max: 20 });
+    expect(config.releases.targets['api-prod']).toMatchObject({ kind: 'fc-alias', steps: [10, 50, 100] });
+    expect(config.access.keys['ops-bob']?.roles[0]?.actions).toEqual(['view', 'approve']);
+    expect(config.terraform.workspaces.loadtest?.ttlHours).toBe(8);
+  });
+
+  it('fills defaults so a one-line file is valid', () => {
+    const config = parseConfig('region: cn-shanghai\n', 'f.yaml');
+    expect(config.state.dir).toBe('.fc-devops/state');
+    expect(config.notifications.routes).toEqual([]);
+  });
+
+  it('names file, line, column and field of a wrong value', () => {
+    const text =
+      'region: cn-hangzhou\nscaling:\n  targets:\n    web: { kind: ess, scalingGroupId: asg-1, min: 5, max: two }\n';
+    expect(problems(text)).toEqual([
+      expect.objectContaining({
+        file: 'fc-devops.yaml',
+        line: 4,
+        column: 59,
+        field: 'scaling.targets.web.max',
+      }),
+    ]);
+  });
+
+  it('points at a misspelt key itself', () => {
+    const text =
+      'region: cn-hangzhou\nbackups:\n  policies:\n    db:\n      instances: [rm-1]\n      schedule: "0 0 2 * * *"\n      retension: {}\n';
+    const [p] = problems(text);
+    expect(p).toMatchObject({
+      line: 7,
+      column: 7,
+      field: 'backups.policies.db.retension',
+      message: 'unknown field "retension"',
+    });
+  });
+
+  it('refuses a literal secret where a ${env:NAME} reference belongs', () => {
+    const text =
+      'region: cn-hangzhou\nnotifications:\n  channels:\n    chat: { type: slack, webhook: "https://hooks.slack.com/services/T/B/X" }\n';
+    const [p] = problems(text);
+    expect(p?.field).toBe('notifications.channels.chat.webhook');
+    expect(p?.message).toMatch(/must be a \$\{env:NAME\} reference/);
+  });
+
+  it('refuses a route to an unknown channel, naming the known ones', () => {
+    const text =
+      'region: cn-hangzhou\nnotifications:\n  channels:\n    chat: { type: slack, webhook: "${env:SLACK}" }\n  routes:\n    - channels: [chat, pager]\n';
+    expect(problems(text)).toEqual([
+      expect.objectContaining({
+        line: 6,
+        field: 'notifications.routes.0.channels.1',
+        message: 'unknown channel "pager" (known: chat)',
+      }),
+    ]);
+  });
+
+  it('checks cron schedules with the FC syntax', () => {
+    const text =
+      'region: cn-hangzhou\nbackups:\n  policies:\n    db: { instances: [rm-1], schedule: "0 2 * * *" }\n';
+    expect(problems(text)[0]).toMatchObject({
+      field: 'backups.policies.db.schedule',
+      message: expect.stringMatching(/expected 6 fields/),
+    });
+  });
+
+  it('says which ${env:NAME} is unset when secrets are required', () => {
+    const text =
+      'region: cn-hangzhou\nnotifications:\n  channels:\n    chat: { type: slack, webhook: "${env:SLACK_HOOK}" }\n';
+    expect(problems(text, { requireSecrets: true, env: {} })).toEqual([
+      expect.objectContaining({
+        line: 4,
+        field: 'notifications.channels.chat.webhook',
+        message: 'environment variable SLACK_HOOK is not set',
+      }),
+    ]);
+    expect(() =>
+      parseConfig(text, 'f', { requireSecrets: true, env: { SLACK_HOOK: 'https://x' } }),
+    ).not.toThrow();
+    expect(resolveSecret('${env:SLACK_HOOK}', { SLACK_HOOK: 'https://x' })).toBe('https://x');
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    const [p] = problems('region: cn-hangzhou\nscaling: [unclosed\n');
+    expect(p).toMatchObject({ file: 'fc-devops.yaml', line: expect.any(Number) });
+    expect(problems('region: a\nregion: b\n')[0]?.message).toMatch(/unique/i);
+  });
+
+  it('refuses an empty file and a missing region', () => {
+    expect(problems('')[0]?.message).toMatch(/empty/);
+    expect(problems('state: {}\n')[0]).toMatchObject({ field: 'region' });
+  });
+
+  it('refuses a scaling target whose min exceeds max and an unknown schedule target', () => {
+    const text =
+      'region: cn-hangzhou\nscaling:\n  targets:\n    web: { kind: ess, scalingGroupId: a, min: 9, max: 2 }\n  schedules:\n    - { target: api, schedule: "@every 1h", desired: 1 }\n';
+    expect(problems(text).map((p) => [p.field, p.line, p.message])).toEqual([
+      ['scaling.targets.web.min', 4, 'min must not exceed max'],
+      ['scaling.schedules.0.target', 6, 'unknown scaling target "api" (known: web)'],
+    ]);
+  });
+});
