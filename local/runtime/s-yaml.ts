@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configErrorFromIssues, readYaml, type YamlSource } from '../../shared/config/yaml-source.ts';
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { parseSchedule } from '../../shared/schedule/cron.ts';

@@ -1,5 +1,5 @@
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError, type ConfigLocation, formatPath } from '../runtime/errors.ts';
 
 /** A parsed YAML file that can say where any value came from. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ParseError } from '../runtime/errors.ts';
 import { parseWith } from './parse.ts';
 import { isRecord } from './timer.ts';

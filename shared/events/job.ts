@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ParseError } from '../runtime/errors.ts';
 import { parseWith } from './parse.ts';
 import { isRecord } from './timer.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { json } from '../../shared/events/http.ts';
 import { createJob } from '../../shared/events/job.ts';
 import type { FcContext } from '../../shared/runtime/context.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseHttpEvent } from '../../shared/events/http.ts';
 import { parseJob } from '../../shared/events/job.ts';
 import { parseOssEvent } from '../../shared/events/oss.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isHttpEvent, parseHttpEvent, parseJsonBody } from '../../shared/events/http.ts';
 import { createJob, MAX_JOB_BYTES, parseJob } from '../../shared/events/job.ts';
 import { isOssEvent, parseOssEvent } from '../../shared/events/oss.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { glob, name, repository, schedule } from './common.ts';
 
 export const imageChannel = z.strictObject({

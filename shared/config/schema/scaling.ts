@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { name, schedule } from './common.ts';
 
 const bounds = {

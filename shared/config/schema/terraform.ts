@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { glob, repository } from './common.ts';
 
 export const workspace = z.strictObject({
