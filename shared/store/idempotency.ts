@@ -1,0 +1,75 @@
+import { checkLength } from './limits.ts';
+import type { Claim } from './port.ts';
+import type { SqlClient } from './sql.ts';
+
+interface Row {
+  key: string;
+  status: 'in_progress' | 'completed' | 'failed';
+  owner: string;
+  lease_expires_at: Date;
+  result: unknown;
+}
+
+export async function claim(
+  db: SqlClient,
+  now: Date,
+  key: string,
+  options: { owner: string; leaseMs: number; ttlMs: number },
+): Promise<Claim> {
+  checkLength('key', key);
+  checkLength('owner', options.owner);
+  const lease = new Date(now.getTime() + options.leaseMs);
+  const expires = new Date(now.getTime() + Math.max(options.ttlMs, options.leaseMs));
+  // One conditional statement decides the race (see idempotency-state.ts for the states):
+  //   t0  A: insert k           → row returned: A owns k
+  //   t1  B: insert k, conflict → update only if k failed, expired, or its lease ran out → no row: B lost
+  //   t2  B: select k           → completed: B gets A's result; in progress: B gets a conflict
+  const won = await db.query<{ taken_over: boolean }>(
+    `insert into idempotency (key, status, owner, lease_expires_at, expires_at, created_at, updated_at)
+     values ($1, 'in_progress', $2, $3, $4, $5, $5)
+     on conflict (key) do update set
+       status = 'in_progress', owner = excluded.owner, lease_expires_at = excluded.lease_expires_at,
+       expires_at = excluded.expires_at, result = null, error = null, updated_at = excluded.updated_at
+     where idempotency.status = 'failed'
+        or idempotency.expires_at <= excluded.updated_at
+        or (idempotency.status = 'in_progress' and idempotency.lease_expires_at <= excluded.updated_at)
+     returning (xmax <> 0) as taken_over`,
+    [key, options.owner, lease, expires, now],
+  );
+  if (won[0]) return { status: 'claimed', key, owner: options.owner, takenOver: won[0].taken_over };
+
+  const [row] = await db.query<Row>(
+    'select key, status, owner, lease_expires_at, result from idempotency where key = $1',
+    [key],
+  );
+  if (!row) return claim(db, now, key, options); // removed in between (purge): try again
+  if (row.status === 'completed') return { status: 'completed', key, result: row.result };
+  return { status: 'in_progress', key, owner: row.owner, leaseExpiresAt: row.lease_expires_at };
+}
+
+export async function settle(
+  db: SqlClient,
+  now: Date,
+  key: string,
+  owner: string,
+  outcome: { status: 'completed'; result: unknown } | { status: 'failed'; error: unknown },
+): Promise<boolean> {
+  const value = JSON.stringify(
+    outcome.status === 'completed' ? (outcome.result ?? null) : (outcome.error ?? null),
+  );
+  const column = outcome.status === 'completed' ? 'result' : 'error';
+  const rows = await db.query(
+    `update idempotency set status = $3, ${column} = $4::jsonb, updated_at = $5
+     where key = $1 and owner = $2 and status = 'in_progress' returning key`,
+    [key, owner, outcome.status, value, now],
+  );
+  return rows.length === 1;
+}
+
+export async function purgeExpired(db: SqlClient, now: Date): Promise<number> {
+  const rows = await db.query(
+    `delete from idempotency where expires_at <= $1 and (status <> 'in_progress' or lease_expires_at <= $1) returning key`,
+    [now],
+  );
+  return rows.length;
+}

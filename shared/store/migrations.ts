@@ -1,0 +1,170 @@
+import { InvariantError } from '../runtime/errors.ts';
+import type { SqlClient } from './sql.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  /** Tables this migration creates; checked after start so a damaged schema is refused. */
+  tables: string[];
+}
+
+/** Versioned, append-only: never edit a released migration, add the next one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'idempotency, locks, runs, history, approvals, audit',
+    tables: ['idempotency', 'locks', 'runs', 'run_logs', 'history', 'approvals', 'audit'],
+    sql: `
+      create table idempotency (
+        key text primary key,
+        status text not null check (status in ('in_progress', 'completed', 'failed')),
+        owner text not null,
+        lease_expires_at timestamptz not null,
+        expires_at timestamptz not null,
+        result jsonb,
+        error jsonb,
+        created_at timestamptz not null,
+        updated_at timestamptz not null
+      );
+      create index idempotency_expires on idempotency (expires_at);
+
+      create sequence lock_tokens as integer;
+      create table locks (
+        name text primary key,
+        owner text not null,
+        token integer not null,
+        expires_at timestamptz not null,
+        acquired_at timestamptz not null
+      );
+
+      create table runs (
+        id text primary key,
+        kind text not null,
+        subject text not null,
+        status text not null check (status in ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+        attempt integer not null default 1,
+        correlation_id text,
+        created_at timestamptz not null,
+        started_at timestamptz,
+        finished_at timestamptz,
+        updated_at timestamptz not null,
+        result jsonb,
+        error jsonb,
+        log_chunks integer not null default 0,
+        log_bytes bigint not null default 0
+      );
+      create index runs_created on runs (created_at desc, id desc);
+      create index runs_kind on runs (kind, created_at desc);
+      create index runs_subject on runs (subject, created_at desc);
+      create index runs_status on runs (status, created_at desc);
+
+      create table run_logs (
+        run_id text not null references runs (id) on delete cascade,
+        seq integer not null,
+        chunk text not null,
+        primary key (run_id, seq)
+      );
+
+      create table history (
+        key text not null,
+        seq integer not null,
+        value jsonb not null,
+        actor text,
+        note text,
+        created_at timestamptz not null,
+        primary key (key, seq)
+      );
+
+      create table approvals (
+        id text primary key,
+        subject text not null,
+        action text not null,
+        payload jsonb,
+        token_sha256 text not null,
+        requested_by text not null,
+        status text not null check (status in ('pending', 'approved', 'rejected')),
+        decided_by text,
+        decided_at timestamptz,
+        reason text,
+        expires_at timestamptz not null,
+        created_at timestamptz not null
+      );
+
+      create table audit (
+        id bigserial primary key,
+        at timestamptz not null,
+        actor text not null,
+        action text not null,
+        target text not null,
+        decision text not null,
+        reason text,
+        source text,
+        details jsonb
+      );
+      create index audit_target on audit (target, at desc);
+
+      -- The audit log is append-only: no statement may change or remove a record.
+      create function audit_append_only() returns trigger language plpgsql as $$
+      begin
+        raise exception 'the audit log is append-only';
+      end $$;
+      create trigger audit_no_update before update or delete on audit
+        for each row execute function audit_append_only();
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+// Any fixed number: every instance takes the same advisory lock while it migrates.
+const MIGRATION_LOCK = 7_112_026;
+
+/**
+ * Bring the schema to the latest version. Safe when several instances start at once: the advisory
+ * lock makes them take turns, and the second finds nothing left to do. Refuses a database whose
+ * schema is newer than this build, or whose recorded version lacks tables it should have.
+ */
+export async function migrate(db: SqlClient): Promise<{ from: number; to: number }> {
+  const from = await db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(
+      'create table if not exists fc_devops_schema (version integer primary key, name text not null, applied_at timestamptz not null default now())',
+    );
+    const [row] = await tx.query<{ version: number | null }>(
+      'select max(version) as version from fc_devops_schema',
+    );
+    const current = row?.version ?? 0;
+    if (current > LATEST_VERSION) {
+      throw new InvariantError(
+        `the state database has schema version ${current}, newer than this build of fc-devops knows (${LATEST_VERSION}); refusing to start: upgrade fc-devops or point DATABASE_URL at another database`,
+      );
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await tx.query(migration.sql);
+      await tx.query('insert into fc_devops_schema (version, name) values ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+    }
+    return current;
+  });
+  await verify(db);
+  return { from, to: LATEST_VERSION };
+}
+
+async function verify(db: SqlClient): Promise<void> {
+  const rows = await db.query<{ table_name: string }>(
+    'select table_name from information_schema.tables where table_schema = current_schema()',
+  );
+  const present = new Set(rows.map((r) => r.table_name));
+  for (const migration of MIGRATIONS) {
+    const missing = migration.tables.filter((t) => !present.has(t));
+    if (missing.length > 0) {
+      throw new InvariantError(
+        `the state database is damaged: schema version ${migration.version} is recorded but table ${missing.join(', ')} is missing; refusing to start`,
+      );
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { migrate } from './migrations.ts';
+import type { Store } from './port.ts';
+import type { SqlClient } from './sql.ts';
+import { sqlStore } from './sql-store.ts';
+
+export interface OpenStoreOptions {
+  /** PostgreSQL URL; when absent, PGlite persisted in `dir`. */
+  databaseUrl?: string | undefined;
+  dir?: string | undefined;
+  now?: () => Date;
+  idempotencyTtlMs?: number;
+}
+
+/** Open the state store, run migrations (refusing a newer or damaged schema), purge expired keys. */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  let db: SqlClient;
+  if (options.databaseUrl) {
+    const { connectPostgres } = await import('./engines/postgres.ts');
+    db = await connectPostgres(options.databaseUrl);
+  } else {
+    if (options.dir) mkdirSync(options.dir, { recursive: true });
+    const { openPglite } = await import('./engines/pglite.ts');
+    db = await openPglite(options.dir);
+  }
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw error;
+  }
+  const store = sqlStore(db, {
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.idempotencyTtlMs ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
+  });
+  await store.purgeExpired();
+  return store;
+}
+
+/**
+ * The store a function uses, opened once per instance on first use: DATABASE_URL (PostgreSQL; the
+ * local runtime serves its PGlite this way too), else PGlite under FC_DEVOPS_STATE_DIR.
+ */
+export function storeFromEnv(env: NodeJS.ProcessEnv = process.env): () => Promise<Store> {
+  let opening: Promise<Store> | undefined;
+  return () => {
+    opening ??= openStore({
+      databaseUrl: env.DATABASE_URL,
+      dir: env.FC_DEVOPS_STATE_DIR ?? '.fc-devops/state',
+    }).catch((error) => {
+      opening = undefined;
+      throw error;
+    });
+    return opening;
+  };
+}

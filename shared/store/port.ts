@@ -1,0 +1,173 @@
+/**
+ * The state store: what makes every side effect happen once, serializes work on one target, and
+ * remembers what ran. One SQL schema behind it, on PostgreSQL or PGlite.
+ */
+
+export type Claim =
+  | { status: 'claimed'; key: string; owner: string; takenOver: boolean }
+  | { status: 'completed'; key: string; result: unknown }
+  | { status: 'in_progress'; key: string; owner: string; leaseExpiresAt: Date };
+
+export type LockResult =
+  | { acquired: true; name: string; owner: string; token: number; expiresAt: Date }
+  | { acquired: false; name: string; holder: string; expiresAt: Date };
+
+/** Proof of holding a lock; writes that carry it are refused once a newer holder exists. */
+export interface Fence {
+  lock: string;
+  owner: string;
+  token: number;
+}
+
+export const RunStatus = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RunStatus)[number];
+
+export interface Run {
+  id: string;
+  kind: string;
+  subject: string;
+  status: RunStatus;
+  attempt: number;
+  correlationId: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  result: unknown;
+  error: unknown;
+  logBytes: number;
+}
+
+export interface RunQuery {
+  kind?: string;
+  subject?: string;
+  status?: RunStatus;
+  since?: Date;
+  until?: Date;
+  limit?: number;
+  /** From the previous page's `next`. */
+  cursor?: string;
+}
+
+export interface HistoryEntry<V = unknown> {
+  key: string;
+  seq: number;
+  value: V;
+  actor: string | null;
+  note: string | null;
+  createdAt: Date;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected';
+
+export interface Approval {
+  id: string;
+  subject: string;
+  action: string;
+  payload: unknown;
+  requestedBy: string;
+  status: ApprovalStatus;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  reason: string | null;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export type Decision =
+  | { ok: true; approval: Approval }
+  | {
+      ok: false;
+      reason: 'not-found' | 'bad-token' | 'already-decided' | 'expired' | 'self-approval';
+      approval?: Approval;
+    };
+
+export interface AuditRecord {
+  id: number;
+  at: Date;
+  actor: string;
+  action: string;
+  target: string;
+  decision: string;
+  reason: string | null;
+  source: string | null;
+  details: unknown;
+}
+
+export interface Store {
+  readonly engine: 'postgres' | 'pglite';
+
+  // Idempotency: claim before acting, complete or fail after.
+  claim(key: string, options: { owner: string; leaseMs: number; ttlMs?: number }): Promise<Claim>;
+  /** False when the claim was lost (its lease ran out and someone else took the key over). */
+  complete(key: string, owner: string, result: unknown): Promise<boolean>;
+  /** Gives the key back so a retry can claim it. */
+  fail(key: string, owner: string, error: unknown): Promise<boolean>;
+  purgeExpired(): Promise<number>;
+
+  // Leased locks with fencing tokens.
+  acquireLock(name: string, options: { owner: string; ttlMs: number }): Promise<LockResult>;
+  renewLock(fence: Fence, ttlMs: number): Promise<boolean>;
+  releaseLock(fence: Fence): Promise<boolean>;
+
+  // Runs and their logs.
+  createRun(input: {
+    kind: string;
+    subject: string;
+    correlationId?: string;
+    attempt?: number;
+    status?: RunStatus;
+  }): Promise<Run>;
+  updateRun(
+    id: string,
+    patch: { status?: RunStatus; result?: unknown; error?: unknown; attempt?: number },
+    options?: { fence?: Fence },
+  ): Promise<Run>;
+  appendRunLog(id: string, text: string): Promise<void>;
+  readRunLog(id: string, options?: { tailBytes?: number }): Promise<string>;
+  getRun(id: string): Promise<Run | undefined>;
+  listRuns(query?: RunQuery): Promise<{ runs: Run[]; next: string | undefined }>;
+
+  // Ordered histories (image channels, release targets).
+  appendHistory<V>(
+    key: string,
+    entry: { value: V; actor?: string; note?: string },
+    options?: { fence?: Fence },
+  ): Promise<HistoryEntry<V>>;
+  readHistory<V>(key: string, options?: { limit?: number }): Promise<HistoryEntry<V>[]>;
+
+  // Approvals: created with a secret token (only its hash is kept), decided once.
+  createApproval(input: {
+    subject: string;
+    action: string;
+    payload?: unknown;
+    requestedBy: string;
+    ttlMs: number;
+  }): Promise<{ approval: Approval; token: string }>;
+  decideApproval(input: {
+    id: string;
+    token: string;
+    decision: 'approved' | 'rejected';
+    decidedBy: string;
+    reason?: string;
+  }): Promise<Decision>;
+  getApproval(id: string): Promise<Approval | undefined>;
+
+  // Append-only audit log.
+  audit(input: {
+    actor: string;
+    action: string;
+    target: string;
+    decision: string;
+    reason?: string;
+    source?: string;
+    details?: unknown;
+  }): Promise<AuditRecord>;
+  listAudit(query?: {
+    target?: string;
+    actor?: string;
+    since?: Date;
+    limit?: number;
+  }): Promise<AuditRecord[]>;
+
+  close(): Promise<void>;
+}

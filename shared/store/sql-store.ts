@@ -1,0 +1,41 @@
+import { createApproval, decideApproval, getApproval } from './approvals.ts';
+import { audit, listAudit } from './audit.ts';
+import { appendHistory, readHistory } from './history.ts';
+import { claim, purgeExpired, settle } from './idempotency.ts';
+import { acquireLock, releaseLock, renewLock } from './locks.ts';
+import type { Store } from './port.ts';
+import { appendRunLog, createRun, getRun, listRuns, readRunLog, updateRun } from './runs.ts';
+import type { SqlClient } from './sql.ts';
+
+/** The Store over any SQL engine with PostgreSQL's dialect. */
+export function sqlStore(
+  db: SqlClient,
+  options: { now?: () => Date; idempotencyTtlMs?: number } = {},
+): Store {
+  const now = options.now ?? (() => new Date());
+  const ttl = options.idempotencyTtlMs ?? 24 * 3_600_000;
+  return {
+    engine: db.engine,
+    claim: (key, o) => claim(db, now(), key, { owner: o.owner, leaseMs: o.leaseMs, ttlMs: o.ttlMs ?? ttl }),
+    complete: (key, owner, result) => settle(db, now(), key, owner, { status: 'completed', result }),
+    fail: (key, owner, error) => settle(db, now(), key, owner, { status: 'failed', error }),
+    purgeExpired: () => purgeExpired(db, now()),
+    acquireLock: (name, o) => acquireLock(db, now(), name, o),
+    renewLock: (fence, ttlMs) => renewLock(db, now(), fence, ttlMs),
+    releaseLock: (fence) => releaseLock(db, fence),
+    createRun: (input) => createRun(db, now(), input),
+    updateRun: (id, patch, o) => updateRun(db, now(), id, patch, o?.fence),
+    appendRunLog: (id, text) => appendRunLog(db, id, text),
+    readRunLog: (id, o) => readRunLog(db, id, o?.tailBytes),
+    getRun: (id) => getRun(db, id),
+    listRuns: (query = {}) => listRuns(db, query),
+    appendHistory: (key, entry, o) => appendHistory(db, now(), key, entry, o?.fence),
+    readHistory: (key, o) => readHistory(db, key, o?.limit),
+    createApproval: (input) => createApproval(db, now(), input),
+    decideApproval: (input) => decideApproval(db, now(), input),
+    getApproval: (id) => getApproval(db, id),
+    audit: (input) => audit(db, now(), input),
+    listAudit: (query = {}) => listAudit(db, query),
+    close: () => db.close(),
+  };
+}

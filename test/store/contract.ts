@@ -1,0 +1,409 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConflictError, ParseError } from '../../shared/runtime/errors.ts';
+import type { Store } from '../../shared/store/port.ts';
+
+export interface Harness {
+  store: Store;
+  advance(ms: number): void;
+}
+
+/** One contract, every engine: the same behaviour on PGlite and on PostgreSQL. */
+export function storeContract(engine: string, open: () => Promise<Harness>) {
+  const withStore = (fn: (h: Harness) => Promise<void>) => async () => {
+    const h = await open();
+    try {
+      await fn(h);
+    } finally {
+      await h.store.close();
+    }
+  };
+
+  describe(`store contract: ${engine}`, () => {
+    describe('idempotency', () => {
+      it(
+        'gives a duplicate the first result',
+        withStore(async ({ store }) => {
+          expect(await store.claim('k1', { owner: 'a', leaseMs: 60_000 })).toMatchObject({
+            status: 'claimed',
+            takenOver: false,
+          });
+          expect(await store.complete('k1', 'a', { images: ['m-1'] })).toBe(true);
+          expect(await store.claim('k1', { owner: 'b', leaseMs: 60_000 })).toEqual({
+            status: 'completed',
+            key: 'k1',
+            result: { images: ['m-1'] },
+          });
+        }),
+      );
+
+      it(
+        'lets exactly one of 50 concurrent claims win',
+        withStore(async ({ store }) => {
+          const claims = await Promise.all(
+            Array.from({ length: 50 }, (_, i) => store.claim('race', { owner: `o${i}`, leaseMs: 60_000 })),
+          );
+          const winners = claims.filter((c) => c.status === 'claimed');
+          expect(winners).toHaveLength(1);
+          const owner = winners[0]!.status === 'claimed' ? winners[0]!.owner : '';
+          for (const c of claims.filter((x) => x.status !== 'claimed'))
+            expect(c).toMatchObject({ status: 'in_progress', owner });
+        }),
+      );
+
+      it(
+        "hands a crashed claimant's key over after its lease, and refuses the late completion",
+        withStore(async ({ store, advance }) => {
+          await store.claim('crash', { owner: 'dead', leaseMs: 30_000 });
+          expect(await store.claim('crash', { owner: 'next', leaseMs: 30_000 })).toMatchObject({
+            status: 'in_progress',
+            owner: 'dead',
+          });
+          advance(30_001);
+          expect(await store.claim('crash', { owner: 'next', leaseMs: 30_000 })).toMatchObject({
+            status: 'claimed',
+            takenOver: true,
+          });
+          expect(await store.complete('crash', 'dead', 'late')).toBe(false);
+          expect(await store.complete('crash', 'next', 'ok')).toBe(true);
+        }),
+      );
+
+      it(
+        'gives a failed key back for a retry',
+        withStore(async ({ store }) => {
+          await store.claim('f', { owner: 'a', leaseMs: 60_000 });
+          expect(await store.fail('f', 'a', { message: 'boom' })).toBe(true);
+          expect(await store.claim('f', { owner: 'b', leaseMs: 60_000 })).toMatchObject({
+            status: 'claimed',
+            owner: 'b',
+          });
+        }),
+      );
+
+      it(
+        'forgets completed keys after their time to live',
+        withStore(async ({ store, advance }) => {
+          await store.claim('ttl', { owner: 'a', leaseMs: 1000, ttlMs: 60_000 });
+          await store.complete('ttl', 'a', 1);
+          advance(59_000);
+          expect((await store.claim('ttl', { owner: 'b', leaseMs: 1000 })).status).toBe('completed');
+          advance(2000);
+          expect(await store.purgeExpired()).toBe(1);
+          expect((await store.claim('ttl', { owner: 'b', leaseMs: 1000 })).status).toBe('claimed');
+        }),
+      );
+
+      it(
+        'rejects keys over the limit, saying the limit',
+        withStore(async ({ store }) => {
+          await expect(store.claim('k'.repeat(513), { owner: 'a', leaseMs: 1 })).rejects.toThrow(
+            /513 characters; the limit is 512/,
+          );
+          await expect(store.claim('k'.repeat(513), { owner: 'a', leaseMs: 1 })).rejects.toBeInstanceOf(
+            ParseError,
+          );
+        }),
+      );
+    });
+
+    describe('leased locks', () => {
+      it(
+        "serializes holders and lets a crashed holder's lock expire with a newer token",
+        withStore(async ({ store, advance }) => {
+          const first = await store.acquireLock('ws/loadtest', { owner: 'a', ttlMs: 10_000 });
+          expect(first.acquired).toBe(true);
+          expect(await store.acquireLock('ws/loadtest', { owner: 'b', ttlMs: 10_000 })).toMatchObject({
+            acquired: false,
+            holder: 'a',
+          });
+          advance(10_001);
+          const second = await store.acquireLock('ws/loadtest', { owner: 'b', ttlMs: 10_000 });
+          expect(second.acquired).toBe(true);
+          if (!first.acquired || !second.acquired) throw new Error('unreachable');
+          expect(second.token).toBeGreaterThan(first.token);
+          expect(await store.renewLock({ lock: 'ws/loadtest', owner: 'a', token: first.token }, 10_000)).toBe(
+            false,
+          );
+          expect(
+            await store.renewLock({ lock: 'ws/loadtest', owner: 'b', token: second.token }, 10_000),
+          ).toBe(true);
+          expect(await store.releaseLock({ lock: 'ws/loadtest', owner: 'a', token: first.token })).toBe(
+            false,
+          );
+          expect(await store.releaseLock({ lock: 'ws/loadtest', owner: 'b', token: second.token })).toBe(
+            true,
+          );
+          expect((await store.acquireLock('ws/loadtest', { owner: 'c', ttlMs: 1000 })).acquired).toBe(true);
+        }),
+      );
+
+      it(
+        "refuses a stale holder's writes by the fencing token",
+        withStore(async ({ store, advance }) => {
+          const stale = await store.acquireLock('channel/prod', { owner: 'a', ttlMs: 5000 });
+          if (!stale.acquired) throw new Error('lock not acquired');
+          const staleFence = { lock: 'channel/prod', owner: 'a', token: stale.token };
+          await store.appendHistory('channel/prod', { value: 'm-1' }, { fence: staleFence });
+          advance(5001);
+          const fresh = await store.acquireLock('channel/prod', { owner: 'b', ttlMs: 5000 });
+          if (!fresh.acquired) throw new Error('lock not acquired');
+          await expect(
+            store.appendHistory('channel/prod', { value: 'm-stale' }, { fence: staleFence }),
+          ).rejects.toBeInstanceOf(ConflictError);
+          await expect(
+            store.appendHistory('channel/prod', { value: 'm-stale' }, { fence: staleFence }),
+          ).rejects.toThrow(
+            new RegExp(
+              `fencing token ${stale.token} of a on lock channel/prod is stale \\(current token ${fresh.token}, held by b\\)`,
+            ),
+          );
+          const run = await store.createRun({ kind: 'release.promote', subject: 'prod' });
+          await expect(
+            store.updateRun(run.id, { status: 'succeeded' }, { fence: staleFence }),
+          ).rejects.toBeInstanceOf(ConflictError);
+          expect((await store.getRun(run.id))?.status).toBe('running');
+          await store.appendHistory(
+            'channel/prod',
+            { value: 'm-2' },
+            { fence: { lock: 'channel/prod', owner: 'b', token: fresh.token } },
+          );
+          expect((await store.readHistory('channel/prod')).map((e) => e.value)).toEqual(['m-2', 'm-1']);
+        }),
+      );
+    });
+
+    describe('runs', () => {
+      it(
+        'records a run through its life',
+        withStore(async ({ store, advance }) => {
+          const run = await store.createRun({
+            kind: 'image.build',
+            subject: 'web@9c1e0b5',
+            correlationId: 'c-1',
+          });
+          expect(run).toMatchObject({
+            status: 'running',
+            attempt: 1,
+            correlationId: 'c-1',
+            finishedAt: null,
+            logBytes: 0,
+          });
+          expect(run.startedAt).toEqual(run.createdAt);
+          advance(1000);
+          const done = await store.updateRun(run.id, {
+            status: 'succeeded',
+            result: { images: { 'cn-hangzhou': 'm-1' } },
+          });
+          expect(done.status).toBe('succeeded');
+          expect(done.result).toEqual({ images: { 'cn-hangzhou': 'm-1' } });
+          expect(done.finishedAt!.getTime() - done.createdAt.getTime()).toBe(1000);
+          await expect(store.updateRun('run-none', { status: 'failed' })).rejects.toThrow(/no run run-none/);
+        }),
+      );
+
+      it(
+        'queries by kind, subject, status and time, newest first, in pages',
+        withStore(async ({ store, advance }) => {
+          const ids: string[] = [];
+          for (let i = 0; i < 7; i++) {
+            const run = await store.createRun({
+              kind: i % 2 ? 'backup.rotate' : 'image.build',
+              subject: `s${i % 3}`,
+            });
+            ids.push(run.id);
+            if (i === 3) await store.updateRun(run.id, { status: 'failed', error: { message: 'x' } });
+            advance(1000);
+          }
+          const page1 = await store.listRuns({ limit: 3 });
+          expect(page1.runs.map((r) => r.id)).toEqual([ids[6], ids[5], ids[4]]);
+          const page2 = await store.listRuns({ limit: 3, cursor: page1.next! });
+          expect(page2.runs.map((r) => r.id)).toEqual([ids[3], ids[2], ids[1]]);
+          const page3 = await store.listRuns({ limit: 3, cursor: page2.next! });
+          expect(page3.runs.map((r) => r.id)).toEqual([ids[0]]);
+          expect(page3.next).toBeUndefined();
+          expect((await store.listRuns({ kind: 'backup.rotate' })).runs.map((r) => r.id)).toEqual([
+            ids[5],
+            ids[3],
+            ids[1],
+          ]);
+          expect((await store.listRuns({ subject: 's0' })).runs.map((r) => r.id)).toEqual([
+            ids[6],
+            ids[3],
+            ids[0],
+          ]);
+          expect((await store.listRuns({ status: 'failed' })).runs.map((r) => r.id)).toEqual([ids[3]]);
+          const since = (await store.getRun(ids[4]!))!.createdAt;
+          expect((await store.listRuns({ since })).runs).toHaveLength(3);
+          await expect(store.listRuns({ cursor: 'garbage' })).rejects.toThrow(/not a cursor/);
+        }),
+      );
+
+      it(
+        'appends 10 MB of log and reads it back intact',
+        withStore(async ({ store }) => {
+          const run = await store.createRun({ kind: 'image.build', subject: 'big' });
+          const parts: string[] = [];
+          let size = 0;
+          for (let i = 0; size < 10 * 1024 * 1024; i++) {
+            const part = `${i} ui,amazon-ebs,say ${'é'.repeat(i % 7)} ${'x'.repeat(50_000 + (i % 13) * 997)}\n`;
+            parts.push(part);
+            size += Buffer.byteLength(part);
+            await store.appendRunLog(run.id, part);
+          }
+          const log = await store.readRunLog(run.id);
+          const expected = parts.join('');
+          expect(log.length).toBe(expected.length);
+          expect(createHash('sha256').update(log).digest('hex')).toBe(
+            createHash('sha256').update(expected).digest('hex'),
+          );
+          expect((await store.getRun(run.id))?.logBytes).toBe(Buffer.byteLength(expected));
+          expect(await store.readRunLog(run.id, { tailBytes: 20 })).toBe(expected.slice(-20));
+        }),
+      );
+
+      it(
+        'keeps concurrent log appends whole and in a total order',
+        withStore(async ({ store }) => {
+          const run = await store.createRun({ kind: 'k', subject: 's' });
+          await Promise.all(Array.from({ length: 20 }, (_, i) => store.appendRunLog(run.id, `line ${i}\n`)));
+          const lines = (await store.readRunLog(run.id)).trim().split('\n');
+          expect(lines.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `line ${i}`).sort());
+        }),
+      );
+    });
+
+    describe('histories', () => {
+      it(
+        'reads the current and previous values newest first',
+        withStore(async ({ store }) => {
+          for (const image of ['m-1', 'm-2', 'm-3'])
+            await store.appendHistory('images/prod', { value: { image }, actor: 'ci' });
+          const [current, previous] = await store.readHistory<{ image: string }>('images/prod', { limit: 2 });
+          expect(current).toMatchObject({ seq: 3, value: { image: 'm-3' }, actor: 'ci' });
+          expect(previous).toMatchObject({ seq: 2, value: { image: 'm-2' } });
+          expect(await store.readHistory('images/none')).toEqual([]);
+        }),
+      );
+
+      it(
+        'gives racing appends distinct sequence numbers',
+        withStore(async ({ store }) => {
+          await Promise.all(Array.from({ length: 10 }, (_, i) => store.appendHistory('race', { value: i })));
+          const entries = await store.readHistory<number>('race', { limit: 20 });
+          expect(entries.map((e) => e.seq)).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+          expect(entries.map((e) => e.value).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        }),
+      );
+    });
+
+    describe('approvals', () => {
+      it(
+        'is decided once, by someone else, with the right token, before it expires',
+        withStore(async ({ store, advance }) => {
+          const { approval, token } = await store.createApproval({
+            subject: 'release/api-prod',
+            action: 'promote',
+            payload: { version: '7' },
+            requestedBy: 'ops-alice',
+            ttlMs: 3_600_000,
+          });
+          expect(approval).toMatchObject({
+            status: 'pending',
+            requestedBy: 'ops-alice',
+            payload: { version: '7' },
+          });
+          expect(JSON.stringify(approval)).not.toContain(token);
+          const decide = (decidedBy: string, t = token) =>
+            store.decideApproval({ id: approval.id, token: t, decision: 'approved', decidedBy });
+          expect(await decide('ops-bob', `${token}x`)).toEqual({ ok: false, reason: 'bad-token' });
+          expect(await decide('ops-alice')).toMatchObject({ ok: false, reason: 'self-approval' });
+          expect(await decide('ops-bob')).toMatchObject({
+            ok: true,
+            approval: { status: 'approved', decidedBy: 'ops-bob' },
+          });
+          expect(await decide('ops-carol')).toMatchObject({
+            ok: false,
+            reason: 'already-decided',
+            approval: { decidedBy: 'ops-bob' },
+          });
+          const rejectRace = await Promise.all(
+            ['x', 'y'].map((who) =>
+              store.decideApproval({ id: approval.id, token, decision: 'rejected', decidedBy: who }),
+            ),
+          );
+          expect(rejectRace.every((d) => !d.ok)).toBe(true);
+
+          const late = await store.createApproval({
+            subject: 's',
+            action: 'promote',
+            requestedBy: 'a',
+            ttlMs: 1000,
+          });
+          advance(1001);
+          expect(
+            await store.decideApproval({
+              id: late.approval.id,
+              token: late.token,
+              decision: 'approved',
+              decidedBy: 'b',
+            }),
+          ).toMatchObject({
+            ok: false,
+            reason: 'expired',
+          });
+          expect(
+            await store.decideApproval({ id: 'apr-none', token: 't', decision: 'approved', decidedBy: 'b' }),
+          ).toEqual({ ok: false, reason: 'not-found' });
+        }),
+      );
+
+      it(
+        'lets only one of two racing approvers win',
+        withStore(async ({ store }) => {
+          const { approval, token } = await store.createApproval({
+            subject: 's',
+            action: 'promote',
+            requestedBy: 'a',
+            ttlMs: 60_000,
+          });
+          const results = await Promise.all(
+            ['b', 'c', 'd'].map((who) =>
+              store.decideApproval({ id: approval.id, token, decision: 'approved', decidedBy: who }),
+            ),
+          );
+          expect(results.filter((r) => r.ok)).toHaveLength(1);
+        }),
+      );
+    });
+
+    describe('audit', () => {
+      it(
+        'appends records and lists them newest first by target',
+        withStore(async ({ store }) => {
+          await store.audit({
+            actor: 'ops-alice',
+            action: 'promote',
+            target: 'api-prod',
+            decision: 'allowed',
+            source: '10.0.0.1',
+          });
+          await store.audit({
+            actor: 'anonymous',
+            action: 'promote',
+            target: 'api-prod',
+            decision: 'refused',
+            reason: 'bad signature',
+          });
+          await store.audit({ actor: 'ops-bob', action: 'scale', target: 'web-asg', decision: 'allowed' });
+          const records = await store.listAudit({ target: 'api-prod' });
+          expect(records.map((r) => [r.actor, r.decision, r.reason])).toEqual([
+            ['anonymous', 'refused', 'bad signature'],
+            ['ops-alice', 'allowed', null],
+          ]);
+          expect(records[1]?.source).toBe('10.0.0.1');
+        }),
+      );
+    });
+  });
+}

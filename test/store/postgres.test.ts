@@ -1,0 +1,78 @@
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../shared/runtime/errors.ts';
+import { openStore } from '../../shared/store/open.ts';
+import { storeContract } from './contract.ts';
+
+/** The PostgreSQL server on this machine (CI starts it); each test gets a database of its own. */
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const created: string[] = [];
+
+async function freshDatabase(): Promise<string> {
+  const name = `fcd_test_${process.pid}_${created.length}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  created.push(name);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+afterAll(async () => {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  for (const name of created) await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.end();
+});
+
+storeContract('PostgreSQL', async () => {
+  let t = Date.parse('2026-11-27T10:00:00Z');
+  const store = await openStore({ databaseUrl: await freshDatabase(), now: () => new Date(t) });
+  return { store, advance: (ms) => (t += ms) };
+});
+
+describe('PostgreSQL engine', () => {
+  it('migrates safely when several instances start at once', async () => {
+    const url = await freshDatabase();
+    const stores = await Promise.all(Array.from({ length: 6 }, () => openStore({ databaseUrl: url })));
+    expect(stores.every((s) => s.engine === 'postgres')).toBe(true);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query('select version from fc_devops_schema order by version');
+    await client.end();
+    expect(rows).toEqual([{ version: 1 }]);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('fails fast at cold start naming the host of an unreachable DATABASE_URL', async () => {
+    const error = await openStore({ databaseUrl: 'postgres://fc:secret-pw@127.0.0.1:1/state' }).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/DATABASE_URL cannot use the state database at 127\.0\.0\.1:1\/state/);
+    expect(error.message).not.toContain('secret-pw');
+  });
+
+  it('gives up on a server that accepts but never answers, instead of hanging', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const started = Date.now();
+    const error = await openStore({ databaseUrl: `postgres://fc@127.0.0.1:${port}/state` }).catch((e) => e);
+    silent.close();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(`127.0.0.1:${port}/state`);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it("refuses a wrong database name with the server's reason", async () => {
+    const url = new URL(ADMIN_URL);
+    url.pathname = '/fcd_does_not_exist';
+    await expect(openStore({ databaseUrl: url.toString() })).rejects.toThrow(
+      /database "fcd_does_not_exist" does not exist/,
+    );
+  });
+});
