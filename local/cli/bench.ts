@@ -2,7 +2,17 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export async function benchCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { template: { type: 'string', default: 's.yaml' } } });
-  const { runBench } = await import('../../bench/cold-start.ts');
-  return runBench(resolve(values.template));
+  const { values } = parseArgs({
+    args,
+    options: { template: { type: 'string', default: 's.yaml' }, only: { type: 'string' } },
+  });
+  if (!values.only || values.only === 'cold-start') {
+    const { runBench } = await import('../../bench/cold-start.ts');
+    await runBench(resolve(values.template));
+  }
+  if (!values.only || values.only === 'store') {
+    const { runStoreBench } = await import('../../bench/store.ts');
+    await runStoreBench();
+  }
+  return 0;
 }

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { benchCommand } from './bench.ts';
 import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } from './commands.ts';
+import { runsCommand } from './runs.ts';
 
 const USAGE = `fc-devops <command>
 
@@ -12,6 +13,10 @@ const USAGE = `fc-devops <command>
                                 invoke a function of the running local runtime
   send oss-put --bucket B --key K [--file F] [--url ...]
                                 write an object to a local bucket (fires its OSS triggers)
+  runs [--kind K] [--subject S] [--status S] [--limit N]
+                                recent runs, newest first
+  runs show <run-id> [--tail BYTES]
+                                one run with its log
   bench                         bundle sizes and cold starts of every function
 `;
 
@@ -29,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         return await invokeCommand(rest);
       case 'send':
         return await sendCommand(rest);
+      case 'runs':
+        return await runsCommand(rest);
       case 'bench':
         return await benchCommand(rest);
       case undefined:

@@ -34,8 +34,12 @@ export function buildOptions(root: string, entries: Record<string, string>): esb
     target: 'node20',
     format: 'esm',
     minify: true,
+    // Error classes are told apart by name in logs, run records and FC's errorType.
+    keepNames: true,
     sourcemap: 'linked',
     legalComments: 'none',
+    // PGlite is for local use only (functions in the cloud get DATABASE_URL); pg-native is optional.
+    external: ['@electric-sql/pglite', '@electric-sql/pglite-socket', 'pg-native'],
     logLevel: 'silent',
     // CommonJS dependencies call require(); give the ESM bundle one.
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },

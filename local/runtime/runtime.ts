@@ -10,6 +10,7 @@ import { InstancePool, type InvokeOutcome } from './instance-pool.ts';
 import { LocalBuckets } from './oss-buckets.ts';
 import { type FunctionSpec, loadProject } from './s-yaml.ts';
 import { handleRequest } from './server.ts';
+import { type StateServer, startStateServer } from './state-server.ts';
 import { TimerScheduler } from './timers.ts';
 
 export interface RuntimeOptions {
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   maxInstances?: number;
   /** Where the runtime's own and the functions' output goes. */
   print?: (line: string) => void;
+  /** The functions' state store; default: DATABASE_URL, else a PGlite served by the runtime. */
+  databaseUrl?: string;
 }
 
 export interface InvocationRecord {
@@ -78,6 +81,9 @@ export class LocalRuntime {
   private server: Server | undefined;
   private disposeWatch: (() => Promise<void>) | undefined;
   private readonly print: (line: string) => void;
+  private stateServer: StateServer | undefined;
+  /** The state store functions use (DATABASE_URL in their environment). */
+  databaseUrl = '';
 
   private constructor(readonly options: RuntimeOptions) {
     this.accountId = options.accountId ?? '1234567890123456';
@@ -124,6 +130,13 @@ export class LocalRuntime {
     if (this.options.build !== false) {
       const built = await buildFunctions(project.root);
       if (built.errors.length > 0) throw new Error(`build failed:\n${built.errors.join('\n')}`);
+    }
+    const external = this.options.databaseUrl ?? process.env.DATABASE_URL;
+    if (external) {
+      this.databaseUrl = external;
+    } else {
+      this.stateServer = await startStateServer(this.options.stateDir);
+      this.databaseUrl = this.stateServer.url;
     }
     this.server = createServer((req, res) => {
       handleRequest(this, req, res).catch((error) => {
@@ -214,6 +227,7 @@ export class LocalRuntime {
       ALIBABA_CLOUD_SECURITY_TOKEN: creds.securityToken ?? '',
       // Where functions reach Function Compute's invoke API (this runtime) off the cloud.
       FC_DEVOPS_FC_ENDPOINT: this.url,
+      DATABASE_URL: this.databaseUrl,
       ...fn.environmentVariables,
     };
   }
@@ -345,6 +359,7 @@ export class LocalRuntime {
     });
     await this.queue.stop();
     await Promise.all([...this.pools.values()].map((p) => p.close(graceMs)));
+    await this.stateServer?.stop();
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type * as z from 'zod';
 import {
   type HttpRequest,
@@ -11,9 +12,11 @@ import { isJobMessage, type JobMessage, MAX_JOB_BYTES, parseJob } from '../event
 import { isOssEvent, type OssEvent, parseOssEvent } from '../events/oss.ts';
 import { decodeJson } from '../events/parse.ts';
 import { isTimerEvent, parseTimerEvent, type TimerInput } from '../events/timer.ts';
+import type { Store } from '../store/port.ts';
 import type { FcContext } from './context.ts';
 import { ConflictError, FcDevopsError, formatPath, ParseError, UpstreamError } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { type OnceOptions, type OnceResult, type RunHandle, runOnce } from './once.ts';
 
 export type EventSource = 'http' | 'timer' | 'oss' | 'job';
 
@@ -25,6 +28,11 @@ export interface HandlerContext {
   correlationId: string;
   source: EventSource;
   now: () => Date;
+  /**
+   * Do `work` once per event: keyed by the delivery (job idempotency key, timer name and time, OSS
+   * bucket/key/eTag, the caller's Idempotency-Key), with a run record it can log to.
+   */
+  once<T>(work: (run: RunHandle) => Promise<T>, options?: OnceOptions): Promise<OnceResult<T>>;
 }
 
 export interface JobRoute<S extends z.ZodType> {
@@ -45,6 +53,8 @@ export interface HandlerSpec<TP extends z.ZodType = z.ZodType> {
   jobs?: Readonly<Record<string, JobRoute<any>>>;
   /** Tests pass a fixed clock; functions use real time. */
   now?: () => Date;
+  /** The state store, opened on first use (`storeFromEnv()`); needed by `ctx.once`. */
+  store?: () => Promise<Store>;
 }
 
 export type FcHandler = (event: Buffer | string, context: FcContext) => Promise<unknown>;
@@ -57,7 +67,6 @@ export type FcHandler = (event: Buffer | string, context: FcContext) => Promise<
  */
 export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHandler {
   const accepted = (['http', 'timer', 'oss', 'jobs'] as const).filter((s) => spec[s] !== undefined);
-  const now = spec.now ?? (() => new Date());
 
   return async (event, fc) => {
     const base = createLogger({ function: fc.function?.name, requestId: fc.requestId });
@@ -69,15 +78,22 @@ export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHa
       if (source === 'http' && spec.http) {
         const request = parseHttpEvent(value);
         const correlationId = request.headers['x-correlation-id'] ?? request.requestId;
-        const ctx = context(fc, base, 'http', correlationId, now);
+        const key = request.headers['idempotency-key'];
+        const ctx = context(spec, fc, base, 'http', correlationId, key && `http:${key}`);
         return await respondHttp(() => spec.http!(request, ctx), ctx.log);
       }
       if (source === 'timer' && spec.timer) {
         const input = parseTimerEvent(value, spec.timer.payload);
-        return await spec.timer.run(input, context(fc, base, 'timer', fc.requestId, now));
+        const key = `timer:${input.triggerName}:${input.triggerTime.toISOString()}`;
+        return await spec.timer.run(input, context(spec, fc, base, 'timer', fc.requestId, key));
       }
       if (source === 'oss' && spec.oss) {
-        return await spec.oss(parseOssEvent(value), context(fc, base, 'oss', fc.requestId, now));
+        const event = parseOssEvent(value);
+        const objects = event.events.map(
+          (e) => `${e.oss.bucket.name}/${e.oss.object.key}@${e.oss.object.eTag ?? e.eventTime}`,
+        );
+        const key = `oss:${createHash('sha256').update(objects.join('\n')).digest('hex')}`;
+        return await spec.oss(event, context(spec, fc, base, 'oss', fc.requestId, key));
       }
       if (source === 'job' && spec.jobs) {
         if (bytes > MAX_JOB_BYTES) {
@@ -87,7 +103,16 @@ export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHa
         }
         const schemas = Object.fromEntries(Object.entries(spec.jobs).map(([k, r]) => [k, r.payload]));
         const job = parseJob(value, schemas);
-        const ctx = context(fc, base, 'job', job.correlationId, now);
+        const ctx = context(
+          spec,
+          fc,
+          base,
+          'job',
+          job.correlationId,
+          `job:${job.idempotencyKey}`,
+          job.kind,
+          job.attempt,
+        );
         return await spec.jobs[job.kind]!.run(job.payload, job, ctx);
       }
       throw new ParseError('event', [
@@ -116,8 +141,27 @@ function detect(value: unknown): EventSource | undefined {
   return undefined;
 }
 
-function context(fc: FcContext, base: Logger, source: EventSource, correlationId: string, now: () => Date) {
-  return { fc, log: base.child({ correlationId }), requestId: fc.requestId, correlationId, source, now };
+function context(
+  spec: HandlerSpec,
+  fc: FcContext,
+  base: Logger,
+  source: EventSource,
+  correlationId: string,
+  eventKey: string | undefined,
+  kind = fc.function?.name ?? 'function',
+  attempt = (fc.retryCount ?? 0) + 1,
+): HandlerContext {
+  const log = base.child({ correlationId });
+  return {
+    fc,
+    log,
+    requestId: fc.requestId,
+    correlationId,
+    source,
+    now: spec.now ?? (() => new Date()),
+    once: (work, options = {}) =>
+      runOnce({ store: spec.store, fc, log, correlationId, eventKey, kind, attempt }, options, work),
+  };
 }
 
 /** Map errors to HTTP answers at the edge; internal details never leak on a 5xx. */

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { ConfigError } from '../runtime/errors.ts';
 import { migrate } from './migrations.ts';
 import type { Store } from './port.ts';
 import type { SqlClient } from './sql.ts';
@@ -21,7 +22,17 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   } else {
     if (options.dir) mkdirSync(options.dir, { recursive: true });
     const { openPglite } = await import('./engines/pglite.ts');
-    db = await openPglite(options.dir);
+    try {
+      db = await openPglite(options.dir);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw cause;
+      throw new ConfigError([
+        {
+          file: 'DATABASE_URL',
+          message: 'is not set, and the embedded PGlite is not part of function bundles: set DATABASE_URL',
+        },
+      ]);
+    }
   }
   try {
     await migrate(db);

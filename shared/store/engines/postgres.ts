@@ -15,7 +15,8 @@ export function describeUrl(url: string): string {
 /**
  * PostgreSQL through a `pg` pool (ApsaraDB RDS for PostgreSQL in the cloud). The first connection is
  * made here, with a deadline, so a wrong or unreachable DATABASE_URL fails the cold start at once
- * with the host it tried, instead of hanging the first invocation.
+ * with the host it tried, instead of hanging the first invocation. A few connections per instance:
+ * an FC instance runs one invocation at a time.
  */
 export async function connectPostgres(
   url: string,
@@ -24,7 +25,7 @@ export async function connectPostgres(
   const timeout = options.connectTimeoutMs ?? 5000;
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.max ?? 10,
+    max: options.max ?? 3,
     connectionTimeoutMillis: timeout,
     idleTimeoutMillis: 30_000,
   });

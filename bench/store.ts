@@ -1,0 +1,64 @@
+import pg from 'pg';
+import { openStore } from '../shared/store/open.ts';
+import type { Store } from '../shared/store/port.ts';
+
+const OPS = Number(process.env.BENCH_STORE_OPS ?? 2000);
+
+async function claimAndComplete(
+  store: Store,
+  prefix: string,
+  ops: number,
+  concurrency: number,
+): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < ops; i = next++) {
+        const key = `${prefix}:${i}`;
+        const claim = await store.claim(key, { owner: `w${i}`, leaseMs: 60_000 });
+        if (claim.status !== 'claimed') throw new Error(`bench key ${key} not claimed`);
+        await store.complete(key, `w${i}`, { i });
+      }
+    }),
+  );
+  return ops / ((performance.now() - started) / 1000);
+}
+
+/** Claim-and-complete throughput on PGlite (in memory) and on the PostgreSQL server, if reachable. */
+export async function runStoreBench(): Promise<void> {
+  console.log(`\nstore: claim + complete of ${OPS} distinct keys`);
+  const pglite = await openStore({});
+  console.log(
+    `  pglite (in memory)      sequential ${(await claimAndComplete(pglite, 'seq', OPS, 1)).toFixed(0).padStart(7)} ops/s`,
+  );
+  await pglite.close();
+
+  const admin = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `fcd_bench_${process.pid}`;
+  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    console.log(
+      `  postgres: skipped (${admin.replace(/\/\/[^@]*@/, '//')} unreachable: ${(error as Error).message})`,
+    );
+    return;
+  }
+  await client.query(`create database ${name}`);
+  try {
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    const store = await openStore({ databaseUrl: url.toString() });
+    console.log(
+      `  postgres (${url.host})  sequential ${(await claimAndComplete(store, 'seq', OPS, 1)).toFixed(0).padStart(7)} ops/s`,
+    );
+    console.log(
+      `  postgres (${url.host})  3 in parallel ${(await claimAndComplete(store, 'par', OPS, 3)).toFixed(0).padStart(4)} ops/s (one function instance's pool)`,
+    );
+    await store.close();
+  } finally {
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.end();
+  }
+}

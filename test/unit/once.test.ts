@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { json } from '../../shared/events/http.ts';
+import type { FcContext } from '../../shared/runtime/context.ts';
+import { defineHandler } from '../../shared/runtime/define-handler.ts';
+import { openStore } from '../../shared/store/open.ts';
+import type { Store } from '../../shared/store/port.ts';
+import { fixture } from '../helpers.ts';
+
+const context = (requestId: string): FcContext => ({
+  requestId,
+  credentials: { accessKeyId: 'id', accessKeySecret: 's' },
+  function: { name: 'ops-api', handler: 'index.handler', memory: 512, timeout: 3 },
+  service: {},
+  region: 'cn-hangzhou',
+  accountId: '1',
+  logger: console,
+});
+
+describe('ctx.once', () => {
+  const opened = openStore({});
+  afterAll(async () => (await opened).close());
+  let calls = 0;
+  let failNext = false;
+  const handler = defineHandler({
+    store: () => opened as Promise<Store>,
+    http: async (_request, ctx) => {
+      const outcome = await ctx.once(async (run) => {
+        calls++;
+        await run.append('did it\n');
+        if (failNext) {
+          failNext = false;
+          throw new Error('upstream hiccup');
+        }
+        return { calls };
+      });
+      return json(200, outcome);
+    },
+    timer: {
+      run: async (_input, ctx) => ctx.once(async () => ++calls),
+    },
+  });
+  const post = (key: string | undefined, requestId: string) => {
+    const event = fixture<Record<string, any>>('http/get.json');
+    event.headers = key ? { 'Idempotency-Key': key } : {};
+    return handler(Buffer.from(JSON.stringify(event)), context(requestId)) as Promise<{
+      statusCode: number;
+      body: string;
+    }>;
+  };
+
+  it('refuses a changing HTTP call without an Idempotency-Key, naming the header', async () => {
+    const response = await post(undefined, 'r0');
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).issues).toEqual([
+      { path: 'headers.idempotency-key', message: expect.stringContaining('required') },
+    ]);
+  });
+
+  it('runs once per Idempotency-Key and returns the stored result to repeats', async () => {
+    const first = JSON.parse((await post('abc', 'r1')).body);
+    const again = JSON.parse((await post('abc', 'r2')).body);
+    expect(first).toMatchObject({ status: 'done', result: { calls: 1 } });
+    expect(again).toEqual({ status: 'duplicate', result: { calls: 1 } });
+    const store = await opened;
+    const run = await store.getRun(first.runId);
+    expect(run).toMatchObject({
+      kind: 'ops-api',
+      subject: 'http:abc',
+      status: 'succeeded',
+      result: { calls: 1 },
+    });
+    expect(await store.readRunLog(first.runId)).toBe('did it\n');
+  });
+
+  it('gives the key back when the work fails, so the retry runs it', async () => {
+    failNext = true;
+    expect((await post('retry-me', 'r3')).statusCode).toBe(500);
+    const retried = JSON.parse((await post('retry-me', 'r4')).body);
+    expect(retried.status).toBe('done');
+    const runs = (await (await opened).listRuns({ subject: 'http:retry-me' })).runs;
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'failed']);
+  });
+
+  it('keys a timer firing by trigger name and time', async () => {
+    const tick = (time: string) =>
+      handler(
+        Buffer.from(JSON.stringify({ triggerTime: time, triggerName: 'nightly', payload: '' })),
+        context(`t-${time}`),
+      );
+    const a = await tick('2026-11-27T02:00:00Z');
+    const b = await tick('2026-11-27T02:00:00Z');
+    const c = await tick('2026-11-28T02:00:00Z');
+    expect((a as { status: string }).status).toBe('done');
+    expect(b).toEqual({ status: 'duplicate', result: (a as { result: number }).result });
+    expect((c as { status: string }).status).toBe('done');
+  });
+});
