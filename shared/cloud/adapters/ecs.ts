@@ -1,0 +1,209 @@
+import { collect, pagesByNumber, pagesByToken } from '../paging.ts';
+import type { RpcClient } from '../rpc.ts';
+
+export interface EcsImage {
+  ImageId: string;
+  ImageName: string;
+  ImageFamily?: string;
+  CreationTime: string;
+  Status: string;
+  Progress?: string;
+  Tags?: { Tag: { TagKey: string; TagValue: string }[] };
+  DiskDeviceMappings?: { DiskDeviceMapping: { SnapshotId: string }[] };
+}
+
+export interface EcsInstance {
+  InstanceId: string;
+  ImageId: string;
+  Status: string;
+}
+
+const tagParams = (tags: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(tags).flatMap(([k, v], i) => [
+      [`Tag.${i + 1}.Key`, k],
+      [`Tag.${i + 1}.Value`, v],
+    ]),
+  );
+
+/** ECS (2014-05-26): images, instances for smoke tests, Cloud Assistant commands, launch templates. */
+export class EcsAdapter {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly region: string,
+  ) {}
+
+  async describeImages(
+    filter: { ids?: string[]; tags?: Record<string, string>; family?: string; status?: string } = {},
+  ): Promise<EcsImage[]> {
+    return collect(
+      pagesByNumber(async (page) => {
+        const r = await this.rpc.call<{ Images: { Image: EcsImage[] }; TotalCount: number }>(
+          'DescribeImages',
+          {
+            RegionId: this.region,
+            ImageOwnerAlias: 'self',
+            ImageId: filter.ids?.join(','),
+            ImageFamily: filter.family,
+            Status: filter.status ?? 'Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated',
+            ...tagParams(filter.tags ?? {}),
+            PageSize: 100,
+            PageNumber: page,
+          },
+        );
+        return { items: r.Images?.Image ?? [], total: Number(r.TotalCount) };
+      }),
+    );
+  }
+
+  async deleteImage(imageId: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.rpc.call('DeleteImage', {
+      RegionId: this.region,
+      ImageId: imageId,
+      Force: options.force ?? false,
+    });
+  }
+
+  async tagImages(imageIds: string[], tags: Record<string, string>): Promise<void> {
+    for (let i = 0; i < imageIds.length; i += 50) {
+      const ids = Object.fromEntries(imageIds.slice(i, i + 50).map((id, j) => [`ResourceId.${j + 1}`, id]));
+      await this.rpc.call('TagResources', {
+        RegionId: this.region,
+        ResourceType: 'image',
+        ...ids,
+        ...tagParams(tags),
+      });
+    }
+  }
+
+  async describeInstances(filter: { imageId?: string; ids?: string[] } = {}): Promise<EcsInstance[]> {
+    return collect(
+      pagesByNumber(async (page) => {
+        const r = await this.rpc.call<{ Instances: { Instance: EcsInstance[] }; TotalCount: number }>(
+          'DescribeInstances',
+          {
+            RegionId: this.region,
+            ImageId: filter.imageId,
+            InstanceIds: filter.ids ? JSON.stringify(filter.ids) : undefined,
+            PageSize: 100,
+            PageNumber: page,
+          },
+        );
+        return { items: r.Instances?.Instance ?? [], total: Number(r.TotalCount) };
+      }),
+    );
+  }
+
+  /** One pay-as-you-go instance that releases itself at `autoReleaseTime` even if nobody deletes it. */
+  async runInstance(input: {
+    imageId: string;
+    instanceType: string;
+    vSwitchId: string;
+    securityGroupId: string;
+    autoReleaseTime: Date;
+    tags?: Record<string, string>;
+  }): Promise<{ instanceId: string }> {
+    const r = await this.rpc.call<{ InstanceIdSets: { InstanceIdSet: string[] } }>(
+      'RunInstances',
+      {
+        RegionId: this.region,
+        ImageId: input.imageId,
+        InstanceType: input.instanceType,
+        VSwitchId: input.vSwitchId,
+        SecurityGroupId: input.securityGroupId,
+        Amount: 1,
+        InstanceChargeType: 'PostPaid',
+        AutoReleaseTime: input.autoReleaseTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        ...tagParams(input.tags ?? {}),
+      },
+      { clientToken: true },
+    );
+    const id = r.InstanceIdSets?.InstanceIdSet?.[0];
+    if (!id) throw new Error('RunInstances returned no instance id');
+    return { instanceId: id };
+  }
+
+  async deleteInstance(instanceId: string): Promise<void> {
+    await this.rpc.call('DeleteInstance', { InstanceId: instanceId, Force: true });
+  }
+
+  async runCommand(input: {
+    instanceIds: string[];
+    script: string;
+    timeoutSeconds?: number;
+  }): Promise<{ invokeId: string; commandId: string }> {
+    const ids = Object.fromEntries(input.instanceIds.map((id, i) => [`InstanceId.${i + 1}`, id]));
+    const r = await this.rpc.call<{ InvokeId: string; CommandId: string }>(
+      'RunCommand',
+      {
+        RegionId: this.region,
+        Type: 'RunShellScript',
+        CommandContent: input.script,
+        Timeout: input.timeoutSeconds ?? 600,
+        ...ids,
+      },
+      { clientToken: true },
+    );
+    return { invokeId: r.InvokeId, commandId: r.CommandId };
+  }
+
+  async invocationResults(
+    invokeId: string,
+  ): Promise<{ InstanceId: string; InvocationStatus: string; ExitCode: number; Output: string }[]> {
+    return collect(
+      pagesByToken(async (token) => {
+        const r = await this.rpc.call<{
+          Invocation: {
+            InvocationResults: {
+              InvocationResult: {
+                InstanceId: string;
+                InvocationStatus: string;
+                ExitCode: number;
+                Output: string;
+              }[];
+            };
+            NextToken?: string;
+          };
+        }>('DescribeInvocationResults', {
+          RegionId: this.region,
+          InvokeId: invokeId,
+          ContentEncoding: 'PlainText',
+          NextToken: token,
+          MaxResults: 50,
+        });
+        return {
+          items: r.Invocation?.InvocationResults?.InvocationResult ?? [],
+          nextToken: r.Invocation?.NextToken || undefined,
+        };
+      }),
+    );
+  }
+
+  async launchTemplateVersions(
+    templateId: string,
+  ): Promise<{ VersionNumber: number; DefaultVersion: boolean; LaunchTemplateData: { ImageId: string } }[]> {
+    return collect(
+      pagesByNumber(async (page) => {
+        const r = await this.rpc.call<{
+          LaunchTemplateVersionSets: {
+            LaunchTemplateVersionSet: {
+              VersionNumber: number;
+              DefaultVersion: boolean;
+              LaunchTemplateData: { ImageId: string };
+            }[];
+          };
+          TotalCount: number;
+        }>('DescribeLaunchTemplateVersions', {
+          RegionId: this.region,
+          LaunchTemplateId: templateId,
+          PageSize: 50,
+          PageNumber: page,
+        });
+        return {
+          items: r.LaunchTemplateVersionSets?.LaunchTemplateVersionSet ?? [],
+          total: Number(r.TotalCount),
+        };
+      }),
+    );
+  }
+}

@@ -1,0 +1,90 @@
+import type { CredentialSource } from './credentials.ts';
+import { CloudError, NetworkError } from './errors.ts';
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.ts';
+
+export interface SignedRequest {
+  method: string;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: Buffer;
+}
+
+export interface SignedResponse {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+export type Signer = (
+  request: Required<SignedRequest>,
+  credentials: Awaited<ReturnType<CredentialSource>>,
+  url: URL,
+) => Record<string, string>;
+
+/**
+ * One signed HTTP exchange with timeout and retries, for the APIs pop-core does not speak
+ * (FC 3.0's ACS3 signature, OSS). Error bodies in JSON (`Code`/`Message`) or XML (`<Code>`) are read.
+ */
+export async function signedFetch(
+  config: {
+    service: string;
+    endpoint: string;
+    credentials: CredentialSource;
+    timeoutMs?: number;
+    retry?: RetryPolicy;
+  },
+  action: string,
+  request: SignedRequest,
+  sign: Signer,
+): Promise<SignedResponse> {
+  const base = new URL(config.endpoint);
+  const req: Required<SignedRequest> = {
+    method: request.method,
+    path: `${base.pathname.replace(/\/+$/, '')}${request.path}`,
+    query: request.query ?? {},
+    headers: request.headers ?? {},
+    body: request.body ?? Buffer.alloc(0),
+  };
+  return withRetry(async () => {
+    const url = new URL(req.path, base);
+    for (const [k, v] of Object.entries(req.query)) url.searchParams.set(k, v);
+    const headers = sign(req, await config.credentials(), url);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: req.method,
+        headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'host')),
+        ...(req.body.length > 0 || !['GET', 'HEAD'].includes(req.method) ? { body: req.body } : {}),
+        signal: AbortSignal.timeout(config.timeoutMs ?? 15_000),
+      });
+    } catch (error) {
+      throw new NetworkError(config.service, action, error);
+    }
+    const body = Buffer.from(await response.arrayBuffer());
+    if (response.ok) return { status: response.status, headers: response.headers, body };
+    const text = body.toString('utf8');
+    let code: string | undefined;
+    let message: string | undefined;
+    let requestId: string | undefined =
+      response.headers.get('x-fc-request-id') ?? response.headers.get('x-oss-request-id') ?? undefined;
+    try {
+      const json = JSON.parse(text) as Record<string, string>;
+      code = json.Code ?? json.code ?? json.ErrorCode;
+      message = json.Message ?? json.message ?? json.ErrorMessage;
+      requestId = json.RequestId ?? json.requestId ?? requestId;
+    } catch {
+      code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+      message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
+      requestId = /<RequestId>([^<]*)<\/RequestId>/.exec(text)?.[1] ?? requestId;
+    }
+    const retryAfter = Number(response.headers.get('x-acs-retry-after'));
+    throw new CloudError(config.service, action, {
+      code: code ?? `HTTP${response.status}`,
+      message: message ?? (text.slice(0, 200) || response.statusText),
+      ...(requestId ? { requestId } : {}),
+      status: response.status,
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+    });
+  }, config.retry ?? DEFAULT_RETRY);
+}
