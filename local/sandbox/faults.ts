@@ -1,0 +1,48 @@
+import { ApiError } from './api-error.ts';
+
+/** Per action (or `*`): a share of throttled and failing calls, a number of next calls to fail, added latency. */
+export interface FaultSpec {
+  throttleRate?: number;
+  errorRate?: number;
+  /** Fail exactly the next N calls (deterministic, for tests). */
+  failNext?: number;
+  failWith?: 'throttle' | 'error' | 'unavailable';
+  latencyMs?: number;
+}
+
+export class Faults {
+  private readonly specs = new Map<string, FaultSpec>();
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  set(action: string, spec: FaultSpec): void {
+    this.specs.set(action, { ...spec });
+  }
+
+  clear(): void {
+    this.specs.clear();
+  }
+
+  list(): Record<string, FaultSpec> {
+    return Object.fromEntries(this.specs);
+  }
+
+  /** Wait and/or throw as configured for `action`. */
+  async apply(action: string): Promise<void> {
+    const spec = this.specs.get(action) ?? this.specs.get('*');
+    if (!spec) return;
+    if (spec.latencyMs) await new Promise((r) => setTimeout(r, spec.latencyMs));
+    if (spec.failNext && spec.failNext > 0) {
+      spec.failNext--;
+      throw errorOf(spec.failWith ?? 'throttle');
+    }
+    if (spec.throttleRate && this.random() < spec.throttleRate) throw errorOf('throttle');
+    if (spec.errorRate && this.random() < spec.errorRate) throw errorOf('error');
+  }
+}
+
+function errorOf(kind: 'throttle' | 'error' | 'unavailable'): ApiError {
+  if (kind === 'throttle') return new ApiError(400, 'Throttling.User', 'Request was denied due to user flow control.');
+  if (kind === 'unavailable') return new ApiError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.');
+  return new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.');
+}

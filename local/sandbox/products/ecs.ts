@@ -1,0 +1,181 @@
+import { ApiError, intParam, listParam, notFound, optional, param, tagParams } from '../api-error.ts';
+import { iso } from '../clock.ts';
+import { nextId } from '../state.ts';
+import { type Action, idempotent, page } from './context.ts';
+
+const INSTANCE_MS = 60_000;
+const COMMAND_MS = 30_000;
+
+export const ecsActions: Record<string, Action> = {
+  DescribeImages(ctx) {
+    param(ctx.params, 'RegionId');
+    const pageSize = intParam(ctx.params, 'PageSize', { min: 1, max: 100, fallback: 10 });
+    const pageNumber = intParam(ctx.params, 'PageNumber', { min: 1, fallback: 1 });
+    const ids = optional(ctx.params, 'ImageId')?.split(',');
+    const family = optional(ctx.params, 'ImageFamily');
+    const statuses = (optional(ctx.params, 'Status') ?? 'Available').split(',');
+    const tags = tagParams(ctx.params);
+    const all = Object.values(ctx.state.ecs.images)
+      .map((i) => ({ ...i, status: i.readyAt > ctx.now ? 'Creating' : 'Available' }))
+      .filter((i) => (!ids || ids.includes(i.id)) && (!family || i.family === family))
+      .filter((i) => statuses.includes('ALL') || statuses.includes(i.status))
+      .filter((i) => Object.entries(tags).every(([k, v]) => i.tags[k] === v))
+      .sort((a, b) => b.createdAt - a.createdAt);
+    return {
+      Images: {
+        Image: page(all, pageNumber, pageSize).map((i) => ({
+          ImageId: i.id,
+          ImageName: i.name,
+          ImageFamily: i.family,
+          CreationTime: iso(i.createdAt),
+          Status: i.status,
+          Progress: i.status === 'Available' ? '100%' : '50%',
+          Usage: Object.values(ctx.state.ecs.instances).some((x) => x.imageId === i.id) ? 'instance' : 'none',
+          Tags: { Tag: Object.entries(i.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) },
+          DiskDeviceMappings: { DiskDeviceMapping: [{ SnapshotId: i.snapshotId }] },
+        })),
+      },
+      TotalCount: all.length,
+      PageNumber: pageNumber,
+      PageSize: pageSize,
+      RegionId: ctx.region,
+    };
+  },
+
+  DeleteImage(ctx) {
+    const id = param(ctx.params, 'ImageId');
+    if (!ctx.state.ecs.images[id]) throw notFound('InvalidImageId.NotFound', `ImageId ${id}`);
+    const inUse = Object.values(ctx.state.ecs.instances).some((i) => i.imageId === id);
+    if (inUse && optional(ctx.params, 'Force') !== 'true') {
+      throw new ApiError(403, 'ImageUsedByInstance', `Image ${id} is used by an instance; pass Force to delete it anyway.`);
+    }
+    delete ctx.state.ecs.images[id];
+    return {};
+  },
+
+  TagResources(ctx) {
+    const type = param(ctx.params, 'ResourceType');
+    const ids = listParam(ctx.params, 'ResourceId');
+    if (ids.length === 0 || ids.length > 50) throw new ApiError(400, 'InvalidParameter', 'The specified parameter "ResourceId.N" must list 1 to 50 resources.');
+    const tags = tagParams(ctx.params);
+    const table = type === 'image' ? ctx.state.ecs.images : type === 'instance' ? ctx.state.ecs.instances : undefined;
+    if (!table) throw new ApiError(400, 'InvalidResourceType.NotSupported', `ResourceType ${type} is not supported by the sandbox.`);
+    for (const id of ids) if (!table[id]) throw notFound('InvalidResourceId.NotFound', `ResourceId ${id}`);
+    for (const id of ids) Object.assign(table[id]!.tags, tags);
+    return {};
+  },
+
+  DescribeInstances(ctx) {
+    param(ctx.params, 'RegionId');
+    const pageSize = intParam(ctx.params, 'PageSize', { min: 1, max: 100, fallback: 10 });
+    const pageNumber = intParam(ctx.params, 'PageNumber', { min: 1, fallback: 1 });
+    const imageId = optional(ctx.params, 'ImageId');
+    const idsRaw = optional(ctx.params, 'InstanceIds');
+    const ids = idsRaw ? (JSON.parse(idsRaw) as string[]) : undefined;
+    const all = Object.values(ctx.state.ecs.instances).filter((i) => (!imageId || i.imageId === imageId) && (!ids || ids.includes(i.id)));
+    return {
+      Instances: {
+        Instance: page(all, pageNumber, pageSize).map((i) => ({
+          InstanceId: i.id,
+          ImageId: i.imageId,
+          InstanceType: i.instanceType,
+          Status: i.readyAt > ctx.now ? 'Pending' : 'Running',
+          AutoReleaseTime: i.autoReleaseTime ?? '',
+          CreationTime: iso(i.createdAt),
+        })),
+      },
+      TotalCount: all.length,
+      PageNumber: pageNumber,
+      PageSize: pageSize,
+    };
+  },
+
+  RunInstances(ctx) {
+    const imageId = param(ctx.params, 'ImageId');
+    const instanceType = param(ctx.params, 'InstanceType');
+    if (!ctx.state.ecs.images[imageId]) throw notFound('InvalidImageId.NotFound', `ImageId ${imageId}`);
+    const release = optional(ctx.params, 'AutoReleaseTime');
+    if (release) {
+      const at = Date.parse(release);
+      if (Number.isNaN(at) || at < ctx.now + 30 * 60_000 || at > ctx.now + 3 * 365 * 86_400_000) {
+        throw new ApiError(400, 'InvalidAutoReleaseTime.Malformed', 'AutoReleaseTime must be at least 30 minutes and at most 3 years ahead.');
+      }
+    }
+    const amount = intParam(ctx.params, 'Amount', { min: 1, max: 100, fallback: 1 });
+    return idempotent(ctx, 'RunInstances', () => {
+      const ids = Array.from({ length: amount }, () => nextId(ctx.state, 'i-sbx'));
+      for (const id of ids) {
+        ctx.state.ecs.instances[id] = { id, imageId, instanceType, createdAt: ctx.now, readyAt: ctx.now + INSTANCE_MS, autoReleaseTime: release ?? null, tags: tagParams(ctx.params) };
+      }
+      return { InstanceIdSets: { InstanceIdSet: ids }, OrderId: String(ctx.state.seq) };
+    });
+  },
+
+  DeleteInstance(ctx) {
+    const id = param(ctx.params, 'InstanceId');
+    const inst = ctx.state.ecs.instances[id];
+    if (!inst) throw notFound('InvalidInstanceId.NotFound', `InstanceId ${id}`);
+    if (inst.readyAt <= ctx.now && optional(ctx.params, 'Force') !== 'true') {
+      throw new ApiError(403, 'IncorrectInstanceStatus', 'The instance is running; stop it or pass Force.');
+    }
+    delete ctx.state.ecs.instances[id];
+    return {};
+  },
+
+  RunCommand(ctx) {
+    param(ctx.params, 'Type');
+    const script = param(ctx.params, 'CommandContent');
+    const instanceIds = listParam(ctx.params, 'InstanceId');
+    if (instanceIds.length === 0) throw new ApiError(400, 'MissingParameter', 'The input parameter "InstanceId.N" that is mandatory for processing this request is not supplied.');
+    for (const id of instanceIds) if (!ctx.state.ecs.instances[id]) throw notFound('InvalidInstanceId.NotFound', `InstanceId ${id}`);
+    return idempotent(ctx, 'RunCommand', () => {
+      const invokeId = nextId(ctx.state, 't-sbx');
+      const commandId = nextId(ctx.state, 'c-sbx');
+      ctx.state.ecs.invocations[invokeId] = { invokeId, commandId, instanceIds, script, createdAt: ctx.now, durationMs: COMMAND_MS };
+      return { InvokeId: invokeId, CommandId: commandId };
+    });
+  },
+
+  DescribeInvocationResults(ctx) {
+    const invokeId = param(ctx.params, 'InvokeId');
+    const inv = ctx.state.ecs.invocations[invokeId];
+    if (!inv) throw notFound('InvalidInvokeId.NotFound', `InvokeId ${invokeId}`);
+    const done = inv.createdAt + inv.durationMs <= ctx.now;
+    // The sandbox does not run scripts; a script that says `exit <n>` finishes with that code.
+    const exitCode = Number(/\bexit\s+(\d+)/.exec(inv.script)?.[1] ?? 0);
+    const encode = (optional(ctx.params, 'ContentEncoding') ?? 'Base64') === 'Base64';
+    const output = `sandbox ran ${inv.script.length} bytes of script\n`;
+    return {
+      Invocation: {
+        InvocationResults: {
+          InvocationResult: inv.instanceIds.map((id) => ({
+            InstanceId: id,
+            InvokeId: inv.invokeId,
+            CommandId: inv.commandId,
+            InvocationStatus: done ? (exitCode === 0 ? 'Success' : 'Failed') : 'Running',
+            InvokeRecordStatus: done ? 'Finished' : 'Running',
+            ExitCode: done ? exitCode : 0,
+            Output: done ? (encode ? Buffer.from(output).toString('base64') : output) : '',
+            StartTime: iso(inv.createdAt),
+            FinishedTime: done ? iso(inv.createdAt + inv.durationMs) : '',
+          })),
+        },
+        NextToken: '',
+      },
+    };
+  },
+
+  DescribeLaunchTemplateVersions(ctx) {
+    const id = param(ctx.params, 'LaunchTemplateId');
+    const lt = ctx.state.ecs.launchTemplates[id];
+    if (!lt) throw notFound('InvalidLaunchTemplate.NotFound', `LaunchTemplateId ${id}`);
+    return {
+      LaunchTemplateVersionSets: {
+        LaunchTemplateVersionSet: lt.versions.map((v) => ({ LaunchTemplateId: id, VersionNumber: v.VersionNumber, DefaultVersion: v.DefaultVersion, LaunchTemplateData: { ImageId: v.ImageId } })),
+      },
+      TotalCount: lt.versions.length,
+      PageNumber: 1,
+      PageSize: 50,
+    };
+  },
+};

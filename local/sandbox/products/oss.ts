@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { ApiError } from '../api-error.ts';
+import type { RestRequest, RestResponse } from './rest.ts';
+
+/** Where the sandbox keeps objects; the local runtime's buckets when both run, so writes fire triggers. */
+export interface ObjectStore {
+  put(bucket: string, key: string, body: Buffer): { eTag: string };
+  get(bucket: string, key: string): Buffer | undefined;
+  delete(bucket: string, key: string): boolean;
+  /** Directory of a bucket, for listing. */
+  root: string;
+}
+
+export function directoryStore(root: string): ObjectStore {
+  const file = (b: string, k: string) => join(root, b, k);
+  return {
+    root,
+    put(b, k, body) {
+      mkdirSync(dirname(file(b, k)), { recursive: true });
+      writeFileSync(file(b, k), body);
+      return { eTag: createHash('md5').update(body).digest('hex').toUpperCase() };
+    },
+    get(b, k) {
+      try {
+        return readFileSync(file(b, k));
+      } catch {
+        return undefined;
+      }
+    },
+    delete(b, k) {
+      try {
+        rmSync(file(b, k));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function ossError(status: number, code: string, message: string): ApiError {
+  return new ApiError(status, code, message);
+}
+
+function walk(dir: string, base: string, out: string[]): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, base, out);
+    else out.push(relative(base, path));
+  }
+}
+
+/** OSS, path style: `/<bucket>/<key>`. */
+export function ossRoute(store: ObjectStore, req: RestRequest, bucket: string, key: string): { action: string; run: () => RestResponse } {
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) {
+    return { action: 'Unknown', run: () => { throw ossError(400, 'InvalidBucketName', `The specified bucket is not valid: ${bucket}`); } };
+  }
+  if (key === '' && req.method === 'GET') {
+    return {
+      action: 'ListObjects',
+      run: () => {
+        const prefix = req.query.prefix ?? '';
+        const marker = req.query.marker ?? '';
+        const max = Math.min(1000, Number(req.query['max-keys'] ?? 100));
+        const keys: string[] = [];
+        walk(join(store.root, bucket), join(store.root, bucket), keys);
+        const matched = keys.filter((k) => k.startsWith(prefix) && k > marker).sort();
+        const pageKeys = matched.slice(0, max);
+        const truncated = matched.length > max;
+        const contents = pageKeys
+          .map((k) => {
+            const path = join(store.root, bucket, k);
+            const body = readFileSync(path);
+            const etag = createHash('md5').update(body).digest('hex').toUpperCase();
+            return `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${statSync(path).mtime.toISOString()}</LastModified><ETag>&quot;${etag}&quot;</ETag><Size>${body.length}</Size><StorageClass>Standard</StorageClass></Contents>`;
+          })
+          .join('');
+        const xml = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${bucket}</Name><Prefix>${xmlEscape(prefix)}</Prefix><Marker>${xmlEscape(marker)}</Marker><MaxKeys>${max}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextMarker>${xmlEscape(pageKeys.at(-1) ?? '')}</NextMarker>` : ''}${contents}</ListBucketResult>`;
+        return { status: 200, body: null, raw: xml, headers: { 'content-type': 'application/xml' } };
+      },
+    };
+  }
+  if (req.method === 'PUT') {
+    return {
+      action: 'PutObject',
+      run: () => {
+        const md5 = req.headers['content-md5'];
+        if (md5 && md5 !== createHash('md5').update(req.body).digest('base64')) throw ossError(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.');
+        const { eTag } = store.put(bucket, key, req.body);
+        return { status: 200, body: null, raw: '', headers: { etag: `"${eTag}"` } };
+      },
+    };
+  }
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    return {
+      action: req.method === 'GET' ? 'GetObject' : 'HeadObject',
+      run: () => {
+        const body = store.get(bucket, key);
+        if (!body) throw ossError(404, 'NoSuchKey', 'The specified key does not exist.');
+        const etag = createHash('md5').update(body).digest('hex').toUpperCase();
+        return { status: 200, body: null, raw: req.method === 'GET' ? body : '', headers: { etag: `"${etag}"`, 'content-type': 'application/octet-stream', ...(req.method === 'HEAD' ? { 'content-length': String(body.length) } : {}) } };
+      },
+    };
+  }
+  if (req.method === 'DELETE') {
+    return { action: 'DeleteObject', run: () => { store.delete(bucket, key); return { status: 204, body: null, raw: '' }; } };
+  }
+  return { action: 'Unknown', run: () => { throw ossError(405, 'MethodNotAllowed', `${req.method} is not allowed`); } };
+}

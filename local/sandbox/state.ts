@@ -1,0 +1,104 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface RdsInstanceState {
+  id: string;
+  engine: string;
+  engineVersion: string;
+  category: string;
+  instanceClass: string;
+  storageGB: number;
+  createdAt: number;
+  /** A clone is Creating until then. */
+  readyAt: number;
+  tags: Record<string, string>;
+  clonedFrom?: { instanceId: string; backupId: string };
+}
+
+export interface RdsBackupState {
+  id: string;
+  instanceId: string;
+  status: 'Success' | 'Failed';
+  start: number;
+  end: number;
+  method: string;
+  mode: 'Automated' | 'Manual';
+  size: number;
+  storeStatus: 'Enabled' | 'Disabled';
+}
+
+export interface RdsTaskState {
+  jobId: string;
+  instanceId: string;
+  createdAt: number;
+  durationMs: number;
+  method: string;
+  fails: boolean;
+  backupId: string;
+  /** Its backup set was written (and may since have been deleted). */
+  settled?: boolean;
+}
+
+export interface SandboxState {
+  version: 1;
+  seq: number;
+  rds: { instances: Record<string, RdsInstanceState>; backups: Record<string, RdsBackupState>; tasks: Record<string, RdsTaskState> };
+  ecs: {
+    images: Record<string, { id: string; name: string; family: string; createdAt: number; readyAt: number; tags: Record<string, string>; snapshotId: string }>;
+    instances: Record<string, { id: string; imageId: string; instanceType: string; createdAt: number; readyAt: number; autoReleaseTime: string | null; tags: Record<string, string> }>;
+    invocations: Record<string, { invokeId: string; commandId: string; instanceIds: string[]; script: string; createdAt: number; durationMs: number }>;
+    launchTemplates: Record<string, { id: string; versions: { VersionNumber: number; DefaultVersion: boolean; ImageId: string }[] }>;
+  };
+  ess: {
+    groups: Record<string, { id: string; name: string; min: number; max: number; desired: number; capacity: number; configurationId: string }>;
+    configurations: Record<string, { id: string; groupId: string; imageId: string; instanceType: string }>;
+    activities: Record<string, { id: string; groupId: string; createdAt: number; durationMs: number; from: number; to: number; cause: string }>;
+    rules: Record<string, { ari: string; groupId: string; adjustment: number }>;
+  };
+  cs: {
+    clusters: Record<string, { id: string; nodepools: Record<string, { id: string; name: string; desired: number; nodes: number; autoScaling: boolean; min: number; max: number }> }>;
+    tasks: Record<string, { id: string; clusterId: string; nodePoolId: string; createdAt: number; durationMs: number; to: number }>;
+  };
+  fc: {
+    functions: Record<string, { name: string; versions: { versionId: string; description: string; createdTime: string }[]; aliases: Record<string, { aliasName: string; versionId: string; description: string; additionalVersionWeight: Record<string, number>; createdTime: string; lastModifiedTime: string }> }>;
+  };
+  /** ClientToken → the first answer, per action: a retried mutating call is done once. */
+  clientTokens: Record<string, unknown>;
+}
+
+export function emptyState(): SandboxState {
+  return {
+    version: 1,
+    seq: 1000,
+    rds: { instances: {}, backups: {}, tasks: {} },
+    ecs: { images: {}, instances: {}, invocations: {}, launchTemplates: {} },
+    ess: { groups: {}, configurations: {}, activities: {}, rules: {} },
+    cs: { clusters: {}, tasks: {} },
+    fc: { functions: {} },
+    clientTokens: {},
+  };
+}
+
+/** Sandbox state kept in one JSON file, written after each change (atomically, by rename). */
+export class StateFile {
+  constructor(readonly path: string | undefined) {}
+
+  load(): SandboxState | undefined {
+    if (!this.path || !existsSync(this.path)) return undefined;
+    return JSON.parse(readFileSync(this.path, 'utf8')) as SandboxState;
+  }
+
+  save(state: SandboxState): void {
+    if (!this.path) return;
+    mkdirSync(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state));
+    renameSync(tmp, this.path);
+  }
+}
+
+/** Resource ids in each product's shape. */
+export function nextId(state: SandboxState, prefix: string): string {
+  state.seq += 1;
+  return `${prefix}${state.seq.toString(36).padStart(8, '0')}`;
+}
