@@ -4,6 +4,12 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../shared/config/load.ts';
 import { buildFunctions } from '../runtime/build.ts';
 import { LocalRuntime } from '../runtime/runtime.ts';
+import { loadProject } from '../runtime/s-yaml.ts';
+import { SANDBOX_KEYS } from '../sandbox/keys.ts';
+import { loadSeedFile } from '../sandbox/seed.ts';
+import { Sandbox } from '../sandbox/server.ts';
+import { sinkSecretsFromEnv } from '../sandbox/sinks.ts';
+import { bucketStore, invokeTarget } from './dev-wiring.ts';
 import { loadEnvFile } from './dotenv.ts';
 
 const DEFAULT_URL = process.env.FC_DEVOPS_URL ?? 'http://127.0.0.1:8787';
@@ -17,20 +23,46 @@ export async function devCommand(args: string[]): Promise<number> {
       port: { type: 'string', default: process.env.PORT ?? '8787' },
       state: { type: 'string', default: '.fc-devops' },
       'no-watch': { type: 'boolean', default: false },
+      'sandbox-port': { type: 'string', default: '8788' },
+      seed: { type: 'string', default: 'local/sandbox/seed.example.json' },
     },
   });
   const loaded = loadEnvFile(resolve('local/dev.env'));
   if (loaded.length > 0) console.log(`[dev] sandbox values from local/dev.env for: ${loaded.join(', ')}`);
   const configFile = resolve(values.config);
-  // Fail fast, before anything starts, on a config that cannot work.
+  // Fail fast, before anything starts, on a config or an s.yaml that cannot work.
   loadConfig(configFile, { requireSecrets: true });
-  const runtime = await LocalRuntime.start({
-    template: resolve(values.template),
-    port: Number(values.port),
-    stateDir: resolve(values.state),
-    watch: !values['no-watch'],
-    env: { FC_DEVOPS_CONFIG: configFile },
-  });
+  loadProject(resolve(values.template));
+  // Real credentials in the environment point the functions at the real cloud; otherwise the sandbox.
+  const real = Boolean(process.env.ALIBABA_CLOUD_ACCESS_KEY_ID);
+  const sandbox = real
+    ? undefined
+    : await Sandbox.start({
+        port: Number(values['sandbox-port']),
+        dir: resolve(values.state, 'sandbox'),
+        seed: loadSeedFile(resolve(values.seed)),
+        keys: SANDBOX_KEYS,
+        sinks: sinkSecretsFromEnv(process.env),
+      });
+  let runtime: LocalRuntime;
+  try {
+    runtime = await LocalRuntime.start({
+      template: resolve(values.template),
+      port: Number(values.port),
+      stateDir: resolve(values.state),
+      watch: !values['no-watch'],
+      env: { FC_DEVOPS_CONFIG: configFile, ...(sandbox ? { FC_DEVOPS_CLOUD_URL: sandbox.url } : {}) },
+    });
+  } catch (error) {
+    await sandbox?.stop();
+    throw error;
+  }
+  sandbox?.attach({ runtime: invokeTarget(runtime), objects: bucketStore(runtime) });
+  console.log(
+    sandbox
+      ? `[dev] sandbox cloud at ${sandbox.url} (inspect: ${sandbox.url}/_sandbox/calls, /_sandbox/messages, /_sandbox/state)`
+      : '[dev] ALIBABA_CLOUD_ACCESS_KEY_ID is set: functions call the real Alibaba Cloud',
+  );
   console.log(`[dev] local Function Compute at ${runtime.url} with ${runtime.functions.size} function(s)`);
   for (const fn of runtime.functions.values()) {
     const triggers = [
@@ -47,7 +79,10 @@ export async function devCommand(args: string[]): Promise<number> {
   await new Promise<void>((done) => {
     const shutdown = () => {
       console.log('[dev] shutting down: draining invocations in flight');
-      runtime.stop().then(done, done);
+      runtime
+        .stop()
+        .then(() => sandbox?.stop())
+        .then(done, done);
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FcCredentials } from '../../shared/runtime/context.ts';
+import { SANDBOX_CREDENTIALS } from '../sandbox/keys.ts';
 import { type AsyncMessage, AsyncQueue, type AttemptOutcome } from './async-queue.ts';
 import { buildFunctions, watchFunctions } from './build.ts';
 import { type DestinationRecord, deliverDestination } from './destinations.ts';
@@ -52,13 +53,6 @@ export interface InvocationRecord {
   logs: string[];
   attempt?: number | undefined;
 }
-
-/** Sandbox credentials the local runtime hands functions when no real ones are set. */
-export const SANDBOX_CREDENTIALS: FcCredentials = {
-  accessKeyId: 'LTAI5tSandboxLocalKey01',
-  accessKeySecret: 'sandbox-local-access-key-secret',
-  securityToken: '',
-};
 
 /**
  * Function Compute on one machine: reads s.yaml, runs each function's built bundle in worker

@@ -15,7 +15,11 @@ export type Params = Record<string, string>;
 export function param(params: Params, name: string): string {
   const value = params[name];
   if (value === undefined || value === '') {
-    throw new ApiError(400, 'MissingParameter', `The input parameter "${name}" that is mandatory for processing this request is not supplied.`);
+    throw new ApiError(
+      400,
+      'MissingParameter',
+      `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+    );
   }
   return value;
 }
@@ -25,7 +29,11 @@ export function optional(params: Params, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-export function intParam(params: Params, name: string, options: { min?: number; max?: number; allowed?: number[]; fallback?: number } = {}): number {
+export function intParam(
+  params: Params,
+  name: string,
+  options: { min?: number; max?: number; allowed?: number[]; fallback?: number } = {},
+): number {
   const raw = optional(params, name);
   if (raw === undefined) {
     if (options.fallback !== undefined) return options.fallback;
@@ -37,15 +45,25 @@ export function intParam(params: Params, name: string, options: { min?: number; 
     (options.min !== undefined && value < options.min) ||
     (options.max !== undefined && value > options.max) ||
     (options.allowed !== undefined && !options.allowed.includes(value));
-  if (bad) throw new ApiError(400, 'InvalidParameter', `The specified parameter "${name}" is not valid: ${raw}.`);
+  if (bad)
+    throw new ApiError(400, 'InvalidParameter', `The specified parameter "${name}" is not valid: ${raw}.`);
   return value;
 }
 
-export function enumParam<T extends string>(params: Params, name: string, allowed: readonly T[], fallback?: T): T {
+export function enumParam<T extends string>(
+  params: Params,
+  name: string,
+  allowed: readonly T[],
+  fallback?: T,
+): T {
   const raw = optional(params, name) ?? fallback;
   if (raw === undefined) return param(params, name) as T;
   if (!allowed.includes(raw as T)) {
-    throw new ApiError(400, 'InvalidParameter', `The specified parameter "${name}" is not valid: ${raw}; expected one of ${allowed.join(', ')}.`);
+    throw new ApiError(
+      400,
+      'InvalidParameter',
+      `The specified parameter "${name}" is not valid: ${raw}; expected one of ${allowed.join(', ')}.`,
+    );
   }
   return raw as T;
 }
@@ -60,7 +78,8 @@ export function listParam(params: Params, prefix: string): string[] {
 /** `Tag.N.Key` / `Tag.N.Value` as a record. */
 export function tagParams(params: Params): Record<string, string> {
   const tags: Record<string, string> = {};
-  for (let i = 1; params[`Tag.${i}.Key`] !== undefined; i++) tags[params[`Tag.${i}.Key`]!] = params[`Tag.${i}.Value`] ?? '';
+  for (let i = 1; params[`Tag.${i}.Key`] !== undefined; i++)
+    tags[params[`Tag.${i}.Key`]!] = params[`Tag.${i}.Value`] ?? '';
   return tags;
 }
 

@@ -7,6 +7,8 @@ export interface FaultSpec {
   /** Fail exactly the next N calls (deterministic, for tests). */
   failNext?: number;
   failWith?: 'throttle' | 'error' | 'unavailable';
+  /** Do the next N calls, then answer 503 as if the response was lost on the way back. */
+  loseResponseNext?: number;
   latencyMs?: number;
 }
 
@@ -21,6 +23,14 @@ export class Faults {
 
   clear(): void {
     this.specs.clear();
+  }
+
+  afterRun(action: string): void {
+    const spec = this.specs.get(action) ?? this.specs.get('*');
+    if (spec?.loseResponseNext && spec.loseResponseNext > 0) {
+      spec.loseResponseNext--;
+      throw errorOf('unavailable');
+    }
   }
 
   list(): Record<string, FaultSpec> {
@@ -42,7 +52,17 @@ export class Faults {
 }
 
 function errorOf(kind: 'throttle' | 'error' | 'unavailable'): ApiError {
-  if (kind === 'throttle') return new ApiError(400, 'Throttling.User', 'Request was denied due to user flow control.');
-  if (kind === 'unavailable') return new ApiError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.');
-  return new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.');
+  if (kind === 'throttle')
+    return new ApiError(400, 'Throttling.User', 'Request was denied due to user flow control.');
+  if (kind === 'unavailable')
+    return new ApiError(
+      503,
+      'ServiceUnavailable',
+      'The request has failed due to a temporary failure of the server.',
+    );
+  return new ApiError(
+    500,
+    'InternalError',
+    'The request processing has failed due to some unknown error, exception or failure.',
+  );
 }

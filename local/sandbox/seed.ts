@@ -22,8 +22,31 @@ export interface Seed {
     instances?: { id: string; imageId: string }[];
     launchTemplates?: { id: string; imageIds: string[] }[];
   };
-  ess?: { groups: { id: string; name: string; min: number; max: number; desired: number; configurationId: string; imageId: string; rules?: { ari: string; adjustment: number }[] }[] };
-  cs?: { clusters: { id: string; nodepools: { id: string; name: string; desired: number; autoScaling?: boolean; min?: number; max?: number }[] }[] };
+  ess?: {
+    groups: {
+      id: string;
+      name: string;
+      min: number;
+      max: number;
+      desired: number;
+      configurationId: string;
+      imageId: string;
+      rules?: { ari: string; adjustment: number }[];
+    }[];
+  };
+  cs?: {
+    clusters: {
+      id: string;
+      nodepools: {
+        id: string;
+        name: string;
+        desired: number;
+        autoScaling?: boolean;
+        min?: number;
+        max?: number;
+      }[];
+    }[];
+  };
   fc?: { functions: { name: string; versions: number; aliases?: Record<string, string> }[] };
 }
 
@@ -68,36 +91,92 @@ export function applySeed(seed: Seed, now: number): SandboxState {
   }
   for (const img of seed.ecs?.images ?? []) {
     const created = now - (img.ageDays ?? 1) * DAY;
-    state.ecs.images[img.id] = { id: img.id, name: img.name, family: img.family ?? '', createdAt: created, readyAt: created, tags: img.tags ?? {}, snapshotId: `s-${img.id.slice(2)}` };
+    state.ecs.images[img.id] = {
+      id: img.id,
+      name: img.name,
+      family: img.family ?? '',
+      createdAt: created,
+      readyAt: created,
+      tags: img.tags ?? {},
+      snapshotId: `s-${img.id.slice(2)}`,
+    };
   }
   for (const inst of seed.ecs?.instances ?? []) {
-    state.ecs.instances[inst.id] = { id: inst.id, imageId: inst.imageId, instanceType: 'ecs.g7.large', createdAt: now - DAY, readyAt: now - DAY, autoReleaseTime: null, tags: {} };
+    state.ecs.instances[inst.id] = {
+      id: inst.id,
+      imageId: inst.imageId,
+      instanceType: 'ecs.g7.large',
+      createdAt: now - DAY,
+      readyAt: now - DAY,
+      autoReleaseTime: null,
+      tags: {},
+    };
   }
   for (const lt of seed.ecs?.launchTemplates ?? []) {
     state.ecs.launchTemplates[lt.id] = {
       id: lt.id,
-      versions: lt.imageIds.map((imageId, n) => ({ VersionNumber: n + 1, DefaultVersion: n === lt.imageIds.length - 1, ImageId: imageId })),
+      versions: lt.imageIds.map((imageId, n) => ({
+        VersionNumber: n + 1,
+        DefaultVersion: n === lt.imageIds.length - 1,
+        ImageId: imageId,
+      })),
     };
   }
   for (const g of seed.ess?.groups ?? []) {
-    state.ess.groups[g.id] = { id: g.id, name: g.name, min: g.min, max: g.max, desired: g.desired, capacity: g.desired, configurationId: g.configurationId };
-    state.ess.configurations[g.configurationId] = { id: g.configurationId, groupId: g.id, imageId: g.imageId, instanceType: 'ecs.g7.large' };
-    for (const r of g.rules ?? []) state.ess.rules[r.ari] = { ari: r.ari, groupId: g.id, adjustment: r.adjustment };
+    state.ess.groups[g.id] = {
+      id: g.id,
+      name: g.name,
+      min: g.min,
+      max: g.max,
+      desired: g.desired,
+      capacity: g.desired,
+      configurationId: g.configurationId,
+    };
+    state.ess.configurations[g.configurationId] = {
+      id: g.configurationId,
+      groupId: g.id,
+      imageId: g.imageId,
+      instanceType: 'ecs.g7.large',
+    };
+    for (const r of g.rules ?? [])
+      state.ess.rules[r.ari] = { ari: r.ari, groupId: g.id, adjustment: r.adjustment };
   }
   for (const c of seed.cs?.clusters ?? []) {
     state.cs.clusters[c.id] = {
       id: c.id,
       nodepools: Object.fromEntries(
-        c.nodepools.map((p) => [p.id, { id: p.id, name: p.name, desired: p.desired, nodes: p.desired, autoScaling: p.autoScaling ?? false, min: p.min ?? 0, max: p.max ?? 10 }]),
+        c.nodepools.map((p) => [
+          p.id,
+          {
+            id: p.id,
+            name: p.name,
+            desired: p.desired,
+            nodes: p.desired,
+            autoScaling: p.autoScaling ?? false,
+            min: p.min ?? 0,
+            max: p.max ?? 10,
+          },
+        ]),
       ),
     };
   }
   for (const f of seed.fc?.functions ?? []) {
-    const versions = Array.from({ length: f.versions }, (_, n) => ({ versionId: String(n + 1), description: `seed version ${n + 1}`, createdTime: new Date(now - (f.versions - n) * DAY).toISOString() }));
+    const versions = Array.from({ length: f.versions }, (_, n) => ({
+      versionId: String(n + 1),
+      description: `seed version ${n + 1}`,
+      createdTime: new Date(now - (f.versions - n) * DAY).toISOString(),
+    }));
     const aliases = Object.fromEntries(
       Object.entries(f.aliases ?? {}).map(([name, versionId]) => [
         name,
-        { aliasName: name, versionId, description: '', additionalVersionWeight: {}, createdTime: new Date(now - DAY).toISOString(), lastModifiedTime: new Date(now - DAY).toISOString() },
+        {
+          aliasName: name,
+          versionId,
+          description: '',
+          additionalVersionWeight: {},
+          createdTime: new Date(now - DAY).toISOString(),
+          lastModifiedTime: new Date(now - DAY).toISOString(),
+        },
       ]),
     );
     state.fc.functions[f.name] = { name: f.name, versions, aliases };

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { redact } from '../../shared/runtime/redact.ts';
 import { ApiError, type Params } from './api-error.ts';
 import { SandboxClock } from './clock.ts';
-import { Faults, type FaultSpec } from './faults.ts';
-import type { ActionContext, Action } from './products/context.ts';
+import { type FaultSpec, Faults } from './faults.ts';
+import type { Action, ActionContext } from './products/context.ts';
 import { csRoute } from './products/cs.ts';
 import { dmActions, type SentMail } from './products/dm.ts';
 import { ecsActions } from './products/ecs.ts';
@@ -18,7 +18,7 @@ import type { RestRequest, RestResponse } from './products/rest.ts';
 import { applySeed, type Seed } from './seed.ts';
 import { type KeyStore, NonceCache, verifyAcs3, verifyOss, verifyRoa, verifyRpc } from './signatures.ts';
 import { receive, type SinkMessage, type SinkSecrets } from './sinks.ts';
-import { StateFile, type SandboxState } from './state.ts';
+import { type SandboxState, StateFile } from './state.ts';
 
 export interface SandboxOptions {
   port?: number;
@@ -70,16 +70,18 @@ export class Sandbox {
   url = '';
   private readonly nonces = new NonceCache();
   private readonly file: StateFile;
-  private readonly objects: ObjectStore;
+  private objects: ObjectStore;
   private server: Server | undefined;
   private readonly region: string;
   private readonly accountId: string;
 
-  private constructor(private readonly options: SandboxOptions) {
+  private constructor(private options: SandboxOptions) {
     this.clock = new SandboxClock(options.timeScale ?? 1);
     this.file = new StateFile(options.dir ? join(options.dir, 'sandbox.json') : undefined);
     this.state = this.file.load() ?? applySeed(options.seed ?? {}, this.clock.now());
-    this.objects = options.objects ?? directoryStore(join(options.dir ?? join('/tmp', `fc-devops-sandbox-${process.pid}`), 'oss'));
+    this.objects =
+      options.objects ??
+      directoryStore(join(options.dir ?? join('/tmp', `fc-devops-sandbox-${process.pid}`), 'oss'));
     this.region = options.region ?? 'cn-hangzhou';
     this.accountId = options.accountId ?? '1234567890123456';
   }
@@ -89,7 +91,8 @@ export class Sandbox {
     sandbox.file.save(sandbox.state);
     sandbox.server = createServer((req, res) => {
       sandbox.handle(req, res).catch((error) => {
-        if (!res.headersSent) sandbox.sendError(res, new ApiError(500, 'InternalError', (error as Error).message));
+        if (!res.headersSent)
+          sandbox.sendError(res, new ApiError(500, 'InternalError', (error as Error).message));
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -98,6 +101,12 @@ export class Sandbox {
     });
     sandbox.url = `http://${options.host ?? '127.0.0.1'}:${(sandbox.server.address() as AddressInfo).port}`;
     return sandbox;
+  }
+
+  /** Connect the local runtime once it runs: FC invocations go to it, OSS writes fire its triggers. */
+  attach(parts: { runtime?: InvokeTarget; objects?: ObjectStore }): void {
+    if (parts.runtime) this.options.runtime = parts.runtime;
+    if (parts.objects) this.objects = parts.objects;
   }
 
   async stop(): Promise<void> {
@@ -111,7 +120,9 @@ export class Sandbox {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const body = await readAll(req);
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+    );
     const [, product = '', ...rest] = url.pathname.split('/');
     const subPath = `/${rest.join('/')}`;
     const query = Object.fromEntries(url.searchParams);
@@ -121,35 +132,76 @@ export class Sandbox {
 
     const rpc = RPC_PRODUCTS[product];
     if (rpc) {
-      const params: Params = { ...query, ...(req.method === 'POST' ? Object.fromEntries(new URLSearchParams(body.toString('utf8'))) : {}) };
+      const params: Params = {
+        ...query,
+        ...(req.method === 'POST' ? Object.fromEntries(new URLSearchParams(body.toString('utf8'))) : {}),
+      };
       const action = params.Action ?? '';
       let key: string | undefined;
       try {
         key = verifyRpc(req.method ?? 'GET', params, this.options.keys, this.nonces);
-        if (params.Version !== rpc.version) throw new ApiError(400, 'InvalidVersion', `Specified parameter Version is not valid: ${params.Version ?? ''}.`);
+        if (params.Version !== rpc.version)
+          throw new ApiError(
+            400,
+            'InvalidVersion',
+            `Specified parameter Version is not valid: ${params.Version ?? ''}.`,
+          );
         const handler = rpc.actions(this)[action];
-        if (!handler) throw new ApiError(404, 'InvalidAction.NotFound', `Specified api is not found, please check your url and method: ${action}`);
+        if (!handler)
+          throw new ApiError(
+            404,
+            'InvalidAction.NotFound',
+            `Specified api is not found, please check your url and method: ${action}`,
+          );
         await this.faults.apply(action);
         const result = await handler(this.context(params));
         this.save();
+        this.faults.afterRun(action);
         this.record(product, action, key, 200, undefined, params);
-        return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ RequestId: randomUUID(), ...(result as object) }));
+        return send(
+          res,
+          200,
+          { 'content-type': 'application/json' },
+          JSON.stringify({ RequestId: randomUUID(), ...(result as object) }),
+        );
       } catch (error) {
         return this.fail(res, product, action, key, params, error);
       }
     }
 
     if (product === 'cs' || product === 'fc') {
-      const rest: RestRequest = { method: req.method ?? 'GET', path: product === 'cs' ? subPath : subPath, query, headers, body };
-      const ctx = { state: this.state, now: this.clock.now(), region: this.region, accountId: this.accountId };
+      const rest: RestRequest = {
+        method: req.method ?? 'GET',
+        path: product === 'cs' ? subPath : subPath,
+        query,
+        headers,
+        body,
+      };
+      const ctx = {
+        state: this.state,
+        now: this.clock.now(),
+        region: this.region,
+        accountId: this.accountId,
+      };
       const route = product === 'cs' ? csRoute(ctx, rest) : fcRoute(ctx, rest, this.options.runtime);
       let key: string | undefined;
       try {
-        key = product === 'cs' ? verifyRoa(rest, this.options.keys, this.nonces) : verifyAcs3({ ...rest, path: url.pathname }, this.options.keys, this.nonces);
+        key =
+          product === 'cs'
+            ? verifyRoa(rest, this.options.keys, this.nonces)
+            : verifyAcs3({ ...rest, path: url.pathname }, this.options.keys, this.nonces);
         await this.faults.apply(route.action);
         const response = route.run();
         this.save();
-        this.record(product, route.action, key, response.status, undefined, product === 'fc' ? { path: subPath } : { path: subPath, query });
+        this.faults.afterRun(route.action);
+        this.record(
+          product,
+          route.action,
+          key,
+          response.status,
+          undefined,
+          product === 'fc' ? { path: subPath } : { path: subPath, query },
+        );
         return this.sendRest(res, response);
       } catch (error) {
         return this.fail(res, product, route.action, key, { path: subPath }, error);
@@ -159,98 +211,215 @@ export class Sandbox {
     if (product === 'oss') {
       const [bucket = '', ...keyParts] = rest;
       const key = keyParts.map(decodeURIComponent).join('/');
-      const route = ossRoute(this.objects, { method: req.method ?? 'GET', path: subPath, query, headers, body }, bucket, key);
+      const route = ossRoute(
+        this.objects,
+        { method: req.method ?? 'GET', path: subPath, query, headers, body },
+        bucket,
+        key,
+      );
       let id: string | undefined;
       try {
-        id = verifyOss({ method: req.method ?? 'GET', headers, resource: `/${bucket}/${key}` }, this.options.keys);
+        id = verifyOss(
+          { method: req.method ?? 'GET', headers, resource: `/${bucket}/${key}` },
+          this.options.keys,
+        );
         await this.faults.apply(route.action);
         const response = route.run();
         this.record('oss', route.action, id, response.status, undefined, { bucket, key });
         return this.sendRest(res, response);
       } catch (error) {
-        const e = error instanceof ApiError ? error : new ApiError(500, 'InternalError', (error as Error).message);
+        const e =
+          error instanceof ApiError ? error : new ApiError(500, 'InternalError', (error as Error).message);
         this.record('oss', route.action, id, e.status, e.code, { bucket, key });
         const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${e.code}</Code><Message>${e.message}</Message><RequestId>${randomUUID()}</RequestId><HostId>oss-sandbox</HostId></Error>`;
         return send(res, e.status, { 'content-type': 'application/xml' }, xml);
       }
     }
-    this.sendError(res, new ApiError(404, 'InvalidProduct.NotFound', `The sandbox serves /rds, /ecs, /ess, /dm, /cs, /fc, /oss, /sinks and /_sandbox, not ${url.pathname}`));
+    this.sendError(
+      res,
+      new ApiError(
+        404,
+        'InvalidProduct.NotFound',
+        `The sandbox serves /rds, /ecs, /ess, /dm, /cs, /fc, /oss, /sinks and /_sandbox, not ${url.pathname}`,
+      ),
+    );
   }
 
   private context(params: Params): ActionContext {
-    return { state: this.state, params, now: this.clock.now(), region: this.region, accountId: this.accountId };
+    return {
+      state: this.state,
+      params,
+      now: this.clock.now(),
+      region: this.region,
+      accountId: this.accountId,
+    };
   }
 
   private save(): void {
     this.file.save(this.state);
   }
 
-  private record(product: string, action: string, accessKeyId: string | undefined, status: number, code: string | undefined, params: unknown): void {
-    this.calls.push({ at: new Date().toISOString(), product, action, accessKeyId, status, code, params: redact(params) });
+  private record(
+    product: string,
+    action: string,
+    accessKeyId: string | undefined,
+    status: number,
+    code: string | undefined,
+    params: unknown,
+  ): void {
+    this.calls.push({
+      at: new Date().toISOString(),
+      product,
+      action,
+      accessKeyId,
+      status,
+      code,
+      params: redact(params),
+    });
     if (this.calls.length > 10_000) this.calls.shift();
   }
 
-  private fail(res: ServerResponse, product: string, action: string, key: string | undefined, params: unknown, error: unknown): void {
-    const e = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `The request processing has failed: ${(error as Error).message}`);
+  private fail(
+    res: ServerResponse,
+    product: string,
+    action: string,
+    key: string | undefined,
+    params: unknown,
+    error: unknown,
+  ): void {
+    const e =
+      error instanceof ApiError
+        ? error
+        : new ApiError(
+            500,
+            'InternalError',
+            `The request processing has failed: ${(error as Error).message}`,
+          );
     this.record(product, action, key, e.status, e.code, params);
     this.sendError(res, e);
   }
 
   private sendError(res: ServerResponse, e: ApiError): void {
     const requestId = randomUUID();
-    send(res, e.status, { 'content-type': 'application/json' }, JSON.stringify({ RequestId: requestId, HostId: 'sandbox.aliyuncs.com', Code: e.code, Message: e.message, Recommend: `https://api.alibabacloud.com/troubleshoot?requestId=${requestId}` }));
+    send(
+      res,
+      e.status,
+      { 'content-type': 'application/json' },
+      JSON.stringify({
+        RequestId: requestId,
+        HostId: 'sandbox.aliyuncs.com',
+        Code: e.code,
+        Message: e.message,
+        Recommend: `https://api.alibabacloud.com/troubleshoot?requestId=${requestId}`,
+      }),
+    );
   }
 
   private sendRest(res: ServerResponse, response: RestResponse): void {
-    const headers = { ...(response.raw === undefined ? { 'content-type': 'application/json' } : {}), ...response.headers };
-    send(res, response.status, headers, response.raw ?? (response.body === null ? '' : JSON.stringify(response.body)));
+    const headers = {
+      ...(response.raw === undefined ? { 'content-type': 'application/json' } : {}),
+      ...response.headers,
+    };
+    send(
+      res,
+      response.status,
+      headers,
+      response.raw ?? (response.body === null ? '' : JSON.stringify(response.body)),
+    );
   }
 
-  private async sink(path: string, query: URLSearchParams, headers: Record<string, string>, body: Buffer, res: ServerResponse): Promise<void> {
+  private async sink(
+    path: string,
+    query: URLSearchParams,
+    headers: Record<string, string>,
+    body: Buffer,
+    res: ServerResponse,
+  ): Promise<void> {
     const channel = path.split('/')[1] ?? '';
     try {
       await this.faults.apply(`sink:${channel}`);
     } catch (error) {
       const e = error as ApiError;
       this.record('sinks', channel, undefined, e.status, e.code, { path });
-      return send(res, e.status === 400 ? 429 : e.status, { 'content-type': 'application/json' }, JSON.stringify({ error: e.code }));
+      return send(
+        res,
+        e.status === 400 ? 429 : e.status,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ error: e.code }),
+      );
     }
-    const outcome = receive(this.options.sinks ?? { dingtalk: {}, lark: {}, wecom: [], slack: [], webhook: {} }, path, query, headers, body);
+    const outcome = receive(
+      this.options.sinks ?? { dingtalk: {}, lark: {}, wecom: [], slack: [], webhook: {} },
+      path,
+      query,
+      headers,
+      body,
+    );
     if (outcome.answer.accepted && outcome.channel) {
-      this.messages.push({ channel: outcome.channel, target: outcome.target, body: outcome.body, at: new Date().toISOString() });
+      this.messages.push({
+        channel: outcome.channel,
+        target: outcome.target,
+        body: outcome.body,
+        at: new Date().toISOString(),
+      });
     }
-    this.record('sinks', outcome.channel ?? 'unknown', undefined, outcome.answer.status, outcome.answer.accepted ? undefined : 'Rejected', { path });
-    const text = typeof outcome.answer.body === 'string' ? outcome.answer.body : JSON.stringify(outcome.answer.body);
-    send(res, outcome.answer.status, { 'content-type': typeof outcome.answer.body === 'string' ? 'text/plain' : 'application/json' }, text);
+    this.record(
+      'sinks',
+      outcome.channel ?? 'unknown',
+      undefined,
+      outcome.answer.status,
+      outcome.answer.accepted ? undefined : 'Rejected',
+      { path },
+    );
+    const text =
+      typeof outcome.answer.body === 'string' ? outcome.answer.body : JSON.stringify(outcome.answer.body);
+    send(
+      res,
+      outcome.answer.status,
+      { 'content-type': typeof outcome.answer.body === 'string' ? 'text/plain' : 'application/json' },
+      text,
+    );
   }
 
   private inspect(method: string, path: string, body: Buffer, res: ServerResponse): void {
-    const json = (status: number, value: unknown) => send(res, status, { 'content-type': 'application/json' }, JSON.stringify(value, null, 2));
-    if (path === '/calls') return json(200, this.calls);
-    if (path === '/messages') return json(200, { sinks: this.messages, mail: this.mails });
-    if (path === '/state') return json(200, this.state);
-    if (path === '/faults' && method === 'GET') return json(200, this.faults.list());
+    const [status, value] = this.inspection(method, path, body);
+    send(res, status, { 'content-type': 'application/json' }, JSON.stringify(value, null, 2));
+  }
+
+  private inspection(method: string, path: string, body: Buffer): [number, unknown] {
+    if (path === '/calls') return [200, this.calls];
+    if (path === '/messages') return [200, { sinks: this.messages, mail: this.mails }];
+    if (path === '/state') return [200, this.state];
+    if (path === '/faults' && method === 'GET') return [200, this.faults.list()];
+    let input: FaultSpec & { action?: string; clear?: boolean; scale?: number; advanceMs?: number };
+    try {
+      input = JSON.parse(body.toString('utf8') || '{}');
+    } catch {
+      return [400, { error: 'expected a JSON body' }];
+    }
     if (path === '/faults' && method === 'POST') {
-      try {
-        const spec = JSON.parse(body.toString('utf8') || '{}') as FaultSpec & { action?: string; clear?: boolean };
-        if (spec.clear) this.faults.clear();
-        else this.faults.set(spec.action ?? '*', spec);
-        return json(200, this.faults.list());
-      } catch {
-        return json(400, { error: 'expected JSON: {"action":"DescribeBackups","throttleRate":0.5,"errorRate":0,"failNext":2,"latencyMs":100}' });
-      }
+      if (input.clear) this.faults.clear();
+      else this.faults.set(input.action ?? '*', input);
+      return [200, this.faults.list()];
     }
     if (path === '/time' && method === 'POST') {
-      const spec = JSON.parse(body.toString('utf8') || '{}') as { scale?: number; advanceMs?: number };
-      if (spec.scale) this.clock.setScale(spec.scale);
-      if (spec.advanceMs) this.clock.advance(spec.advanceMs);
-      return json(200, { now: new Date(this.clock.now()).toISOString(), scale: this.clock.timeScale });
+      if (input.scale) this.clock.setScale(input.scale);
+      if (input.advanceMs) this.clock.advance(input.advanceMs);
+      return [200, { now: new Date(this.clock.now()).toISOString(), scale: this.clock.timeScale }];
     }
-    json(404, { error: `unknown inspection endpoint ${path}; try /calls, /messages, /state, /faults, /time` });
+    return [
+      404,
+      { error: `unknown inspection endpoint ${path}; try /calls, /messages, /state, /faults, /time` },
+    ];
   }
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | string): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer | string,
+): void {
   res.writeHead(status, headers);
   res.end(body);
 }

@@ -14,7 +14,8 @@ export class NonceCache {
 
   use(nonce: string, now = Date.now()): void {
     for (const [n, at] of this.seen) if (now - at > SKEW_MS) this.seen.delete(n);
-    if (this.seen.has(nonce)) throw new ApiError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
+    if (this.seen.has(nonce))
+      throw new ApiError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
     this.seen.set(nonce, now);
   }
 }
@@ -27,8 +28,14 @@ function secretFor(keys: KeyStore, id: string | undefined): string {
 
 function checkTime(value: string | undefined, now = Date.now()): void {
   const at = value ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(at)) throw new ApiError(400, 'InvalidTimeStamp.Format', 'Specified time stamp or date value is not well formatted.');
-  if (Math.abs(now - at) > SKEW_MS) throw new ApiError(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.');
+  if (Number.isNaN(at))
+    throw new ApiError(
+      400,
+      'InvalidTimeStamp.Format',
+      'Specified time stamp or date value is not well formatted.',
+    );
+  if (Math.abs(now - at) > SKEW_MS)
+    throw new ApiError(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.');
 }
 
 function same(a: string, b: string): boolean {
@@ -38,14 +45,22 @@ function same(a: string, b: string): boolean {
 }
 
 function mismatch(stringToSign: string): ApiError {
-  return new ApiError(400, 'SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
+  return new ApiError(
+    400,
+    'SignatureDoesNotMatch',
+    `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`,
+  );
 }
 
 /** RPC signature V1 (HMAC-SHA1 over the sorted, percent-encoded parameters). */
 export function verifyRpc(method: string, params: Params, keys: KeyStore, nonces: NonceCache): string {
   const secret = secretFor(keys, params.AccessKeyId);
   if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
-    throw new ApiError(400, 'InvalidParameter', 'SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
+    throw new ApiError(
+      400,
+      'InvalidParameter',
+      'SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.',
+    );
   }
   checkTime(params.Timestamp);
   const canonical = Object.keys(params)
@@ -67,7 +82,12 @@ export function verifyRoa(
   nonces: NonceCache,
 ): string {
   const auth = /^acs ([^:]+):(.+)$/.exec(req.headers.authorization ?? '');
-  if (!auth) throw new ApiError(400, 'MissingParameter', 'The input parameter "Authorization" that is mandatory for processing this request is not supplied.');
+  if (!auth)
+    throw new ApiError(
+      400,
+      'MissingParameter',
+      'The input parameter "Authorization" that is mandatory for processing this request is not supplied.',
+    );
   const secret = secretFor(keys, auth[1]);
   checkTime(req.headers.date);
   const h = req.headers;
@@ -77,12 +97,22 @@ export function verifyRoa(
     .map((k) => `${k}:${(h[k] ?? '').replace(/[\t\n\r\f]/g, ' ').trim()}\n`)
     .join('');
   const queryKeys = Object.keys(req.query).sort();
-  const resource = queryKeys.length ? `${req.path}?${queryKeys.map((k) => `${k}=${req.query[k]}`).join('&')}` : req.path;
+  const resource = queryKeys.length
+    ? `${req.path}?${queryKeys.map((k) => `${k}=${req.query[k]}`).join('&')}`
+    : req.path;
   const stringToSign = `${req.method}\n${h.accept ?? ''}\n${h['content-md5'] ?? ''}\n${h['content-type'] ?? ''}\n${h.date ?? ''}\n${acsHeaders}${resource}`;
   const expected = createHmac('sha1', secret).update(stringToSign).digest('base64');
   if (!same(expected, auth[2]!)) throw mismatch(stringToSign);
-  if (req.body.length > 0 && h['content-md5'] && h['content-md5'] !== createHash('md5').update(req.body).digest('base64')) {
-    throw new ApiError(400, 'InvalidContent.MD5Mismatch', 'The Content-MD5 you specified did not match what we received.');
+  if (
+    req.body.length > 0 &&
+    h['content-md5'] &&
+    h['content-md5'] !== createHash('md5').update(req.body).digest('base64')
+  ) {
+    throw new ApiError(
+      400,
+      'InvalidContent.MD5Mismatch',
+      'The Content-MD5 you specified did not match what we received.',
+    );
   }
   nonces.use(h['x-acs-signature-nonce'] ?? '');
   return auth[1]!;
@@ -94,8 +124,15 @@ export function verifyAcs3(
   keys: KeyStore,
   nonces: NonceCache,
 ): string {
-  const auth = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]+)$/.exec(req.headers.authorization ?? '');
-  if (!auth) throw new ApiError(400, 'MissingParameter', 'The input parameter "Authorization" that is mandatory for processing this request is not supplied.');
+  const auth = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]+)$/.exec(
+    req.headers.authorization ?? '',
+  );
+  if (!auth)
+    throw new ApiError(
+      400,
+      'MissingParameter',
+      'The input parameter "Authorization" that is mandatory for processing this request is not supplied.',
+    );
   const secret = secretFor(keys, auth[1]);
   checkTime(req.headers['x-acs-date']);
   if (req.headers['x-acs-content-sha256'] !== sha256Hex(req.body)) {
@@ -109,18 +146,34 @@ export function verifyAcs3(
 }
 
 /** OSS signature V1. OSS has no nonce; its Date must be within 15 minutes. */
-export function verifyOss(req: { method: string; headers: Record<string, string>; resource: string }, keys: KeyStore): string {
+export function verifyOss(
+  req: { method: string; headers: Record<string, string>; resource: string },
+  keys: KeyStore,
+): string {
   const auth = /^OSS ([^:]+):(.+)$/.exec(req.headers.authorization ?? '');
   if (!auth) throw new ApiError(403, 'AccessDenied', 'Anonymous access is forbidden for this operation.');
   const secret = keys[auth[1]!];
-  if (!secret) throw new ApiError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.');
+  if (!secret)
+    throw new ApiError(
+      403,
+      'InvalidAccessKeyId',
+      'The OSS Access Key Id you provided does not exist in our records.',
+    );
   const date = Date.parse(req.headers.date ?? '');
   if (Number.isNaN(date) || Math.abs(Date.now() - date) > SKEW_MS) {
-    throw new ApiError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+    throw new ApiError(
+      403,
+      'RequestTimeTooSkewed',
+      'The difference between the request time and the current time is too large.',
+    );
   }
   const stringToSign = ossStringToSign(req);
   if (!same(ossSignature(secret, stringToSign), auth[2]!)) {
-    throw new ApiError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    throw new ApiError(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided.',
+    );
   }
   return auth[1]!;
 }

@@ -22,7 +22,8 @@ export interface SinkAnswer {
   accepted: boolean;
 }
 
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const same = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 const HOUR = 3_600_000;
 
 /** Sink secrets from the variables the example config's channels use (local/dev.env in `npm start`). */
@@ -66,56 +67,136 @@ export function receive(
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
-    return { channel: undefined, target: path, answer: { status: 400, body: { error: 'body is not JSON' }, accepted: false } };
+    return {
+      channel: undefined,
+      target: path,
+      answer: { status: 400, body: { error: 'body is not JSON' }, accepted: false },
+    };
   }
   if (path === '/dingtalk/robot/send') {
     const token = query.get('access_token') ?? '';
-    if (!(token in secrets.dingtalk)) return { channel: 'dingtalk', target: token, answer: { status: 200, body: { errcode: 300001, errmsg: 'token is not exist' }, accepted: false } };
+    if (!(token in secrets.dingtalk))
+      return {
+        channel: 'dingtalk',
+        target: token,
+        answer: { status: 200, body: { errcode: 300001, errmsg: 'token is not exist' }, accepted: false },
+      };
     const secret = secrets.dingtalk[token];
     if (secret) {
       const timestamp = Number(query.get('timestamp'));
       const expected = createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
-      if (!Number.isFinite(timestamp) || Math.abs(now - timestamp) > HOUR || !same(expected, query.get('sign') ?? '')) {
-        return { channel: 'dingtalk', target: token, answer: { status: 200, body: { errcode: 310000, errmsg: 'sign not match' }, accepted: false } };
+      if (
+        !Number.isFinite(timestamp) ||
+        Math.abs(now - timestamp) > HOUR ||
+        !same(expected, query.get('sign') ?? '')
+      ) {
+        return {
+          channel: 'dingtalk',
+          target: token,
+          answer: { status: 200, body: { errcode: 310000, errmsg: 'sign not match' }, accepted: false },
+        };
       }
     }
-    return { channel: 'dingtalk', target: token, body, answer: { status: 200, body: { errcode: 0, errmsg: 'ok' }, accepted: true } };
+    return {
+      channel: 'dingtalk',
+      target: token,
+      body,
+      answer: { status: 200, body: { errcode: 0, errmsg: 'ok' }, accepted: true },
+    };
   }
   const lark = /^\/lark\/open-apis\/bot\/v2\/hook\/([^/]+)$/.exec(path);
   if (lark) {
     const id = lark[1]!;
-    if (!(id in secrets.lark)) return { channel: 'lark', target: id, answer: { status: 200, body: { code: 19001, msg: 'param invalid: incoming webhook access token invalid' }, accepted: false } };
+    if (!(id in secrets.lark))
+      return {
+        channel: 'lark',
+        target: id,
+        answer: {
+          status: 200,
+          body: { code: 19001, msg: 'param invalid: incoming webhook access token invalid' },
+          accepted: false,
+        },
+      };
     const secret = secrets.lark[id];
     if (secret) {
       const b = body as { timestamp?: string | number; sign?: string };
       const ts = Number(b.timestamp);
       const expected = createHmac('sha256', `${ts}\n${secret}`).update('').digest('base64');
       if (!Number.isFinite(ts) || Math.abs(now / 1000 - ts) > 3600 || !same(expected, b.sign ?? '')) {
-        return { channel: 'lark', target: id, answer: { status: 200, body: { code: 19021, msg: 'sign match fail or timestamp is not within one hour from current time' }, accepted: false } };
+        return {
+          channel: 'lark',
+          target: id,
+          answer: {
+            status: 200,
+            body: {
+              code: 19021,
+              msg: 'sign match fail or timestamp is not within one hour from current time',
+            },
+            accepted: false,
+          },
+        };
       }
     }
-    return { channel: 'lark', target: id, body, answer: { status: 200, body: { code: 0, msg: 'success' }, accepted: true } };
+    return {
+      channel: 'lark',
+      target: id,
+      body,
+      answer: { status: 200, body: { code: 0, msg: 'success' }, accepted: true },
+    };
   }
   if (path === '/wecom/cgi-bin/webhook/send') {
     const key = query.get('key') ?? '';
-    if (!secrets.wecom.includes(key)) return { channel: 'wecom', target: key, answer: { status: 200, body: { errcode: 93000, errmsg: 'invalid webhook url' }, accepted: false } };
-    return { channel: 'wecom', target: key, body, answer: { status: 200, body: { errcode: 0, errmsg: 'ok' }, accepted: true } };
+    if (!secrets.wecom.includes(key))
+      return {
+        channel: 'wecom',
+        target: key,
+        answer: { status: 200, body: { errcode: 93000, errmsg: 'invalid webhook url' }, accepted: false },
+      };
+    return {
+      channel: 'wecom',
+      target: key,
+      body,
+      answer: { status: 200, body: { errcode: 0, errmsg: 'ok' }, accepted: true },
+    };
   }
   const slack = /^\/slack(\/services\/.+)$/.exec(path);
   if (slack) {
-    if (!secrets.slack.includes(slack[1]!)) return { channel: 'slack', target: slack[1]!, answer: { status: 404, body: 'no_service', accepted: false } };
+    if (!secrets.slack.includes(slack[1]!))
+      return {
+        channel: 'slack',
+        target: slack[1]!,
+        answer: { status: 404, body: 'no_service', accepted: false },
+      };
     return { channel: 'slack', target: slack[1]!, body, answer: { status: 200, body: 'ok', accepted: true } };
   }
   const hook = /^\/webhook\/([^/]+)$/.exec(path);
   if (hook) {
     const secret = secrets.webhook[hook[1]!];
-    if (!secret) return { channel: 'webhook', target: hook[1]!, answer: { status: 404, body: { error: 'unknown webhook' }, accepted: false } };
+    if (!secret)
+      return {
+        channel: 'webhook',
+        target: hook[1]!,
+        answer: { status: 404, body: { error: 'unknown webhook' }, accepted: false },
+      };
     const sig = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(headers['x-fc-devops-signature'] ?? '');
     const expected = sig ? createHmac('sha256', secret).update(`${sig[1]}.`).update(raw).digest('hex') : '';
     if (!sig || Math.abs(now / 1000 - Number(sig[1])) > 300 || !same(expected, sig[2]!)) {
-      return { channel: 'webhook', target: hook[1]!, answer: { status: 401, body: { error: 'bad signature' }, accepted: false } };
+      return {
+        channel: 'webhook',
+        target: hook[1]!,
+        answer: { status: 401, body: { error: 'bad signature' }, accepted: false },
+      };
     }
-    return { channel: 'webhook', target: hook[1]!, body, answer: { status: 200, body: { ok: true }, accepted: true } };
+    return {
+      channel: 'webhook',
+      target: hook[1]!,
+      body,
+      answer: { status: 200, body: { ok: true }, accepted: true },
+    };
   }
-  return { channel: undefined, target: path, answer: { status: 404, body: { error: `no sink at ${path}` }, accepted: false } };
+  return {
+    channel: undefined,
+    target: path,
+    answer: { status: 404, body: { error: `no sink at ${path}` }, accepted: false },
+  };
 }

@@ -42,25 +42,123 @@ export interface RdsTaskState {
 export interface SandboxState {
   version: 1;
   seq: number;
-  rds: { instances: Record<string, RdsInstanceState>; backups: Record<string, RdsBackupState>; tasks: Record<string, RdsTaskState> };
+  rds: {
+    instances: Record<string, RdsInstanceState>;
+    backups: Record<string, RdsBackupState>;
+    tasks: Record<string, RdsTaskState>;
+  };
   ecs: {
-    images: Record<string, { id: string; name: string; family: string; createdAt: number; readyAt: number; tags: Record<string, string>; snapshotId: string }>;
-    instances: Record<string, { id: string; imageId: string; instanceType: string; createdAt: number; readyAt: number; autoReleaseTime: string | null; tags: Record<string, string> }>;
-    invocations: Record<string, { invokeId: string; commandId: string; instanceIds: string[]; script: string; createdAt: number; durationMs: number }>;
-    launchTemplates: Record<string, { id: string; versions: { VersionNumber: number; DefaultVersion: boolean; ImageId: string }[] }>;
+    images: Record<
+      string,
+      {
+        id: string;
+        name: string;
+        family: string;
+        createdAt: number;
+        readyAt: number;
+        tags: Record<string, string>;
+        snapshotId: string;
+      }
+    >;
+    instances: Record<
+      string,
+      {
+        id: string;
+        imageId: string;
+        instanceType: string;
+        createdAt: number;
+        readyAt: number;
+        autoReleaseTime: string | null;
+        tags: Record<string, string>;
+      }
+    >;
+    invocations: Record<
+      string,
+      {
+        invokeId: string;
+        commandId: string;
+        instanceIds: string[];
+        script: string;
+        createdAt: number;
+        durationMs: number;
+      }
+    >;
+    launchTemplates: Record<
+      string,
+      { id: string; versions: { VersionNumber: number; DefaultVersion: boolean; ImageId: string }[] }
+    >;
   };
   ess: {
-    groups: Record<string, { id: string; name: string; min: number; max: number; desired: number; capacity: number; configurationId: string }>;
+    groups: Record<
+      string,
+      {
+        id: string;
+        name: string;
+        min: number;
+        max: number;
+        desired: number;
+        capacity: number;
+        configurationId: string;
+      }
+    >;
     configurations: Record<string, { id: string; groupId: string; imageId: string; instanceType: string }>;
-    activities: Record<string, { id: string; groupId: string; createdAt: number; durationMs: number; from: number; to: number; cause: string }>;
+    activities: Record<
+      string,
+      {
+        id: string;
+        groupId: string;
+        createdAt: number;
+        durationMs: number;
+        from: number;
+        to: number;
+        cause: string;
+      }
+    >;
     rules: Record<string, { ari: string; groupId: string; adjustment: number }>;
   };
   cs: {
-    clusters: Record<string, { id: string; nodepools: Record<string, { id: string; name: string; desired: number; nodes: number; autoScaling: boolean; min: number; max: number }> }>;
-    tasks: Record<string, { id: string; clusterId: string; nodePoolId: string; createdAt: number; durationMs: number; to: number }>;
+    clusters: Record<
+      string,
+      {
+        id: string;
+        nodepools: Record<
+          string,
+          {
+            id: string;
+            name: string;
+            desired: number;
+            nodes: number;
+            autoScaling: boolean;
+            min: number;
+            max: number;
+          }
+        >;
+      }
+    >;
+    tasks: Record<
+      string,
+      { id: string; clusterId: string; nodePoolId: string; createdAt: number; durationMs: number; to: number }
+    >;
   };
   fc: {
-    functions: Record<string, { name: string; versions: { versionId: string; description: string; createdTime: string }[]; aliases: Record<string, { aliasName: string; versionId: string; description: string; additionalVersionWeight: Record<string, number>; createdTime: string; lastModifiedTime: string }> }>;
+    functions: Record<
+      string,
+      {
+        name: string;
+        versions: { versionId: string; description: string; createdTime: string }[];
+        aliases: Record<
+          string,
+          {
+            aliasName: string;
+            versionId: string;
+            description: string;
+            additionalVersionWeight: Record<string, number>;
+            createdTime: string;
+            lastModifiedTime: string;
+          }
+        >;
+      }
+    >;
   };
   /** ClientToken → the first answer, per action: a retried mutating call is done once. */
   clientTokens: Record<string, unknown>;

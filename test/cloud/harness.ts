@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Cloud, createCloud } from '../../shared/cloud/cloud.ts';
-import { Sandbox } from '../../local/sandbox/server.ts';
 import type { Seed } from '../../local/sandbox/seed.ts';
+import { Sandbox } from '../../local/sandbox/server.ts';
+import { type Cloud, createCloud } from '../../shared/cloud/cloud.ts';
 
 export const KEY = { accessKeyId: 'LTAI5tSandboxTestKey01', accessKeySecret: 'sandbox-test-secret' };
-export const SEED = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../local/sandbox/seed.example.json'), 'utf8')) as Seed;
+export const SEED = JSON.parse(
+  readFileSync(resolve(import.meta.dirname, '../../local/sandbox/seed.example.json'), 'utf8'),
+) as Seed;
 
 export async function startSandbox(options: { timeScale?: number } = {}): Promise<Sandbox> {
   return Sandbox.start({
@@ -15,7 +16,13 @@ export async function startSandbox(options: { timeScale?: number } = {}): Promis
     dir: mkdtempSync(join(tmpdir(), 'sandbox-')),
     seed: SEED,
     keys: { [KEY.accessKeyId]: KEY.accessKeySecret },
-    sinks: { dingtalk: { tok: 'SECsecret' }, lark: { hook1: 'lark-secret' }, wecom: ['wk'], slack: ['/services/T/B/X'], webhook: { audit: 'hook-secret' } },
+    sinks: {
+      dingtalk: { tok: 'SECsecret' },
+      lark: { hook1: 'lark-secret' },
+      wecom: ['wk'],
+      slack: ['/services/T/B/X'],
+      webhook: { audit: 'hook-secret' },
+    },
     ...(options.timeScale ? { timeScale: options.timeScale } : {}),
   });
 }

@@ -81,9 +81,13 @@ describe('fc-devops CLI', () => {
 
   it('npm start (dev) serves the runtime on the example config and shuts down cleanly on SIGTERM', async () => {
     const state = mkdtempSync(join(tmpdir(), 'dev-state-'));
-    const child = spawn(process.execPath, [BIN, 'dev', '--port', '8797', '--no-watch', '--state', state], {
-      cwd: ROOT,
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'dev', '--port', '8797', '--sandbox-port', '0', '--no-watch', '--state', state],
+      {
+        cwd: ROOT,
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

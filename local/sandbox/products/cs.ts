@@ -15,10 +15,18 @@ export function csRoute(ctx: RestContext, req: RestRequest): { action: string; r
         if (!cluster) throw notFound('ErrorClusterNotFound', `cluster ${pools[1]}`);
         return json(200, {
           nodepools: Object.values(cluster.nodepools).map((p) => {
-            const task = Object.values(ctx.state.cs.tasks).find((t) => t.nodePoolId === p.id && t.createdAt + t.durationMs > ctx.now);
+            const task = Object.values(ctx.state.cs.tasks).find(
+              (t) => t.nodePoolId === p.id && t.createdAt + t.durationMs > ctx.now,
+            );
             return {
               nodepool_info: { nodepool_id: p.id, name: p.name, type: 'ess', is_default: false },
-              status: { state: task ? 'scaling' : 'active', total_nodes: p.nodes, healthy_nodes: p.nodes, serving_nodes: p.nodes, failed_nodes: 0 },
+              status: {
+                state: task ? 'scaling' : 'active',
+                total_nodes: p.nodes,
+                healthy_nodes: p.nodes,
+                serving_nodes: p.nodes,
+                failed_nodes: 0,
+              },
               scaling_group: { desired_size: p.desired },
               auto_scaling: { enable: p.autoScaling, min_instances: p.min, max_instances: p.max },
             };
@@ -42,14 +50,36 @@ export function csRoute(ctx: RestContext, req: RestRequest): { action: string; r
           throw new ApiError(400, 'InvalidParameter', 'The request body is not valid JSON.');
         }
         const desired = (body.scaling_group as { desired_size?: unknown } | undefined)?.desired_size;
-        if (desired !== undefined && (!Number.isInteger(desired) || (desired as number) < 0 || (desired as number) > 1000)) {
-          throw new ApiError(400, 'InvalidParameter', 'scaling_group.desired_size must be an integer from 0 to 1000.');
+        if (
+          desired !== undefined &&
+          (!Number.isInteger(desired) || (desired as number) < 0 || (desired as number) > 1000)
+        ) {
+          throw new ApiError(
+            400,
+            'InvalidParameter',
+            'scaling_group.desired_size must be an integer from 0 to 1000.',
+          );
         }
-        if (Object.values(ctx.state.cs.tasks).some((t) => t.nodePoolId === p.id && t.createdAt + t.durationMs > ctx.now)) {
-          throw new ApiError(409, 'ErrorNodePoolStatus', 'The node pool is being updated; try again when its task finished.');
+        if (
+          Object.values(ctx.state.cs.tasks).some(
+            (t) => t.nodePoolId === p.id && t.createdAt + t.durationMs > ctx.now,
+          )
+        ) {
+          throw new ApiError(
+            409,
+            'ErrorNodePoolStatus',
+            'The node pool is being updated; try again when its task finished.',
+          );
         }
         const taskId = nextId(ctx.state, 'T-');
-        ctx.state.cs.tasks[taskId] = { id: taskId, clusterId: cluster.id, nodePoolId: p.id, createdAt: ctx.now, durationMs: TASK_MS, to: (desired as number | undefined) ?? p.desired };
+        ctx.state.cs.tasks[taskId] = {
+          id: taskId,
+          clusterId: cluster.id,
+          nodePoolId: p.id,
+          createdAt: ctx.now,
+          durationMs: TASK_MS,
+          to: (desired as number | undefined) ?? p.desired,
+        };
         if (desired !== undefined) {
           p.desired = desired as number;
           p.nodes = desired as number;
@@ -66,9 +96,24 @@ export function csRoute(ctx: RestContext, req: RestRequest): { action: string; r
         const t = ctx.state.cs.tasks[decodeURIComponent(task[1]!)];
         if (!t) throw notFound('ErrorTaskNotFound', `task ${task[1]}`);
         const done = t.createdAt + t.durationMs <= ctx.now;
-        return json(200, { task_id: t.id, cluster_id: t.clusterId, state: done ? 'success' : 'running', task_type: 'nodepool_update', created: new Date(t.createdAt).toISOString() });
+        return json(200, {
+          task_id: t.id,
+          cluster_id: t.clusterId,
+          state: done ? 'success' : 'running',
+          task_type: 'nodepool_update',
+          created: new Date(t.createdAt).toISOString(),
+        });
       },
     };
   }
-  return { action: `${req.method} ${req.path}`, run: () => { throw new ApiError(404, 'InvalidAction.NotFound', `Specified api is not found: ${req.method} ${req.path}`); } };
+  return {
+    action: `${req.method} ${req.path}`,
+    run: () => {
+      throw new ApiError(
+        404,
+        'InvalidAction.NotFound',
+        `Specified api is not found: ${req.method} ${req.path}`,
+      );
+    },
+  };
 }

@@ -47,7 +47,11 @@ export const ecsActions: Record<string, Action> = {
     if (!ctx.state.ecs.images[id]) throw notFound('InvalidImageId.NotFound', `ImageId ${id}`);
     const inUse = Object.values(ctx.state.ecs.instances).some((i) => i.imageId === id);
     if (inUse && optional(ctx.params, 'Force') !== 'true') {
-      throw new ApiError(403, 'ImageUsedByInstance', `Image ${id} is used by an instance; pass Force to delete it anyway.`);
+      throw new ApiError(
+        403,
+        'ImageUsedByInstance',
+        `Image ${id} is used by an instance; pass Force to delete it anyway.`,
+      );
     }
     delete ctx.state.ecs.images[id];
     return {};
@@ -56,10 +60,21 @@ export const ecsActions: Record<string, Action> = {
   TagResources(ctx) {
     const type = param(ctx.params, 'ResourceType');
     const ids = listParam(ctx.params, 'ResourceId');
-    if (ids.length === 0 || ids.length > 50) throw new ApiError(400, 'InvalidParameter', 'The specified parameter "ResourceId.N" must list 1 to 50 resources.');
+    if (ids.length === 0 || ids.length > 50)
+      throw new ApiError(
+        400,
+        'InvalidParameter',
+        'The specified parameter "ResourceId.N" must list 1 to 50 resources.',
+      );
     const tags = tagParams(ctx.params);
-    const table = type === 'image' ? ctx.state.ecs.images : type === 'instance' ? ctx.state.ecs.instances : undefined;
-    if (!table) throw new ApiError(400, 'InvalidResourceType.NotSupported', `ResourceType ${type} is not supported by the sandbox.`);
+    const table =
+      type === 'image' ? ctx.state.ecs.images : type === 'instance' ? ctx.state.ecs.instances : undefined;
+    if (!table)
+      throw new ApiError(
+        400,
+        'InvalidResourceType.NotSupported',
+        `ResourceType ${type} is not supported by the sandbox.`,
+      );
     for (const id of ids) if (!table[id]) throw notFound('InvalidResourceId.NotFound', `ResourceId ${id}`);
     for (const id of ids) Object.assign(table[id]!.tags, tags);
     return {};
@@ -72,7 +87,9 @@ export const ecsActions: Record<string, Action> = {
     const imageId = optional(ctx.params, 'ImageId');
     const idsRaw = optional(ctx.params, 'InstanceIds');
     const ids = idsRaw ? (JSON.parse(idsRaw) as string[]) : undefined;
-    const all = Object.values(ctx.state.ecs.instances).filter((i) => (!imageId || i.imageId === imageId) && (!ids || ids.includes(i.id)));
+    const all = Object.values(ctx.state.ecs.instances).filter(
+      (i) => (!imageId || i.imageId === imageId) && (!ids || ids.includes(i.id)),
+    );
     return {
       Instances: {
         Instance: page(all, pageNumber, pageSize).map((i) => ({
@@ -98,14 +115,26 @@ export const ecsActions: Record<string, Action> = {
     if (release) {
       const at = Date.parse(release);
       if (Number.isNaN(at) || at < ctx.now + 30 * 60_000 || at > ctx.now + 3 * 365 * 86_400_000) {
-        throw new ApiError(400, 'InvalidAutoReleaseTime.Malformed', 'AutoReleaseTime must be at least 30 minutes and at most 3 years ahead.');
+        throw new ApiError(
+          400,
+          'InvalidAutoReleaseTime.Malformed',
+          'AutoReleaseTime must be at least 30 minutes and at most 3 years ahead.',
+        );
       }
     }
     const amount = intParam(ctx.params, 'Amount', { min: 1, max: 100, fallback: 1 });
     return idempotent(ctx, 'RunInstances', () => {
       const ids = Array.from({ length: amount }, () => nextId(ctx.state, 'i-sbx'));
       for (const id of ids) {
-        ctx.state.ecs.instances[id] = { id, imageId, instanceType, createdAt: ctx.now, readyAt: ctx.now + INSTANCE_MS, autoReleaseTime: release ?? null, tags: tagParams(ctx.params) };
+        ctx.state.ecs.instances[id] = {
+          id,
+          imageId,
+          instanceType,
+          createdAt: ctx.now,
+          readyAt: ctx.now + INSTANCE_MS,
+          autoReleaseTime: release ?? null,
+          tags: tagParams(ctx.params),
+        };
       }
       return { InstanceIdSets: { InstanceIdSet: ids }, OrderId: String(ctx.state.seq) };
     });
@@ -126,12 +155,25 @@ export const ecsActions: Record<string, Action> = {
     param(ctx.params, 'Type');
     const script = param(ctx.params, 'CommandContent');
     const instanceIds = listParam(ctx.params, 'InstanceId');
-    if (instanceIds.length === 0) throw new ApiError(400, 'MissingParameter', 'The input parameter "InstanceId.N" that is mandatory for processing this request is not supplied.');
-    for (const id of instanceIds) if (!ctx.state.ecs.instances[id]) throw notFound('InvalidInstanceId.NotFound', `InstanceId ${id}`);
+    if (instanceIds.length === 0)
+      throw new ApiError(
+        400,
+        'MissingParameter',
+        'The input parameter "InstanceId.N" that is mandatory for processing this request is not supplied.',
+      );
+    for (const id of instanceIds)
+      if (!ctx.state.ecs.instances[id]) throw notFound('InvalidInstanceId.NotFound', `InstanceId ${id}`);
     return idempotent(ctx, 'RunCommand', () => {
       const invokeId = nextId(ctx.state, 't-sbx');
       const commandId = nextId(ctx.state, 'c-sbx');
-      ctx.state.ecs.invocations[invokeId] = { invokeId, commandId, instanceIds, script, createdAt: ctx.now, durationMs: COMMAND_MS };
+      ctx.state.ecs.invocations[invokeId] = {
+        invokeId,
+        commandId,
+        instanceIds,
+        script,
+        createdAt: ctx.now,
+        durationMs: COMMAND_MS,
+      };
       return { InvokeId: invokeId, CommandId: commandId };
     });
   },
@@ -171,7 +213,12 @@ export const ecsActions: Record<string, Action> = {
     if (!lt) throw notFound('InvalidLaunchTemplate.NotFound', `LaunchTemplateId ${id}`);
     return {
       LaunchTemplateVersionSets: {
-        LaunchTemplateVersionSet: lt.versions.map((v) => ({ LaunchTemplateId: id, VersionNumber: v.VersionNumber, DefaultVersion: v.DefaultVersion, LaunchTemplateData: { ImageId: v.ImageId } })),
+        LaunchTemplateVersionSet: lt.versions.map((v) => ({
+          LaunchTemplateId: id,
+          VersionNumber: v.VersionNumber,
+          DefaultVersion: v.DefaultVersion,
+          LaunchTemplateData: { ImageId: v.ImageId },
+        })),
       },
       TotalCount: lt.versions.length,
       PageNumber: 1,

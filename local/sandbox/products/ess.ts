@@ -13,13 +13,23 @@ function group(ctx: ActionContext) {
 }
 
 function inProgress(state: SandboxState, groupId: string, now: number) {
-  return Object.values(state.ess.activities).find((a) => a.groupId === groupId && a.createdAt + a.durationMs > now);
+  return Object.values(state.ess.activities).find(
+    (a) => a.groupId === groupId && a.createdAt + a.durationMs > now,
+  );
 }
 
 function startActivity(ctx: ActionContext, groupId: string, to: number, cause: string): string {
   const g = ctx.state.ess.groups[groupId]!;
   const id = nextId(ctx.state, 'asa-sbx');
-  ctx.state.ess.activities[id] = { id, groupId, createdAt: ctx.now, durationMs: ACTIVITY_MS, from: g.capacity, to, cause };
+  ctx.state.ess.activities[id] = {
+    id,
+    groupId,
+    createdAt: ctx.now,
+    durationMs: ACTIVITY_MS,
+    from: g.capacity,
+    to,
+    cause,
+  };
   g.capacity = to;
   return id;
 }
@@ -56,13 +66,29 @@ export const essActions: Record<string, Action> = {
 
   ModifyScalingGroup(ctx) {
     const g = group(ctx);
-    const min = optional(ctx.params, 'MinSize') === undefined ? g.min : intParam(ctx.params, 'MinSize', { min: 0, max: 2000 });
-    const max = optional(ctx.params, 'MaxSize') === undefined ? g.max : intParam(ctx.params, 'MaxSize', { min: 0, max: 2000 });
-    const desired = optional(ctx.params, 'DesiredCapacity') === undefined ? g.desired : intParam(ctx.params, 'DesiredCapacity', { min: 0, max: 2000 });
-    if (min > max) throw new ApiError(400, 'InvalidParameter.Conflict', 'MinSize must not be greater than MaxSize.');
-    if (desired < min || desired > max) throw new ApiError(400, 'InvalidParameter.Conflict', `DesiredCapacity ${desired} must lie within [${min}, ${max}].`);
+    const min =
+      optional(ctx.params, 'MinSize') === undefined
+        ? g.min
+        : intParam(ctx.params, 'MinSize', { min: 0, max: 2000 });
+    const max =
+      optional(ctx.params, 'MaxSize') === undefined
+        ? g.max
+        : intParam(ctx.params, 'MaxSize', { min: 0, max: 2000 });
+    const desired =
+      optional(ctx.params, 'DesiredCapacity') === undefined
+        ? g.desired
+        : intParam(ctx.params, 'DesiredCapacity', { min: 0, max: 2000 });
+    if (min > max)
+      throw new ApiError(400, 'InvalidParameter.Conflict', 'MinSize must not be greater than MaxSize.');
+    if (desired < min || desired > max)
+      throw new ApiError(
+        400,
+        'InvalidParameter.Conflict',
+        `DesiredCapacity ${desired} must lie within [${min}, ${max}].`,
+      );
     Object.assign(g, { min, max, desired });
-    if (g.capacity !== desired) startActivity(ctx, g.id, desired, `the desired capacity changed to ${desired}`);
+    if (g.capacity !== desired)
+      startActivity(ctx, g.id, desired, `the desired capacity changed to ${desired}`);
     return {};
   },
 
@@ -71,7 +97,13 @@ export const essActions: Record<string, Action> = {
     const configs = Object.values(ctx.state.ess.configurations).filter((c) => c.groupId === g.id);
     return {
       ScalingConfigurations: {
-        ScalingConfiguration: configs.map((c) => ({ ScalingConfigurationId: c.id, ScalingGroupId: c.groupId, ImageId: c.imageId, InstanceType: c.instanceType, LifecycleState: c.id === g.configurationId ? 'Active' : 'Inactive' })),
+        ScalingConfiguration: configs.map((c) => ({
+          ScalingConfigurationId: c.id,
+          ScalingGroupId: c.groupId,
+          ImageId: c.imageId,
+          InstanceType: c.instanceType,
+          LifecycleState: c.id === g.configurationId ? 'Active' : 'Inactive',
+        })),
       },
       TotalCount: configs.length,
       PageNumber: 1,
@@ -94,7 +126,12 @@ export const essActions: Record<string, Action> = {
   DescribeScalingActivities(ctx) {
     const groupId = optional(ctx.params, 'ScalingGroupId');
     const ids = listParam(ctx.params, 'ScalingActivityId');
-    if (!groupId && ids.length === 0) throw new ApiError(400, 'MissingParameter', 'The input parameter "ScalingGroupId" that is mandatory for processing this request is not supplied.');
+    if (!groupId && ids.length === 0)
+      throw new ApiError(
+        400,
+        'MissingParameter',
+        'The input parameter "ScalingGroupId" that is mandatory for processing this request is not supplied.',
+      );
     const pageSize = intParam(ctx.params, 'PageSize', { min: 1, max: 50, fallback: 10 });
     const pageNumber = intParam(ctx.params, 'PageNumber', { min: 1, fallback: 1 });
     const all = Object.values(ctx.state.ess.activities)
@@ -129,7 +166,11 @@ export const essActions: Record<string, Action> = {
     if (!rule) throw notFound('InvalidScalingRuleAri.NotFound', `ScalingRuleAri ${ari}`);
     return idempotent(ctx, 'ExecuteScalingRule', () => {
       if (inProgress(ctx.state, rule.groupId, ctx.now)) {
-        throw new ApiError(403, 'ScalingActivityInProgress', 'A scaling activity is in progress in the scaling group.');
+        throw new ApiError(
+          403,
+          'ScalingActivityInProgress',
+          'A scaling activity is in progress in the scaling group.',
+        );
       }
       const g = ctx.state.ess.groups[rule.groupId]!;
       const to = Math.max(g.min, Math.min(g.max, g.capacity + rule.adjustment));

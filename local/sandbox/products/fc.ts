@@ -3,16 +3,34 @@ import { json, type RestContext, type RestRequest, type RestResponse, readJson }
 
 /** How the sandbox hands an InvokeFunction to the local runtime (when both run together). */
 export interface InvokeTarget {
-  invokeAsync(functionName: string, payload: Buffer, options: { source: string; taskId?: string; qualifier?: string }): { requestId: string };
+  invokeAsync(
+    functionName: string,
+    payload: Buffer,
+    options: { source: string; taskId?: string; qualifier?: string },
+  ): { requestId: string };
   has(functionName: string): boolean;
 }
 
 type Weights = Record<string, number>;
 
 /** FC 3.0 (2023-03-30): InvokeFunction, PublishFunctionVersion, ListFunctionVersions and aliases. */
-export function fcRoute(ctx: RestContext, req: RestRequest, runtime: InvokeTarget | undefined): { action: string; run: () => RestResponse } {
+export function fcRoute(
+  ctx: RestContext,
+  req: RestRequest,
+  runtime: InvokeTarget | undefined,
+): { action: string; run: () => RestResponse } {
   const m = /^\/2023-03-30\/functions\/([^/]+)(\/.*)?$/.exec(req.path);
-  if (!m) return { action: 'Unknown', run: () => { throw new ApiError(404, 'InvalidAction.NotFound', `Specified api is not found: ${req.method} ${req.path}`); } };
+  if (!m)
+    return {
+      action: 'Unknown',
+      run: () => {
+        throw new ApiError(
+          404,
+          'InvalidAction.NotFound',
+          `Specified api is not found: ${req.method} ${req.path}`,
+        );
+      },
+    };
   const name = decodeURIComponent(m[1]!);
   const rest = m[2] ?? '';
   const fn = () => {
@@ -29,16 +47,25 @@ export function fcRoute(ctx: RestContext, req: RestRequest, runtime: InvokeTarge
   };
   const checkWeights = (weights: unknown, main: string) => {
     if (weights === undefined) return {} as Weights;
-    if (typeof weights !== 'object' || weights === null) throw new ApiError(400, 'InvalidArgument', 'additionalVersionWeight must be an object');
+    if (typeof weights !== 'object' || weights === null)
+      throw new ApiError(400, 'InvalidArgument', 'additionalVersionWeight must be an object');
     const entries = Object.entries(weights as Weights);
     let total = 0;
     for (const [version, weight] of entries) {
-      if (!fn().versions.some((v) => v.versionId === version)) throw new ApiError(404, 'VersionNotFound', `version not found: ${version}`);
-      if (version === main) throw new ApiError(400, 'InvalidArgument', `the additional version ${version} is the alias's main version`);
-      if (typeof weight !== 'number' || weight < 0 || weight > 1) throw new ApiError(400, 'InvalidArgument', `weight of version ${version} must be between 0 and 1`);
+      if (!fn().versions.some((v) => v.versionId === version))
+        throw new ApiError(404, 'VersionNotFound', `version not found: ${version}`);
+      if (version === main)
+        throw new ApiError(
+          400,
+          'InvalidArgument',
+          `the additional version ${version} is the alias's main version`,
+        );
+      if (typeof weight !== 'number' || weight < 0 || weight > 1)
+        throw new ApiError(400, 'InvalidArgument', `weight of version ${version} must be between 0 and 1`);
       total += weight;
     }
-    if (total > 1) throw new ApiError(400, 'InvalidArgument', 'additional version weights add up to more than 1');
+    if (total > 1)
+      throw new ApiError(400, 'InvalidArgument', 'additional version weights add up to more than 1');
     return Object.fromEntries(entries) as Weights;
   };
 
@@ -49,7 +76,11 @@ export function fcRoute(ctx: RestContext, req: RestRequest, runtime: InvokeTarge
         if (runtime?.has(name)) {
           const taskId = req.headers['x-fc-async-task-id'];
           const qualifier = req.query.qualifier;
-          const { requestId } = runtime.invokeAsync(name, req.body, { source: 'sandbox-fc', ...(taskId ? { taskId } : {}), ...(qualifier ? { qualifier } : {}) });
+          const { requestId } = runtime.invokeAsync(name, req.body, {
+            source: 'sandbox-fc',
+            ...(taskId ? { taskId } : {}),
+            ...(qualifier ? { qualifier } : {}),
+          });
           return json(202, null, { 'x-fc-request-id': requestId });
         }
         fn();
@@ -63,7 +94,11 @@ export function fcRoute(ctx: RestContext, req: RestRequest, runtime: InvokeTarge
       run: () => {
         const f = fn();
         const next = String(Math.max(0, ...f.versions.map((v) => Number(v.versionId))) + 1);
-        const version = { versionId: next, description: String(body().description ?? ''), createdTime: new Date(ctx.now).toISOString() };
+        const version = {
+          versionId: next,
+          description: String(body().description ?? ''),
+          createdTime: new Date(ctx.now).toISOString(),
+        };
         f.versions.push(version);
         return json(200, { ...version, lastModifiedTime: version.createdTime });
       },
@@ -104,10 +139,19 @@ export function fcRoute(ctx: RestContext, req: RestRequest, runtime: InvokeTarge
           const newName = String(input.aliasName ?? '');
           const versionId = String(input.versionId ?? '');
           if (!newName) throw new ApiError(400, 'InvalidArgument', 'aliasName is required');
-          if (f.aliases[newName]) throw new ApiError(409, 'AliasAlreadyExists', `alias already exists: ${newName}`);
-          if (!f.versions.some((v) => v.versionId === versionId)) throw new ApiError(404, 'VersionNotFound', `version not found: ${versionId}`);
+          if (f.aliases[newName])
+            throw new ApiError(409, 'AliasAlreadyExists', `alias already exists: ${newName}`);
+          if (!f.versions.some((v) => v.versionId === versionId))
+            throw new ApiError(404, 'VersionNotFound', `version not found: ${versionId}`);
           const now = new Date(ctx.now).toISOString();
-          f.aliases[newName] = { aliasName: newName, versionId, description: String(input.description ?? ''), additionalVersionWeight: checkWeights(input.additionalVersionWeight, versionId), createdTime: now, lastModifiedTime: now };
+          f.aliases[newName] = {
+            aliasName: newName,
+            versionId,
+            description: String(input.description ?? ''),
+            additionalVersionWeight: checkWeights(input.additionalVersionWeight, versionId),
+            createdTime: now,
+            lastModifiedTime: now,
+          };
           return json(200, f.aliases[newName]);
         },
       };
@@ -121,8 +165,12 @@ export function fcRoute(ctx: RestContext, req: RestRequest, runtime: InvokeTarge
           if (!a) throw new ApiError(404, 'AliasNotFound', `alias not found: ${aliasName}`);
           const input = body();
           const versionId = input.versionId === undefined ? a.versionId : String(input.versionId);
-          if (!f.versions.some((v) => v.versionId === versionId)) throw new ApiError(404, 'VersionNotFound', `version not found: ${versionId}`);
-          a.additionalVersionWeight = input.additionalVersionWeight === undefined ? a.additionalVersionWeight : checkWeights(input.additionalVersionWeight, versionId);
+          if (!f.versions.some((v) => v.versionId === versionId))
+            throw new ApiError(404, 'VersionNotFound', `version not found: ${versionId}`);
+          a.additionalVersionWeight =
+            input.additionalVersionWeight === undefined
+              ? a.additionalVersionWeight
+              : checkWeights(input.additionalVersionWeight, versionId);
           a.versionId = versionId;
           if (input.description !== undefined) a.description = String(input.description);
           a.lastModifiedTime = new Date(ctx.now).toISOString();
@@ -131,5 +179,14 @@ export function fcRoute(ctx: RestContext, req: RestRequest, runtime: InvokeTarge
       };
     }
   }
-  return { action: 'Unknown', run: () => { throw new ApiError(404, 'InvalidAction.NotFound', `Specified api is not found: ${req.method} ${req.path}`); } };
+  return {
+    action: 'Unknown',
+    run: () => {
+      throw new ApiError(
+        404,
+        'InvalidAction.NotFound',
+        `Specified api is not found: ${req.method} ${req.path}`,
+      );
+    },
+  };
 }

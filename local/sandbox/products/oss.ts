@@ -61,9 +61,19 @@ function walk(dir: string, base: string, out: string[]): void {
 }
 
 /** OSS, path style: `/<bucket>/<key>`. */
-export function ossRoute(store: ObjectStore, req: RestRequest, bucket: string, key: string): { action: string; run: () => RestResponse } {
+export function ossRoute(
+  store: ObjectStore,
+  req: RestRequest,
+  bucket: string,
+  key: string,
+): { action: string; run: () => RestResponse } {
   if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) {
-    return { action: 'Unknown', run: () => { throw ossError(400, 'InvalidBucketName', `The specified bucket is not valid: ${bucket}`); } };
+    return {
+      action: 'Unknown',
+      run: () => {
+        throw ossError(400, 'InvalidBucketName', `The specified bucket is not valid: ${bucket}`);
+      },
+    };
   }
   if (key === '' && req.method === 'GET') {
     return {
@@ -95,7 +105,8 @@ export function ossRoute(store: ObjectStore, req: RestRequest, bucket: string, k
       action: 'PutObject',
       run: () => {
         const md5 = req.headers['content-md5'];
-        if (md5 && md5 !== createHash('md5').update(req.body).digest('base64')) throw ossError(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.');
+        if (md5 && md5 !== createHash('md5').update(req.body).digest('base64'))
+          throw ossError(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.');
         const { eTag } = store.put(bucket, key, req.body);
         return { status: 200, body: null, raw: '', headers: { etag: `"${eTag}"` } };
       },
@@ -108,12 +119,32 @@ export function ossRoute(store: ObjectStore, req: RestRequest, bucket: string, k
         const body = store.get(bucket, key);
         if (!body) throw ossError(404, 'NoSuchKey', 'The specified key does not exist.');
         const etag = createHash('md5').update(body).digest('hex').toUpperCase();
-        return { status: 200, body: null, raw: req.method === 'GET' ? body : '', headers: { etag: `"${etag}"`, 'content-type': 'application/octet-stream', ...(req.method === 'HEAD' ? { 'content-length': String(body.length) } : {}) } };
+        return {
+          status: 200,
+          body: null,
+          raw: req.method === 'GET' ? body : '',
+          headers: {
+            etag: `"${etag}"`,
+            'content-type': 'application/octet-stream',
+            ...(req.method === 'HEAD' ? { 'content-length': String(body.length) } : {}),
+          },
+        };
       },
     };
   }
   if (req.method === 'DELETE') {
-    return { action: 'DeleteObject', run: () => { store.delete(bucket, key); return { status: 204, body: null, raw: '' }; } };
+    return {
+      action: 'DeleteObject',
+      run: () => {
+        store.delete(bucket, key);
+        return { status: 204, body: null, raw: '' };
+      },
+    };
   }
-  return { action: 'Unknown', run: () => { throw ossError(405, 'MethodNotAllowed', `${req.method} is not allowed`); } };
+  return {
+    action: 'Unknown',
+    run: () => {
+      throw ossError(405, 'MethodNotAllowed', `${req.method} is not allowed`);
+    },
+  };
 }

@@ -46,7 +46,12 @@ function taskStatus(createdAt: number, durationMs: number, fails: boolean, now: 
 function parseMinute(ctx: ActionContext, name: string): number | undefined {
   const raw = optional(ctx.params, name);
   if (raw === undefined) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/.test(raw)) throw new ApiError(400, 'InvalidParameter', `The specified parameter "${name}" is not valid: ${raw}; expected yyyy-MM-ddTHH:mmZ.`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/.test(raw))
+    throw new ApiError(
+      400,
+      'InvalidParameter',
+      `The specified parameter "${name}" is not valid: ${raw}; expected yyyy-MM-ddTHH:mmZ.`,
+    );
   return Date.parse(raw);
 }
 
@@ -54,17 +59,45 @@ export const rdsActions: Record<string, Action> = {
   CreateBackup(ctx) {
     settle(ctx.state, ctx.now);
     const db = instance(ctx);
-    const method = enumParam(ctx.params, 'BackupMethod', ['Logical', 'Physical', 'Snapshot'] as const, 'Physical');
-    if (status(db, ctx.now) !== 'Running') throw new ApiError(403, 'IncorrectDBInstanceState', 'Current DB instance state does not support this operation.');
-    const running = Object.values(ctx.state.rds.tasks).some((t) => t.instanceId === db.id && t.createdAt + t.durationMs > ctx.now);
-    if (running) throw new ApiError(403, 'BackupJobExists', 'A backup task is already running on this instance.');
+    const method = enumParam(
+      ctx.params,
+      'BackupMethod',
+      ['Logical', 'Physical', 'Snapshot'] as const,
+      'Physical',
+    );
+    if (status(db, ctx.now) !== 'Running')
+      throw new ApiError(
+        403,
+        'IncorrectDBInstanceState',
+        'Current DB instance state does not support this operation.',
+      );
+    const running = Object.values(ctx.state.rds.tasks).some(
+      (t) => t.instanceId === db.id && t.createdAt + t.durationMs > ctx.now,
+    );
+    if (running)
+      throw new ApiError(403, 'BackupJobExists', 'A backup task is already running on this instance.');
     const dayStart = Math.floor(ctx.now / DAY) * DAY;
-    const today = Object.values(ctx.state.rds.backups).filter((b) => b.instanceId === db.id && b.start >= dayStart).length;
-    if (today >= 20) throw new ApiError(403, 'QuotaExceeded.BackupCount', 'At most 20 backup sets can be created for an instance per day.');
+    const today = Object.values(ctx.state.rds.backups).filter(
+      (b) => b.instanceId === db.id && b.start >= dayStart,
+    ).length;
+    if (today >= 20)
+      throw new ApiError(
+        403,
+        'QuotaExceeded.BackupCount',
+        'At most 20 backup sets can be created for an instance per day.',
+      );
     const jobId = String(ctx.state.seq + 1);
     nextId(ctx.state, '');
     const backupId = String(ctx.state.seq + 100_000);
-    ctx.state.rds.tasks[jobId] = { jobId, instanceId: db.id, createdAt: ctx.now, durationMs: TASK_MS, method, fails: db.tags['sandbox:backup'] === 'fail', backupId };
+    ctx.state.rds.tasks[jobId] = {
+      jobId,
+      instanceId: db.id,
+      createdAt: ctx.now,
+      durationMs: TASK_MS,
+      method,
+      fails: db.tags['sandbox:backup'] === 'fail',
+      backupId,
+    };
     return { BackupJobId: jobId };
   },
 
@@ -72,7 +105,9 @@ export const rdsActions: Record<string, Action> = {
     settle(ctx.state, ctx.now);
     const db = instance(ctx);
     const jobId = optional(ctx.params, 'BackupJobId');
-    const tasks = Object.values(ctx.state.rds.tasks).filter((t) => t.instanceId === db.id && (!jobId || t.jobId === jobId));
+    const tasks = Object.values(ctx.state.rds.tasks).filter(
+      (t) => t.instanceId === db.id && (!jobId || t.jobId === jobId),
+    );
     return {
       Items: {
         BackupJob: tasks.map((t) => {
@@ -101,7 +136,12 @@ export const rdsActions: Record<string, Action> = {
     const backupId = optional(ctx.params, 'BackupId');
     const wantStatus = optional(ctx.params, 'BackupStatus');
     const all = Object.values(ctx.state.rds.backups)
-      .filter((b) => b.instanceId === db.id && (!backupId || b.id === backupId) && (!wantStatus || b.status === wantStatus))
+      .filter(
+        (b) =>
+          b.instanceId === db.id &&
+          (!backupId || b.id === backupId) &&
+          (!wantStatus || b.status === wantStatus),
+      )
       .filter((b) => (start === undefined || b.start >= start) && (end === undefined || b.start <= end))
       .sort((a, b) => b.start - a.start);
     const items = page(all, pageNumber, pageSize);
@@ -134,14 +174,28 @@ export const rdsActions: Record<string, Action> = {
     settle(ctx.state, ctx.now);
     const db = instance(ctx);
     const ids = param(ctx.params, 'BackupId').split(',').filter(Boolean);
-    if (ids.length > 100) throw new ApiError(400, 'InvalidParameter', `The specified parameter "BackupId" is not valid: ${ids.length} ids; at most 100.`);
+    if (ids.length > 100)
+      throw new ApiError(
+        400,
+        'InvalidParameter',
+        `The specified parameter "BackupId" is not valid: ${ids.length} ids; at most 100.`,
+      );
     if (!['MySQL', 'PostgreSQL'].includes(db.engine) || db.category !== 'HighAvailability') {
-      throw new ApiError(403, 'OperationDenied.DBInstanceType', `Backups of ${db.engine} ${db.category} instances cannot be deleted.`);
+      throw new ApiError(
+        403,
+        'OperationDenied.DBInstanceType',
+        `Backups of ${db.engine} ${db.category} instances cannot be deleted.`,
+      );
     }
     for (const id of ids) {
       const b = ctx.state.rds.backups[id];
       if (!b || b.instanceId !== db.id) throw notFound('InvalidBackupId.NotFound', `BackupId ${id}`);
-      if (b.storeStatus !== 'Enabled') throw new ApiError(403, 'OperationDenied.BackupStoreStatus', `Backup ${id} has StoreStatus Disabled and cannot be deleted.`);
+      if (b.storeStatus !== 'Enabled')
+        throw new ApiError(
+          403,
+          'OperationDenied.BackupStoreStatus',
+          `Backup ${id} has StoreStatus Disabled and cannot be deleted.`,
+        );
     }
     for (const id of ids) delete ctx.state.rds.backups[id];
     return {};
@@ -181,12 +235,22 @@ export const rdsActions: Record<string, Action> = {
     enumParam(ctx.params, 'PayType', ['Postpaid', 'Prepaid', 'Serverless'] as const);
     const backupId = optional(ctx.params, 'BackupId');
     if (!backupId && !optional(ctx.params, 'RestoreTime')) {
-      throw new ApiError(400, 'MissingParameter', 'The input parameter "BackupId" or "RestoreTime" that is mandatory for processing this request is not supplied.');
+      throw new ApiError(
+        400,
+        'MissingParameter',
+        'The input parameter "BackupId" or "RestoreTime" that is mandatory for processing this request is not supplied.',
+      );
     }
     if (backupId) {
       const b = ctx.state.rds.backups[backupId];
-      if (!b || b.instanceId !== source.id) throw notFound('InvalidBackupId.NotFound', `BackupId ${backupId}`);
-      if (b.status !== 'Success') throw new ApiError(403, 'InvalidBackupStatus', `Backup ${backupId} did not succeed and cannot be restored.`);
+      if (!b || b.instanceId !== source.id)
+        throw notFound('InvalidBackupId.NotFound', `BackupId ${backupId}`);
+      if (b.status !== 'Success')
+        throw new ApiError(
+          403,
+          'InvalidBackupStatus',
+          `Backup ${backupId} did not succeed and cannot be restored.`,
+        );
     }
     return idempotent(ctx, 'CloneDBInstance', () => {
       const id = nextId(ctx.state, 'rm-clone');
@@ -207,7 +271,8 @@ export const rdsActions: Record<string, Action> = {
   DeleteDBInstance(ctx) {
     const db = instance(ctx);
     delete ctx.state.rds.instances[db.id];
-    for (const [id, b] of Object.entries(ctx.state.rds.backups)) if (b.instanceId === db.id) delete ctx.state.rds.backups[id];
+    for (const [id, b] of Object.entries(ctx.state.rds.backups))
+      if (b.instanceId === db.id) delete ctx.state.rds.backups[id];
     return {};
   },
 };
