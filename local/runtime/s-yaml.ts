@@ -1,7 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as z from 'zod';
-import { configErrorFromIssues, readYaml, type YamlSource } from '../../shared/config/yaml-source.ts';
+import {
+  configErrorFromIssues,
+  readConfigFile,
+  readYaml,
+  type YamlSource,
+} from '../../shared/config/yaml-source.ts';
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { parseSchedule } from '../../shared/schedule/cron.ts';
 
@@ -134,14 +138,7 @@ export interface Project {
 
 /** Read s.yaml (Serverless Devs edition 3.0.0) and the fc3 props of each resource. */
 export function loadProject(file: string, env: NodeJS.ProcessEnv = process.env): Project {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ConfigError([
-      { file, message: `cannot read the file (${(cause as NodeJS.ErrnoException).code})` },
-    ]);
-  }
+  const text = readConfigFile(file);
   const source = readYaml(text, file);
   const root = dirname(resolve(file));
   const top = z

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../runtime/errors.ts';
 import { type Config, ConfigSchema } from './schema/index.ts';
 import { findSecretRefs } from './secret-ref.ts';
-import { configErrorFromIssues, readYaml } from './yaml-source.ts';
+import { configErrorFromIssues, readConfigFile, readYaml } from './yaml-source.ts';
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -43,14 +42,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
 }
 
 export function loadConfig(file: string, options: LoadOptions = {}): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ConfigError([
-      { file, message: `cannot read the file (${(cause as NodeJS.ErrnoException).code})` },
-    ]);
-  }
+  const text = readConfigFile(file);
   return parseConfig(text, file, options);
 }
 

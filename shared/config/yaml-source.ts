@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod';
 import { ConfigError, type ConfigLocation, formatPath } from '../runtime/errors.ts';
@@ -78,4 +79,15 @@ export function configErrorFromIssues(
       return { file: source.file, line: pos?.line, column: pos?.column, field: formatPath(path), message };
     }) as (ConfigLocation & { message: string })[],
   );
+}
+
+/** A config file's text, or a ConfigError naming the file and why it cannot be read. */
+export function readConfigFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError([
+      { file, message: `cannot read the file (${(cause as NodeJS.ErrnoException).code})` },
+    ]);
+  }
 }
