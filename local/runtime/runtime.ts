@@ -348,8 +348,14 @@ export class LocalRuntime {
     await this.disposeWatch?.();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
+      const server = this.server;
+      // Requests in flight finish; keep-alive connections are closed as soon as they fall idle.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      server.close(() => {
+        clearInterval(sweep);
+        resolve();
+      });
+      server.closeIdleConnections();
     });
     await this.queue.stop();
     await Promise.all([...this.pools.values()].map((p) => p.close(graceMs)));
