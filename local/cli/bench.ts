@@ -14,5 +14,9 @@ export async function benchCommand(args: string[]): Promise<number> {
     const { runStoreBench } = await import('../../bench/store.ts');
     await runStoreBench();
   }
+  if (!values.only || values.only === 'notify') {
+    const { runNotifyBench } = await import('../../bench/notify.ts');
+    runNotifyBench();
+  }
   return 0;
 }

@@ -208,7 +208,6 @@ export class LocalRuntime {
     );
     return {
       ...host,
-      ...this.options.env,
       FC_FUNCTION_NAME: fn.name,
       FC_FUNCTION_HANDLER: fn.handler,
       FC_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
@@ -219,10 +218,11 @@ export class LocalRuntime {
       ALIBABA_CLOUD_ACCESS_KEY_ID: creds.accessKeyId,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.accessKeySecret,
       ALIBABA_CLOUD_SECURITY_TOKEN: creds.securityToken ?? '',
-      // Where functions reach Function Compute's invoke API (this runtime) off the cloud.
-      FC_DEVOPS_FC_ENDPOINT: this.url,
-      DATABASE_URL: this.databaseUrl,
       ...fn.environmentVariables,
+      // Off the cloud, the runtime's own services win over s.yaml values meant for the cloud: the
+      // state store, the sandbox, the config.
+      ...this.options.env,
+      DATABASE_URL: this.databaseUrl,
     };
   }
 

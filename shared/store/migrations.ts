@@ -113,6 +113,35 @@ export const MIGRATIONS: readonly Migration[] = [
         for each row execute function audit_append_only();
     `,
   },
+  {
+    version: 2,
+    name: 'buffers and rate windows',
+    tables: ['buffers', 'buffer_items', 'rate_events'],
+    sql: `
+      -- A buffer collects items under a key until it is due, then is taken whole, once.
+      create table buffers (
+        key text primary key,
+        due_at timestamptz not null,
+        created_at timestamptz not null,
+        taken_by text,
+        taken_at timestamptz
+      );
+      create index buffers_due on buffers (due_at) where taken_by is null;
+      create table buffer_items (
+        key text not null,
+        seq bigserial,
+        item jsonb not null,
+        primary key (key, seq)
+      );
+
+      -- Sliding-window rate limits: one row per admitted use.
+      create table rate_events (
+        key text not null,
+        at timestamptz not null
+      );
+      create index rate_events_key_at on rate_events (key, at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -169,5 +169,16 @@ export interface Store {
     limit?: number;
   }): Promise<AuditRecord[]>;
 
+  // Buffers (grouping windows, digests) and sliding-window rate limits.
+  bufferAdd(key: string, item: unknown, dueAt: Date): Promise<{ opened: boolean; size: number }>;
+  takeDueBuffers(options?: {
+    prefix?: string;
+  }): Promise<{ key: string; items: unknown[]; createdAt: Date }[]>;
+  rateTake(
+    key: string,
+    limit: number,
+    windowMs: number,
+  ): Promise<{ allowed: true } | { allowed: false; retryAt: Date }>;
+
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { createApproval, decideApproval, getApproval } from './approvals.ts';
 import { audit, listAudit } from './audit.ts';
+import { bufferAdd, rateTake, takeDueBuffers } from './buffers.ts';
 import { appendHistory, readHistory } from './history.ts';
 import { claim, purgeExpired, settle } from './idempotency.ts';
 import { acquireLock, releaseLock, renewLock } from './locks.ts';
@@ -36,6 +37,9 @@ export function sqlStore(
     getApproval: (id) => getApproval(db, id),
     audit: (input) => audit(db, now(), input),
     listAudit: (query = {}) => listAudit(db, query),
+    bufferAdd: (key, item, dueAt) => bufferAdd(db, now(), key, item, dueAt),
+    takeDueBuffers: (o = {}) => takeDueBuffers(db, now(), o.prefix ?? ''),
+    rateTake: (key, limit, windowMs) => rateTake(db, now(), key, limit, windowMs),
     close: () => db.close(),
   };
 }

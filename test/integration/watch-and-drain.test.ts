@@ -18,12 +18,24 @@ describe('local runtime lifecycle', () => {
     const root = mkdtempSync(join(tmpdir(), 'watch-'));
     mkdirSync(join(root, 'functions', 'hello'), { recursive: true });
     const write = (version: string) =>
-      writeFileSync(join(root, 'functions', 'hello', 'index.ts'), `export const handler = async () => ({ version: '${version}' });\n`);
+      writeFileSync(
+        join(root, 'functions', 'hello', 'index.ts'),
+        `export const handler = async () => ({ version: '${version}' });\n`,
+      );
     write('v1');
     writeFileSync(join(root, 's.yaml'), S_YAML);
-    const runtime = await LocalRuntime.start({ template: join(root, 's.yaml'), port: 0, stateDir: join(root, '.fc-devops'), watch: true, print: () => {} });
+    const runtime = await LocalRuntime.start({
+      template: join(root, 's.yaml'),
+      port: 0,
+      stateDir: join(root, '.fc-devops'),
+      watch: true,
+      print: () => {},
+    });
     const invoke = async () => {
-      const r = await fetch(`${runtime.url}/2023-03-30/functions/hello/invocations`, { method: 'POST', body: '{}' });
+      const r = await fetch(`${runtime.url}/2023-03-30/functions/hello/invocations`, {
+        method: 'POST',
+        body: '{}',
+      });
       return ((await r.json()) as { version: string }).version;
     };
     try {
@@ -42,7 +54,10 @@ describe('local runtime lifecycle', () => {
       stateDir: mkdtempSync(join(tmpdir(), 'drain-')),
       print: () => {},
     });
-    const inFlight = fetch(`${runtime.url}/2023-03-30/functions/slow/invocations`, { method: 'POST', body: '{"ms":600}' });
+    const inFlight = fetch(`${runtime.url}/2023-03-30/functions/slow/invocations`, {
+      method: 'POST',
+      body: '{"ms":600}',
+    });
     await new Promise((r) => setTimeout(r, 150));
     const stopping = Date.now();
     await runtime.stop(5000);

@@ -377,6 +377,55 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
       );
     });
 
+    describe('buffers and rate windows', () => {
+      it(
+        'collects items until due, then hands each buffer to one taker, in order',
+        withStore(async ({ store, advance }) => {
+          const due = (ms: number) => new Date(Date.parse('2026-11-27T10:00:00Z') + ms);
+          expect(await store.bufferAdd('group:a', { n: 1 }, due(60_000))).toEqual({ opened: true, size: 1 });
+          expect(await store.bufferAdd('group:a', { n: 2 }, due(999_999))).toEqual({
+            opened: false,
+            size: 2,
+          });
+          await store.bufferAdd('other:b', { n: 3 }, due(60_000));
+          expect(await store.takeDueBuffers()).toEqual([]);
+          advance(60_000);
+          const takers = await Promise.all([
+            store.takeDueBuffers({ prefix: 'group:' }),
+            store.takeDueBuffers({ prefix: 'group:' }),
+          ]);
+          const taken = takers.flat();
+          expect(taken).toEqual([
+            { key: 'group:a', items: [{ n: 1 }, { n: 2 }], createdAt: expect.any(Date) },
+          ]);
+          expect((await store.bufferAdd('group:a', { n: 4 }, due(120_000))).opened).toBe(true);
+          expect((await store.takeDueBuffers()).map((b) => b.key)).toEqual(['other:b']);
+        }),
+      );
+
+      it(
+        'admits at most the limit per window and says when the next one fits',
+        withStore(async ({ store, advance }) => {
+          const results = [];
+          for (let i = 0; i < 5; i++) {
+            results.push(await store.rateTake('channel:ding', 3, 60_000));
+            advance(1000);
+          }
+          expect(results.map((r) => r.allowed)).toEqual([true, true, true, false, false]);
+          expect(results[3]).toEqual({
+            allowed: false,
+            retryAt: new Date(Date.parse('2026-11-27T10:00:00Z') + 60_000),
+          });
+          advance(55_001);
+          expect((await store.rateTake('channel:ding', 3, 60_000)).allowed).toBe(true);
+          const burst = await Promise.all(
+            Array.from({ length: 10 }, () => store.rateTake('channel:lark', 5, 1000)),
+          );
+          expect(burst.filter((r) => r.allowed)).toHaveLength(5);
+        }),
+      );
+    });
+
     describe('audit', () => {
       it(
         'appends records and lists them newest first by target',

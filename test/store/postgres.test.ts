@@ -43,7 +43,7 @@ describe('PostgreSQL engine', () => {
     await client.connect();
     const { rows } = await client.query('select version from fc_devops_schema order by version');
     await client.end();
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     await Promise.all(stores.map((s) => s.close()));
   });
 

@@ -2,7 +2,12 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AsyncMessage, AsyncQueue, type AttemptOutcome, DuplicateTaskError } from '../../local/runtime/async-queue.ts';
+import {
+  type AsyncMessage,
+  AsyncQueue,
+  type AttemptOutcome,
+  DuplicateTaskError,
+} from '../../local/runtime/async-queue.ts';
 import { until } from '../helpers.ts';
 
 function queue(options: { maxAge?: number; retries?: number; outcomes?: boolean[] } = {}) {
@@ -18,9 +23,14 @@ function queue(options: { maxAge?: number; retries?: number; outcomes?: boolean[
       run: async (m): Promise<AttemptOutcome> => {
         attempts.push(m.attempts);
         const ok = outcomes.shift() ?? true;
-        return ok ? { ok, response: 'done' } : { ok, response: 'err', error: { errorMessage: 'boom', errorType: 'Error' } };
+        return ok
+          ? { ok, response: 'done' }
+          : { ok, response: 'err', error: { errorMessage: 'boom', errorType: 'Error' } };
       },
-      policy: () => ({ maxAsyncRetryAttempts: options.retries ?? 3, maxAsyncEventAgeInSeconds: options.maxAge ?? 86_400 }),
+      policy: () => ({
+        maxAsyncRetryAttempts: options.retries ?? 3,
+        maxAsyncEventAgeInSeconds: options.maxAge ?? 86_400,
+      }),
       finished: async (message, condition) => {
         finished.push({ message: { ...message }, condition });
       },
@@ -38,7 +48,10 @@ describe('async queue', () => {
     advance(61_000);
     q.start();
     await until(() => finished[0]);
-    expect(finished[0]).toMatchObject({ condition: 'MaxEventAgeExceeded', message: { status: 'failed', attempts: 0 } });
+    expect(finished[0]).toMatchObject({
+      condition: 'MaxEventAgeExceeded',
+      message: { status: 'failed', attempts: 0 },
+    });
     expect(attempts).toEqual([]);
     await q.stop();
   });
@@ -49,7 +62,10 @@ describe('async queue', () => {
     q.enqueue({ functionName: 'f', payload: Buffer.from('{}'), source: 'test' });
     await until(() => finished[0]);
     expect(attempts).toEqual([1, 2, 3]);
-    expect(finished[0]).toMatchObject({ condition: 'UnhandledInvocationError', message: { attempts: 3, lastError: { errorMessage: 'boom' } } });
+    expect(finished[0]).toMatchObject({
+      condition: 'UnhandledInvocationError',
+      message: { attempts: 3, lastError: { errorMessage: 'boom' } },
+    });
     await q.stop();
   });
 
@@ -61,9 +77,15 @@ describe('async queue', () => {
     await q.stop();
     expect(readdirSync(join(dir, 'pending'))).toEqual([]);
     expect(readdirSync(join(dir, 'done'))).toEqual(['task-deploy-42.json']);
-    const again = new AsyncQueue(dir, { run: async () => ({ ok: true, response: '' }), policy: () => undefined, finished: async () => {} });
+    const again = new AsyncQueue(dir, {
+      run: async () => ({ ok: true, response: '' }),
+      policy: () => undefined,
+      finished: async () => {},
+    });
     again.start();
-    expect(() => again.enqueue({ functionName: 'f', payload: Buffer.alloc(0), source: 't', taskId: 'deploy-42' })).toThrow(DuplicateTaskError);
+    expect(() =>
+      again.enqueue({ functionName: 'f', payload: Buffer.alloc(0), source: 't', taskId: 'deploy-42' }),
+    ).toThrow(DuplicateTaskError);
     await again.stop();
   });
 });

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../shared/config/load.ts';
+import { NotifyEventSchema, outcome } from '../../shared/notify/event.ts';
+import { kindMatches } from '../../shared/notify/glob.ts';
+import { route } from '../../shared/notify/routing.ts';
+
+const config = parseConfig(
+  `region: cn-hangzhou
+notifications:
+  channels:
+    ding: { type: dingtalk, webhook: "\${env:D}" }
+    lark: { type: lark, webhook: "\${env:L}" }
+    mail: { type: email, from: a@example.com, to: [b@example.com] }
+    hook: { type: webhook, url: "\${env:U}", secret: "\${env:S}" }
+  routes:
+    - match: { kinds: ["image.**"] }
+      channels: [mail]
+      continue: true
+    - match: { kinds: ["**"], severity: error }
+      channels: [ding, mail]
+      fallback: hook
+      groupWindowSeconds: 0
+    - match: { kinds: ["release.*"], labels: { env: prod } }
+      channels: [lark]
+  defaultChannels: [hook]
+`,
+  'routes.yaml',
+).notifications;
+
+const event = (kind: string, severity = 'info', labels: Record<string, string> = {}) =>
+  NotifyEventSchema.parse({
+    id: 'e',
+    kind,
+    severity,
+    subject: 's',
+    summary: 'x',
+    time: '2026-11-27T10:00:00Z',
+    labels,
+  });
+
+describe('kind globs', () => {
+  it.each([
+    ['image.**', 'image.build.failed', true],
+    ['image.*', 'image.build.failed', false],
+    ['image.*.failed', 'image.build.failed', true],
+    ['**.failed', 'backup.drill.failed', true],
+    ['**', 'anything.at.all', true],
+    ['release.*', 'release.promoted', true],
+    ['release.*', 'releases.promoted', false],
+  ])('%s matches %s: %s', (glob, kind, expected) => expect(kindMatches(glob, kind)).toBe(expected));
+});
+
+describe('routing', () => {
+  const channels = (e: ReturnType<typeof event>) => route(e, config).map((d) => d.channel);
+
+  it('goes on after a continue route and stops at the first other match', () => {
+    expect(channels(event('image.build.failed', 'error'))).toEqual(['mail', 'ding']);
+    expect(channels(event('image.build.succeeded'))).toEqual(['mail']);
+  });
+
+  it("matches severity at or above the route's", () => {
+    expect(channels(event('backup.drill.failed', 'critical'))).toEqual(['ding', 'mail']);
+    expect(channels(event('backup.drill.failed', 'warning'))).toEqual(['hook']);
+  });
+
+  it('matches labels and falls back to the default channels', () => {
+    expect(channels(event('release.promoted', 'info', { env: 'prod' }))).toEqual(['lark']);
+    expect(channels(event('release.promoted', 'info', { env: 'staging' }))).toEqual(['hook']);
+  });
+
+  it("carries the route's fallback and grouping window", () => {
+    expect(route(event('scale.failed', 'error'), config)).toEqual([
+      { channel: 'ding', route: 1, fallback: 'hook', groupWindowSeconds: 0 },
+      { channel: 'mail', route: 1, fallback: 'hook', groupWindowSeconds: 0 },
+    ]);
+  });
+
+  it("tells problems from successes by the kind's last segment", () => {
+    expect([
+      outcome('image.build.failed'),
+      outcome('image.build.succeeded'),
+      outcome('image.build.started'),
+    ]).toEqual(['problem', 'ok', 'neutral']);
+  });
+});
