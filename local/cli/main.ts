@@ -1,6 +1,7 @@
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { benchCommand } from './bench.ts';
 import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } from './commands.ts';
+import { releaseCommand } from './release.ts';
 import { runsCommand } from './runs.ts';
 
 const USAGE = `fc-devops <command>
@@ -17,6 +18,8 @@ const USAGE = `fc-devops <command>
                                 recent runs, newest first
   runs show <run-id> [--tail BYTES]
                                 one run with its log
+  release status|history|promote|rollback|freeze|unfreeze|approve|reject ...
+                                operate release targets (signed requests; see fc-devops release)
   bench                         bundle sizes and cold starts of every function
 `;
 
@@ -34,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
         return await invokeCommand(rest);
       case 'send':
         return await sendCommand(rest);
+      case 'release':
+        return await releaseCommand(rest);
       case 'runs':
         return await runsCommand(rest);
       case 'bench':

@@ -1,0 +1,87 @@
+import { parseArgs } from 'node:util';
+import { signRequest } from '../../shared/auth/signing.ts';
+
+const USAGE = `usage: fc-devops release <command> [options]
+  status <target>                     the target's current release, alias or channel, and whether it is frozen
+  history <target>                    its promotes and rollbacks, newest first
+  promote <target> [--version N] [--dry-run]
+  rollback <target> [--dry-run] [--reason TEXT]
+  freeze <target> --reason TEXT       refuse promotes (when a change cannot be undone)
+  unfreeze <target>
+  approve <approval-id> --token T [--reason TEXT]
+  reject <approval-id> --token T [--reason TEXT]
+options: --url (default $FC_DEVOPS_RELEASE_URL or http://127.0.0.1:8787/release)
+         --key (default $FC_DEVOPS_KEY_ID), the secret from $FC_DEVOPS_KEY_SECRET or --secret-env NAME
+Requests are signed FCD-HMAC-SHA256 (see shared/auth/signing.ts).`;
+
+export async function releaseCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: process.env.FC_DEVOPS_RELEASE_URL ?? 'http://127.0.0.1:8787/release' },
+      key: { type: 'string', default: process.env.FC_DEVOPS_KEY_ID },
+      'secret-env': { type: 'string', default: 'FC_DEVOPS_KEY_SECRET' },
+      version: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      reason: { type: 'string' },
+      token: { type: 'string' },
+    },
+  });
+  const [command, subject] = positionals;
+  if (!command || !subject) {
+    console.error(USAGE);
+    return 2;
+  }
+  const secret = process.env[values['secret-env']];
+  if (!values.key || !secret) {
+    console.error(`set --key (or FC_DEVOPS_KEY_ID) and the secret in $${values['secret-env']}`);
+    return 2;
+  }
+  const routes: Record<string, { method: 'GET' | 'POST'; path: string; body?: Record<string, unknown> }> = {
+    status: { method: 'GET', path: `/targets/${subject}` },
+    history: { method: 'GET', path: `/targets/${subject}/history` },
+    promote: {
+      method: 'POST',
+      path: `/targets/${subject}/promote`,
+      body: { ...(values.version ? { version: values.version } : {}), dryRun: values['dry-run'] },
+    },
+    rollback: {
+      method: 'POST',
+      path: `/targets/${subject}/rollback`,
+      body: { dryRun: values['dry-run'], ...(values.reason ? { reason: values.reason } : {}) },
+    },
+    freeze: { method: 'POST', path: `/targets/${subject}/freeze`, body: { reason: values.reason ?? '' } },
+    unfreeze: { method: 'POST', path: `/targets/${subject}/unfreeze`, body: {} },
+    approve: {
+      method: 'POST',
+      path: `/approvals/${subject}/approve`,
+      body: { token: values.token ?? '', ...(values.reason ? { reason: values.reason } : {}) },
+    },
+    reject: {
+      method: 'POST',
+      path: `/approvals/${subject}/reject`,
+      body: { token: values.token ?? '', ...(values.reason ? { reason: values.reason } : {}) },
+    },
+  };
+  const route = routes[command];
+  if (!route) {
+    console.error(`unknown release command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  const body = route.body === undefined ? '' : JSON.stringify(route.body);
+  // The function sees paths below its trigger: sign the path without the URL's own prefix.
+  const headers = signRequest({ method: route.method, path: route.path, body, keyId: values.key, secret });
+  const response = await fetch(`${values.url.replace(/\/+$/, '')}${route.path}`, {
+    method: route.method,
+    headers: { ...headers, 'content-type': 'application/json' },
+    ...(body ? { body } : {}),
+  });
+  const text = await response.text();
+  try {
+    console.log(JSON.stringify(JSON.parse(text), null, 2));
+  } catch {
+    console.log(text);
+  }
+  return response.ok ? 0 : 1;
+}
