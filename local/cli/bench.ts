@@ -18,5 +18,9 @@ export async function benchCommand(args: string[]): Promise<number> {
     const { runNotifyBench } = await import('../../bench/notify.ts');
     runNotifyBench();
   }
+  if (!values.only || values.only === 'retention') {
+    const { runRetentionBench } = await import('../../bench/retention.ts');
+    runRetentionBench();
+  }
   return 0;
 }

@@ -127,6 +127,11 @@ export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHa
         }
         return { status: 'rejected', error: error.code, issues: issueList(error) };
       }
+      if (error instanceof FcDevopsError && !error.retryable && source !== 'http') {
+        // Retrying cannot fix it (a missing instance, a bad config): record and acknowledge.
+        base.error('event failed, not retried', { source, error: describe(error) });
+        return { status: 'failed', error: error.code, message: error.message };
+      }
       base.error('invocation failed', { source, error: describe(error) });
       throw error;
     }

@@ -1,0 +1,176 @@
+import { type Decision, planRetention } from '../../shared/backup/retention.ts';
+import type { RdsBackup } from '../../shared/cloud/adapters/rds.ts';
+import type { Cloud } from '../../shared/cloud/cloud.ts';
+import type { Config } from '../../shared/config/schema/index.ts';
+import type { Logger } from '../../shared/runtime/logger.ts';
+import type { Store } from '../../shared/store/port.ts';
+
+export type Policy = Config['backups']['policies'][string];
+
+export interface RotateDeps {
+  cloud: Cloud;
+  store: Store;
+  now: () => Date;
+  log: Logger;
+  /** Hand a long backup over to a follow-up job instead of outliving the function's timeout. */
+  followUp: (step: { policy: string; instanceId: string; jobId: string; round: number }) => Promise<void>;
+  /** How long this invocation may wait for a backup task. */
+  budgetMs: number;
+}
+
+export interface RotationReport {
+  policy: string;
+  instanceId: string;
+  status: 'rotated' | 'following' | 'backup-failed' | 'refused';
+  created?: string | undefined;
+  skippedCreate?: string | undefined;
+  deletable: boolean;
+  kept: number;
+  deleted: string[];
+  dryRun: boolean;
+  plan?: Decision[];
+  reason?: string;
+}
+
+const DAY = 86_400_000;
+const madeKey = (instanceId: string) => `backup:made:${instanceId}`;
+const DELETE_ENGINES = ['MySQL', 'PostgreSQL'];
+
+/** Every backup of an instance, newest first, listed in 30-day windows back to the policy's horizon. */
+export async function listAll(
+  cloud: Cloud,
+  instanceId: string,
+  policy: Policy,
+  now: Date,
+): Promise<RdsBackup[]> {
+  const r = policy.retention;
+  const horizonDays = Math.max(r.daily, r.weekly * 7, r.monthly * 31, r.yearly * 366, 30) + 31;
+  const out: RdsBackup[] = [];
+  for (let end = now.getTime() + DAY; end > now.getTime() - horizonDays * DAY; end -= 30 * DAY) {
+    out.push(
+      ...(await cloud.rds.listBackups(instanceId, { start: new Date(end - 30 * DAY), end: new Date(end) })),
+    );
+  }
+  const seen = new Set<string>();
+  return out
+    .filter((b) => !seen.has(b.BackupId) && seen.add(b.BackupId))
+    .sort((a, b) => b.BackupStartTime.localeCompare(a.BackupStartTime));
+}
+
+export async function ourBackups(store: Store, instanceId: string): Promise<Set<string>> {
+  const entries = await store.readHistory<string>(madeKey(instanceId), { limit: 5000 });
+  return new Set(entries.map((e) => e.value));
+}
+
+/** Plan (and unless dry run, carry out) retention for one instance. */
+export async function rotateInstance(
+  deps: RotateDeps,
+  name: string,
+  policy: Policy,
+  instanceId: string,
+  options: { dryRun: boolean; createBackup: boolean; jobId?: string; round?: number },
+): Promise<RotationReport> {
+  const now = deps.now();
+  const attrs = await deps.cloud.rds.instanceAttribute(instanceId);
+  const deletable = DELETE_ENGINES.includes(attrs.Engine) && attrs.Category === 'HighAvailability';
+  const base = { policy: name, instanceId, deletable, dryRun: options.dryRun };
+  if (attrs.DBInstanceStatus !== 'Running') {
+    return {
+      ...base,
+      status: 'refused',
+      kept: 0,
+      deleted: [],
+      reason: `instance is ${attrs.DBInstanceStatus}, not Running`,
+    };
+  }
+  let backups = await listAll(deps.cloud, instanceId, policy, now);
+  let created: string | undefined;
+  let skippedCreate: string | undefined;
+
+  // Follow a backup this policy started (now, or in an earlier invocation).
+  let jobId = options.jobId;
+  if (!jobId && options.createBackup && !options.dryRun) {
+    const fresh = backups.find(
+      (b) =>
+        b.BackupStatus === 'Success' &&
+        now.getTime() - Date.parse(b.BackupStartTime) < policy.intervalHours * 3_600_000,
+    );
+    const today = backups.filter(
+      (b) => b.BackupStartTime.slice(0, 10) === now.toISOString().slice(0, 10),
+    ).length;
+    if (fresh)
+      skippedCreate = `a successful backup (${fresh.BackupId}) is younger than ${policy.intervalHours} h`;
+    else if (today >= 20) skippedCreate = 'the instance already has 20 backups today (the daily quota)';
+    else jobId = (await deps.cloud.rds.createBackup(instanceId, policy.method)).jobId;
+  }
+  if (jobId) {
+    const deadline = Date.now() + deps.budgetMs;
+    let task = await deps.cloud.rds.backupTask(instanceId, jobId);
+    while (
+      task &&
+      task.BackupStatus !== 'Finished' &&
+      task.BackupStatus !== 'Failed' &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(200, deadline - Date.now()))));
+      task = await deps.cloud.rds.backupTask(instanceId, jobId);
+    }
+    if (task?.BackupStatus === 'Failed') {
+      return {
+        ...base,
+        status: 'backup-failed',
+        kept: backups.length,
+        deleted: [],
+        reason: `backup task ${jobId} failed`,
+      };
+    }
+    if (task?.BackupStatus !== 'Finished' || !task.BackupId) {
+      await deps.followUp({ policy: name, instanceId, jobId, round: (options.round ?? 0) + 1 });
+      return {
+        ...base,
+        status: 'following',
+        kept: backups.length,
+        deleted: [],
+        reason: `backup task ${jobId} is ${task?.BackupStatus ?? 'unknown'}; a follow-up job goes on`,
+      };
+    }
+    created = task.BackupId;
+    await deps.store.appendHistory(madeKey(instanceId), { value: created, note: `policy ${name}` });
+    backups = await listAll(deps.cloud, instanceId, policy, deps.now());
+  }
+
+  const ours = await ourBackups(deps.store, instanceId);
+  const plan = planRetention(
+    backups.map((b) => ({
+      id: b.BackupId,
+      start: new Date(b.BackupStartTime),
+      status: b.BackupStatus,
+      deletable: deletable && b.StoreStatus === 'Enabled',
+      ours: ours.has(b.BackupId),
+    })),
+    { ...policy.retention, deleteForeign: policy.deleteForeign, freshHours: policy.intervalHours },
+    deps.now(),
+  );
+  const doomed = plan.filter((d) => d.action === 'delete').map((d) => d.id);
+  if (!options.dryRun && !policy.dryRun && doomed.length > 0)
+    await deps.cloud.rds.deleteBackups(instanceId, doomed);
+  return {
+    ...base,
+    dryRun: options.dryRun || policy.dryRun,
+    status: 'rotated',
+    created,
+    skippedCreate,
+    kept: plan.length - doomed.length,
+    deleted: doomed,
+    plan,
+    ...(deletable
+      ? {}
+      : {
+          reason:
+            `${attrs.Engine} ${attrs.Category ?? ''} instances do not allow deleting backups; nothing is deleted`.replace(
+              '  ',
+              ' ',
+            ),
+        }),
+  };
+}

@@ -1,0 +1,103 @@
+import { bucketsOf } from './calendar.ts';
+
+export interface BackupFact {
+  id: string;
+  start: Date;
+  status: 'Success' | 'Failed';
+  /** The service would let it be deleted (RDS: StoreStatus Enabled; dumps: always). */
+  deletable: boolean;
+  /** fc-devops made it (and may delete it without `deleteForeign`). */
+  ours: boolean;
+}
+
+export interface RetentionPolicy {
+  daily: number;
+  weekly: number;
+  monthly: number;
+  yearly: number;
+  minKeep: number;
+  minAgeHours: number;
+  timeZone: string;
+  deleteForeign: boolean;
+  /** A successful backup younger than this counts as fresh. */
+  freshHours: number;
+}
+
+export interface Decision {
+  id: string;
+  action: 'keep' | 'delete';
+  reasons: string[];
+}
+
+const GRANULARITIES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
+const BUCKET = { daily: 'day', weekly: 'week', monthly: 'month', yearly: 'year' } as const;
+
+/**
+ * Grandfather-father-son retention, pure: every backup gets keep or delete with its reasons.
+ * - The newest successful backup, the `minKeep` newest successful ones and anything younger than
+ *   `minAgeHours` are kept.
+ * - For the last N days, weeks, months and years (in the policy's time zone) that have successful
+ *   backups, the newest successful backup of each is kept.
+ * - Only backups that may be deleted (deletable, and ours unless `deleteForeign`) are ever deleted.
+ * - When the newest attempt failed and no fresh successful backup exists, nothing is deleted.
+ */
+export function planRetention(
+  backups: readonly BackupFact[],
+  policy: RetentionPolicy,
+  now: Date,
+): Decision[] {
+  const reasons = new Map<string, string[]>(backups.map((b) => [b.id, []]));
+  const keep = (id: string, reason: string) => reasons.get(id)!.push(reason);
+  const newestFirst = [...backups].sort(
+    (a, b) => b.start.getTime() - a.start.getTime() || (a.id < b.id ? 1 : -1),
+  );
+  const successes = newestFirst.filter((b) => b.status === 'Success');
+
+  if (successes[0]) keep(successes[0].id, 'newest successful backup');
+  successes
+    .slice(0, policy.minKeep)
+    .forEach((b, i) => keep(b.id, `one of the ${policy.minKeep} newest successful backups (#${i + 1})`));
+  const minAgeMs = policy.minAgeHours * 3_600_000;
+  for (const b of backups)
+    if (now.getTime() - b.start.getTime() < minAgeMs) keep(b.id, `younger than ${policy.minAgeHours} h`);
+
+  for (const g of GRANULARITIES) {
+    const count = policy[g];
+    if (count <= 0) continue;
+    const seen = new Set<string>();
+    for (const b of successes) {
+      if (seen.size >= count) break;
+      const bucket = bucketsOf(b.start, policy.timeZone)[BUCKET[g]];
+      if (seen.has(bucket)) continue;
+      seen.add(bucket);
+      keep(b.id, `${g} ${bucket}`);
+    }
+  }
+
+  const freshMs = policy.freshHours * 3_600_000;
+  const newest = newestFirst[0];
+  const fresh = successes.some((b) => now.getTime() - b.start.getTime() < freshMs);
+  const hold = newest?.status === 'Failed' && !fresh;
+
+  return newestFirst.map((b) => {
+    const why = reasons.get(b.id)!;
+    if (why.length > 0) return { id: b.id, action: 'keep', reasons: why };
+    if (!b.deletable)
+      return { id: b.id, action: 'keep', reasons: ['the service does not allow deleting it'] };
+    if (!b.ours && !policy.deleteForeign)
+      return { id: b.id, action: 'keep', reasons: ['not made by fc-devops (deleteForeign is off)'] };
+    if (hold)
+      return {
+        id: b.id,
+        action: 'keep',
+        reasons: [
+          'the newest backup attempt failed and no fresh successful backup exists: nothing is deleted',
+        ],
+      };
+    return {
+      id: b.id,
+      action: 'delete',
+      reasons: [b.status === 'Failed' ? 'failed backup outside retention' : 'outside retention'],
+    };
+  });
+}
