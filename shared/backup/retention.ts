@@ -54,9 +54,9 @@ export function planRetention(
   const successes = newestFirst.filter((b) => b.status === 'Success');
 
   if (successes[0]) keep(successes[0].id, 'newest successful backup');
-  successes
-    .slice(0, policy.minKeep)
-    .forEach((b, i) => keep(b.id, `one of the ${policy.minKeep} newest successful backups (#${i + 1})`));
+  for (const [i, b] of successes.slice(0, policy.minKeep).entries()) {
+    keep(b.id, `one of the ${policy.minKeep} newest successful backups (#${i + 1})`);
+  }
   const minAgeMs = policy.minAgeHours * 3_600_000;
   for (const b of backups)
     if (now.getTime() - b.start.getTime() < minAgeMs) keep(b.id, `younger than ${policy.minAgeHours} h`);
