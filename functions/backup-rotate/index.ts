@@ -10,6 +10,7 @@ import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runti
 import { parseSchedule } from '../../shared/schedule/cron.ts';
 import { storeFromEnv } from '../../shared/store/open.ts';
 import { type DrillState, runDrill } from './drill.ts';
+import { drillDumps, rotateDumps } from './dumps.ts';
 import { type Policy, type RotationReport, rotateInstance } from './rotate.ts';
 
 const config = loadConfig(configPath());
@@ -46,6 +47,8 @@ function policyOf(name: string): Policy {
 }
 
 async function instancesOf(ctx: HandlerContext, policy: Policy): Promise<string[]> {
+  // A self-managed database is one target: its dumps.
+  if (policy.engine !== 'rds') return ['database'];
   const ids = new Set(policy.instances);
   if (Object.keys(policy.tags).length > 0) {
     for (const i of await cloudFromContext(ctx.fc).rds.describeInstances({ tags: policy.tags }))
@@ -89,6 +92,17 @@ export const handler = defineHandler({
     'backup.rotate': jobRoute(RotatePayload, (p, _job, ctx) =>
       ctx.once(
         async () => {
+          const policy = policyOf(p.policy);
+          if (policy.engine !== 'rds') {
+            const { plan: _p, ...summary } = await rotateDumps(
+              { cloud: cloudFromContext(ctx.fc, process.env, ctx.log), now: ctx.now },
+              p.policy,
+              policy,
+              { dryRun: p.dryRun },
+            );
+            await report(ctx, summary);
+            return summary;
+          }
           const r = await rotateInstance(
             {
               cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
@@ -119,24 +133,32 @@ export const handler = defineHandler({
     'backup.drill': jobRoute(DrillPayload, (p, _job, ctx) =>
       ctx.once(
         async () => {
-          const r = await runDrill(
-            {
-              cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
-              store: await store(),
-              now: ctx.now,
-              budgetMs: budget(ctx),
-              followUp: (s: DrillState) =>
-                enqueue(ctx, 'backup.drill', `drill-follow:${s.cloneId}:${s.round}`, {
-                  policy: s.policy,
-                  instanceId: s.instanceId,
-                  state: s,
-                }),
-            },
-            p.policy,
-            policyOf(p.policy),
-            p.instanceId,
-            p.state,
-          );
+          const policy = policyOf(p.policy);
+          const r =
+            policy.engine !== 'rds'
+              ? await drillDumps(
+                  { cloud: cloudFromContext(ctx.fc, process.env, ctx.log), now: ctx.now },
+                  p.policy,
+                  policy,
+                )
+              : await runDrill(
+                  {
+                    cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
+                    store: await store(),
+                    now: ctx.now,
+                    budgetMs: budget(ctx),
+                    followUp: (s: DrillState) =>
+                      enqueue(ctx, 'backup.drill', `drill-follow:${s.cloneId}:${s.round}`, {
+                        policy: s.policy,
+                        instanceId: s.instanceId,
+                        state: s,
+                      }),
+                  },
+                  p.policy,
+                  policy,
+                  p.instanceId,
+                  p.state,
+                );
           if (r.status !== 'following') {
             await eventsVia(cloudFromContext(ctx.fc).fc)
               .publish({
@@ -211,6 +233,11 @@ export const handler = defineHandler({
     if (body.dryRun) {
       const cloud = cloudFromContext(ctx.fc, process.env, ctx.log);
       const reports = [];
+      if (policy.engine !== 'rds')
+        return json(200, {
+          dryRun: true,
+          reports: [await rotateDumps({ cloud, now: ctx.now }, name, policy, { dryRun: true })],
+        });
       for (const instanceId of instances) {
         reports.push(
           await rotateInstance(

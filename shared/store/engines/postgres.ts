@@ -23,25 +23,22 @@ export async function connectPostgres(
   options: { connectTimeoutMs?: number; max?: number } = {},
 ): Promise<SqlClient> {
   const timeout = options.connectTimeoutMs ?? 5000;
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.max ?? 3,
-    connectionTimeoutMillis: timeout,
-    idleTimeoutMillis: 30_000,
-  });
+  // The first connection proves the URL within `timeout`; later ones may wait longer for a free
+  // connection (a busy server, or the local runtime's PGlite serving many instances one at a time).
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeout });
+  try {
+    await probe.connect();
+    await probe.query('select 1');
+  } catch (cause) {
+    throw new ConfigError([
+      { file: 'DATABASE_URL', message: `cannot use the state database at ${describeUrl(url)} (${(cause as Error).message || (cause as NodeJS.ErrnoException).code || 'no answer'})` },
+    ]);
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 3, connectionTimeoutMillis: 60_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the function; the next query reconnects.
   pool.on('error', () => {});
-  try {
-    await pool.query('select 1');
-  } catch (cause) {
-    await pool.end().catch(() => {});
-    throw new ConfigError([
-      {
-        file: 'DATABASE_URL',
-        message: `cannot use the state database at ${describeUrl(url)} (${(cause as Error).message || (cause as NodeJS.ErrnoException).code || 'no answer'})`,
-      },
-    ]);
-  }
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
     query: async <R>(text: string, params?: readonly unknown[]) =>
       (await client.query(text, params as unknown[])).rows as R[],

@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bucketStore, invokeTarget } from '../../local/cli/dev-wiring.ts';
+import { LocalRuntime } from '../../local/runtime/runtime.ts';
+import { SANDBOX_CREDENTIALS, SANDBOX_KEYS } from '../../local/sandbox/keys.ts';
+import { Sandbox } from '../../local/sandbox/server.ts';
+import { createCloud } from '../../shared/cloud/cloud.ts';
+import { createJob } from '../../shared/events/job.ts';
+
+/** Real servers on this machine (CI starts them): PostgreSQL on 5432, MariaDB on 3306. */
+const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const MY = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const DB = `fcd_dump_${process.pid}`;
+
+const psql = (db: string, sql: string) =>
+  execFileSync('psql', ['-X', '-q', '-tA', '-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-c', sql], {
+    encoding: 'utf8',
+  }).trim();
+const mysql = (sql: string) =>
+  execFileSync('mysql', ['-h', '127.0.0.1', '-u', 'root', '-N', '-e', sql], { encoding: 'utf8' }).trim();
+
+const CONFIG = `region: cn-hangzhou
+backups:
+  policies:
+    pg-orders:
+      engine: postgres
+      database: { url: "\${env:T_PG_URL}", bucket: fc-devops-dumps, prefix: dumps/ }
+      schedule: "0 0 3 * * *"
+      retention: { daily: 2, weekly: 0, monthly: 0, yearly: 0, minKeep: 2, minAgeHours: 0, timeZone: UTC }
+      drill: { schedule: "0 0 4 * * SUN", check: "select count(*) from orders" }
+    my-orders:
+      engine: mysql
+      database: { url: "\${env:T_MY_URL}", bucket: fc-devops-dumps, prefix: dumps/ }
+      schedule: "0 0 3 * * *"
+      retention: { daily: 2, weekly: 0, monthly: 0, yearly: 0, minKeep: 2, minAgeHours: 0, timeZone: UTC }
+      drill: { schedule: "0 0 4 * * SUN", check: "select count(*) from orders" }
+`;
+
+describe('self-managed database dumps on the real PostgreSQL and MariaDB servers', () => {
+  let sandbox: Sandbox;
+  let runtime: LocalRuntime;
+
+  beforeAll(async () => {
+    psql('postgres', `create database ${DB}`);
+    psql(
+      DB,
+      "create table orders (id serial primary key, item text); insert into orders (item) select 'item ' || g from generate_series(1, 42) g",
+    );
+    mysql(
+      `create database ${DB}; create table ${DB}.orders (id int primary key auto_increment, item text); insert into ${DB}.orders (item) values ('a'),('b'),('c')`,
+    );
+    sandbox = await Sandbox.start({ port: 0, dir: mkdtempSync(join(tmpdir(), 'sbx-')), keys: SANDBOX_KEYS });
+    const dir = mkdtempSync(join(tmpdir(), 'dumps-'));
+    writeFileSync(join(dir, 'fc-devops.yaml'), CONFIG);
+    const pgUrl = new URL(PG);
+    pgUrl.pathname = `/${DB}`;
+    const myUrl = new URL(MY);
+    myUrl.pathname = `/${DB}`;
+    runtime = await LocalRuntime.start({
+      template: resolve(import.meta.dirname, '../../s.yaml'),
+      port: 0,
+      stateDir: join(dir, 'state'),
+      print: (line) => {
+        if (line.includes('"level":"error"')) console.log(line);
+      },
+      env: {
+        FC_DEVOPS_CONFIG: join(dir, 'fc-devops.yaml'),
+        FC_DEVOPS_CLOUD_URL: sandbox.url,
+        T_PG_URL: pgUrl.toString(),
+        T_MY_URL: myUrl.toString(),
+      },
+    });
+    sandbox.attach({ runtime: invokeTarget(runtime), objects: bucketStore(runtime) });
+  });
+  afterAll(async () => {
+    await runtime?.stop(2000);
+    await sandbox?.stop();
+    psql('postgres', `drop database if exists ${DB} with (force)`);
+    mysql(`drop database if exists ${DB}`);
+  });
+
+  const oss = () =>
+    createCloud({
+      region: 'cn-hangzhou',
+      accountId: '1',
+      baseUrl: sandbox.url,
+      credentials: async () => SANDBOX_CREDENTIALS,
+    }).oss;
+  const job = async (kind: string, key: string, payload: unknown) => {
+    const { bytes } = createJob({ kind, idempotencyKey: key, payload });
+    const response = await fetch(`${runtime.url}/2023-03-30/functions/backup-rotate/invocations`, {
+      method: 'POST',
+      body: bytes,
+    });
+    return JSON.parse(await response.text());
+  };
+
+  for (const policy of ['pg-orders', 'my-orders'] as const) {
+    it(`${policy}: dumps to OSS with a checksum, rotates the dumps, and a drill restores and checks the newest`, async () => {
+      const prefix = `dumps/${policy}/`;
+      // Three older dumps from earlier days; retention keeps two days.
+      for (const day of ['2026-11-20', '2026-11-21', '2026-11-22']) {
+        await oss().put('fc-devops-dumps', `${prefix}${day}T03-00-00Z.sql.gz`, Buffer.from('old'));
+        await oss().put('fc-devops-dumps', `${prefix}${day}T03-00-00Z.sql.gz.sha256`, Buffer.from('x\n'));
+      }
+      const rotated = await job('backup.rotate', `${policy}:1`, { policy, instanceId: 'database' });
+      expect(rotated.status).toBe('done');
+      expect(rotated.result).toMatchObject({
+        status: 'rotated',
+        created: expect.stringMatching(
+          new RegExp(`^${prefix}\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ\\.sql\\.gz$`),
+        ),
+      });
+      const created = rotated.result.created as string;
+      const left = (await oss().list('fc-devops-dumps', { prefix })).objects
+        .map((o) => o.key)
+        .filter((k) => k.endsWith('.gz'));
+      expect(left.sort()).toEqual([`${prefix}2026-11-22T03-00-00Z.sql.gz`, created].sort());
+      const sha = (await oss().get('fc-devops-dumps', `${created}.sha256`)).toString().trim();
+      expect(sha).toMatch(/^[0-9a-f]{64}$/);
+
+      const drill = await job('backup.drill', `${policy}:drill`, { policy, instanceId: 'database' });
+      expect(drill.result).toMatchObject({
+        status: 'passed',
+        backupId: created,
+        check: `select count(*) from orders → ${policy === 'pg-orders' ? 42 : 3}`,
+      });
+      const scratch = drill.result.cloneId as string;
+      if (policy === 'pg-orders')
+        expect(psql('postgres', `select count(*) from pg_database where datname = '${scratch}'`)).toBe('0');
+      else
+        expect(
+          mysql(`select count(*) from information_schema.schemata where schema_name = '${scratch}'`),
+        ).toBe('0');
+    });
+  }
+});
