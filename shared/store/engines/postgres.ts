@@ -31,12 +31,20 @@ export async function connectPostgres(
     await probe.query('select 1');
   } catch (cause) {
     throw new ConfigError([
-      { file: 'DATABASE_URL', message: `cannot use the state database at ${describeUrl(url)} (${(cause as Error).message || (cause as NodeJS.ErrnoException).code || 'no answer'})` },
+      {
+        file: 'DATABASE_URL',
+        message: `cannot use the state database at ${describeUrl(url)} (${(cause as Error).message || (cause as NodeJS.ErrnoException).code || 'no answer'})`,
+      },
     ]);
   } finally {
     await probe.end().catch(() => {});
   }
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 3, connectionTimeoutMillis: 60_000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 3,
+    connectionTimeoutMillis: 60_000,
+    idleTimeoutMillis: 30_000,
+  });
   // An idle client losing its connection must not crash the function; the next query reconnects.
   pool.on('error', () => {});
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
