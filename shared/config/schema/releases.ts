@@ -30,7 +30,12 @@ export const releaseTarget = z.discriminatedUnion('kind', [
     scalingConfiguration: z
       .strictObject({ scalingGroupId: z.string(), scalingConfigurationId: z.string() })
       .optional(),
-    launchTemplate: z.strictObject({ launchTemplateId: z.string() }).optional(),
+    // Rolling an image into a launch template (a new version, made the default) is not built yet;
+    // refusing the setting beats silently ignoring it.
+    launchTemplate: z
+      .strictObject({ launchTemplateId: z.string() })
+      .optional()
+      .refine((v) => v === undefined, 'launch templates are not supported yet; use scalingConfiguration'),
     requireApproval: z.boolean().default(false),
   }),
 ]);
