@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 
@@ -52,6 +52,10 @@ export async function buildFunctions(root: string): Promise<BuildResult> {
   if (Object.keys(entries).length === 0) return { functions: [], outDir, errors: [] };
   try {
     await esbuild.build(buildOptions(root, entries));
+    // Functions read fc-devops.yaml beside their bundle in the cloud (FC_DEVOPS_CONFIG=./fc-devops.yaml).
+    const config = join(root, 'fc-devops.yaml');
+    if (existsSync(config))
+      for (const name of Object.keys(entries)) copyFileSync(config, join(outDir, name, 'fc-devops.yaml'));
     return { functions: Object.keys(entries), outDir, errors: [] };
   } catch (error) {
     const failure = error as esbuild.BuildFailure;
