@@ -1,14 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketStore, invokeTarget } from '../../local/cli/dev-wiring.ts';
-import { LocalRuntime } from '../../local/runtime/runtime.ts';
-import { SANDBOX_CREDENTIALS, SANDBOX_KEYS } from '../../local/sandbox/keys.ts';
-import { Sandbox } from '../../local/sandbox/server.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
+import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
+import type { Sandbox } from '../../local/sandbox/server.ts';
 import { signRequest } from '../../shared/auth/signing.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
 import { createJob } from '../../shared/events/job.ts';
+import { type System, startSystem } from '../system.ts';
 
 const CONFIG = `region: cn-hangzhou
 backups:
@@ -59,15 +56,15 @@ function expectedKeep(starts: { id: string; start: number }[], now: number): Set
 }
 
 describe('backup-rotate against the sandbox', () => {
+  let system: System;
   let sandbox: Sandbox;
   let runtime: LocalRuntime;
 
   beforeAll(async () => {
-    sandbox = await Sandbox.start({
-      port: 0,
-      dir: mkdtempSync(join(tmpdir(), 'sbx-')),
-      keys: SANDBOX_KEYS,
+    system = await startSystem({
+      config: CONFIG,
       timeScale: 600,
+      env: () => ({ T_OPS: 'ops-secret' }),
       seed: {
         rds: {
           instances: [
@@ -87,27 +84,10 @@ describe('backup-rotate against the sandbox', () => {
         },
       },
     });
-    const dir = mkdtempSync(join(tmpdir(), 'backup-'));
-    writeFileSync(join(dir, 'fc-devops.yaml'), CONFIG);
-    runtime = await LocalRuntime.start({
-      template: resolve(import.meta.dirname, '../../s.yaml'),
-      port: 0,
-      stateDir: join(dir, 'state'),
-      retryBaseMs: 100,
-      print: (line) => {
-        if (line.includes('"level":"error"')) console.log(line);
-      },
-      env: {
-        FC_DEVOPS_CONFIG: join(dir, 'fc-devops.yaml'),
-        FC_DEVOPS_CLOUD_URL: sandbox.url,
-        T_OPS: 'ops-secret',
-      },
-    });
-    sandbox.attach({ runtime: invokeTarget(runtime), objects: bucketStore(runtime) });
+    ({ sandbox, runtime } = system);
   });
   afterAll(async () => {
-    await runtime?.stop(2000);
-    await sandbox?.stop();
+    await system?.stop();
   });
 
   const cloud = () =>

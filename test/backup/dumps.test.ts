@@ -1,14 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketStore, invokeTarget } from '../../local/cli/dev-wiring.ts';
-import { LocalRuntime } from '../../local/runtime/runtime.ts';
-import { SANDBOX_CREDENTIALS, SANDBOX_KEYS } from '../../local/sandbox/keys.ts';
-import { Sandbox } from '../../local/sandbox/server.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
+import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
+import type { Sandbox } from '../../local/sandbox/server.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
 import { createJob } from '../../shared/events/job.ts';
+import { type System, startSystem } from '../system.ts';
 
 /** Real servers on this machine (CI starts them): PostgreSQL on 5432, MariaDB on 3306. */
 const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -40,6 +37,7 @@ backups:
 `;
 
 describe('self-managed database dumps on the real PostgreSQL and MariaDB servers', () => {
+  let system: System;
   let sandbox: Sandbox;
   let runtime: LocalRuntime;
 
@@ -52,32 +50,18 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
     mysql(
       `create database ${DB}; create table ${DB}.orders (id int primary key auto_increment, item text); insert into ${DB}.orders (item) values ('a'),('b'),('c')`,
     );
-    sandbox = await Sandbox.start({ port: 0, dir: mkdtempSync(join(tmpdir(), 'sbx-')), keys: SANDBOX_KEYS });
-    const dir = mkdtempSync(join(tmpdir(), 'dumps-'));
-    writeFileSync(join(dir, 'fc-devops.yaml'), CONFIG);
     const pgUrl = new URL(PG);
     pgUrl.pathname = `/${DB}`;
     const myUrl = new URL(MY);
     myUrl.pathname = `/${DB}`;
-    runtime = await LocalRuntime.start({
-      template: resolve(import.meta.dirname, '../../s.yaml'),
-      port: 0,
-      stateDir: join(dir, 'state'),
-      print: (line) => {
-        if (line.includes('"level":"error"')) console.log(line);
-      },
-      env: {
-        FC_DEVOPS_CONFIG: join(dir, 'fc-devops.yaml'),
-        FC_DEVOPS_CLOUD_URL: sandbox.url,
-        T_PG_URL: pgUrl.toString(),
-        T_MY_URL: myUrl.toString(),
-      },
+    system = await startSystem({
+      config: CONFIG,
+      env: () => ({ T_PG_URL: pgUrl.toString(), T_MY_URL: myUrl.toString() }),
     });
-    sandbox.attach({ runtime: invokeTarget(runtime), objects: bucketStore(runtime) });
+    ({ sandbox, runtime } = system);
   });
   afterAll(async () => {
-    await runtime?.stop(2000);
-    await sandbox?.stop();
+    await system?.stop();
     psql('postgres', `drop database if exists ${DB} with (force)`);
     mysql(`drop database if exists ${DB}`);
   });

@@ -1,17 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketStore, invokeTarget } from '../../local/cli/dev-wiring.ts';
-import { LocalRuntime } from '../../local/runtime/runtime.ts';
-import { SANDBOX_CREDENTIALS, SANDBOX_KEYS } from '../../local/sandbox/keys.ts';
-import { Sandbox } from '../../local/sandbox/server.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
+import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
+import type { Sandbox } from '../../local/sandbox/server.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
 import { createJob } from '../../shared/events/job.ts';
 import { NotifyEventSchema } from '../../shared/notify/event.ts';
 import { eventsVia } from '../../shared/notify/publish.ts';
 import { openStore } from '../../shared/store/open.ts';
 import { until } from '../helpers.ts';
+import { type System, startSystem } from '../system.ts';
 
 const CONFIG = `region: cn-hangzhou
 notifications:
@@ -28,37 +25,23 @@ notifications:
 `;
 
 describe('the notify function in the local runtime', () => {
+  let system: System;
   let sandbox: Sandbox;
   let runtime: LocalRuntime;
   beforeAll(async () => {
-    sandbox = await Sandbox.start({
-      port: 0,
-      dir: mkdtempSync(join(tmpdir(), 'sbx-')),
-      keys: SANDBOX_KEYS,
+    system = await startSystem({
+      config: CONFIG,
       sinks: { dingtalk: { tok: 'SECsecret' }, lark: {}, wecom: [], slack: [], webhook: {} },
-    });
-    const dir = mkdtempSync(join(tmpdir(), 'notify-'));
-    writeFileSync(join(dir, 'fc-devops.yaml'), CONFIG);
-    runtime = await LocalRuntime.start({
-      template: resolve(import.meta.dirname, '../../s.yaml'),
-      port: 0,
-      stateDir: join(dir, 'state'),
-      print: () => {},
       retryBaseMs: 50,
-      env: {
-        FC_DEVOPS_CONFIG: join(dir, 'fc-devops.yaml'),
-        FC_DEVOPS_CLOUD_URL: sandbox.url,
-        T_DING_URL: `${sandbox.url}/sinks/dingtalk/robot/send?access_token=tok`,
+      env: (url) => ({
+        T_DING_URL: `${url}/sinks/dingtalk/robot/send?access_token=tok`,
         T_DING_SECRET: 'SECsecret',
         T_WRONG: 'SECwrong',
-      },
+      }),
     });
-    sandbox.attach({ runtime: invokeTarget(runtime), objects: bucketStore(runtime) });
+    ({ sandbox, runtime } = system);
   });
-  afterAll(async () => {
-    await runtime?.stop(2000);
-    await sandbox?.stop();
-  });
+  afterAll(async () => system?.stop());
 
   const fc = () =>
     createCloud({

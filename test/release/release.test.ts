@@ -1,16 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketStore, invokeTarget } from '../../local/cli/dev-wiring.ts';
-import { LocalRuntime } from '../../local/runtime/runtime.ts';
-import { SANDBOX_CREDENTIALS, SANDBOX_KEYS } from '../../local/sandbox/keys.ts';
-import { Sandbox } from '../../local/sandbox/server.ts';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
+import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
+import type { Sandbox } from '../../local/sandbox/server.ts';
 import { signRequest } from '../../shared/auth/signing.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
 import { openStore } from '../../shared/store/open.ts';
 import type { Store } from '../../shared/store/port.ts';
+import { type System, startSystem } from '../system.ts';
 
 const KEYS = { 'ops-alice': 'alice-secret', 'ops-bob': 'bob-secret', 'ops-carol': 'carol-secret' } as const;
 
@@ -55,6 +53,7 @@ access:
 `;
 
 describe('release: promote and roll back through the running system', () => {
+  let system: System;
   let sandbox: Sandbox;
   let runtime: LocalRuntime;
   let health: Server;
@@ -64,10 +63,9 @@ describe('release: promote and roll back through the running system', () => {
     health = createServer((req, res) => res.writeHead(req.url === '/ok' ? 200 : 500).end());
     await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
     const healthUrl = `http://127.0.0.1:${(health.address() as { port: number }).port}`;
-    sandbox = await Sandbox.start({
-      port: 0,
-      dir: mkdtempSync(join(tmpdir(), 'sbx-')),
-      keys: SANDBOX_KEYS,
+    system = await startSystem({
+      config: config(healthUrl),
+      env: () => ({ T_ALICE: KEYS['ops-alice'], T_BOB: KEYS['ops-bob'], T_CAROL: KEYS['ops-carol'] }),
       seed: {
         fc: {
           functions: [
@@ -99,31 +97,12 @@ describe('release: promote and roll back through the running system', () => {
         },
       },
     });
-    const dir = mkdtempSync(join(tmpdir(), 'release-'));
-    writeFileSync(join(dir, 'fc-devops.yaml'), config(healthUrl));
-    runtime = await LocalRuntime.start({
-      template: resolve(import.meta.dirname, '../../s.yaml'),
-      port: 0,
-      stateDir: join(dir, 'state'),
-      // Function errors are printed, so a failing test shows why.
-      print: (line) => {
-        if (line.includes('"level":"error"') || line.includes('request failed')) console.log(line);
-      },
-      env: {
-        FC_DEVOPS_CONFIG: join(dir, 'fc-devops.yaml'),
-        FC_DEVOPS_CLOUD_URL: sandbox.url,
-        T_ALICE: KEYS['ops-alice'],
-        T_BOB: KEYS['ops-bob'],
-        T_CAROL: KEYS['ops-carol'],
-      },
-    });
-    sandbox.attach({ runtime: invokeTarget(runtime), objects: bucketStore(runtime) });
+    ({ sandbox, runtime } = system);
     store = await openStore({ databaseUrl: runtime.databaseUrl });
   });
   afterAll(async () => {
     await store?.close();
-    await runtime?.stop(2000);
-    await sandbox?.stop();
+    await system?.stop();
     health?.close();
   });
 

@@ -1,0 +1,66 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { bucketStore, invokeTarget } from '../local/cli/dev-wiring.ts';
+import { LocalRuntime } from '../local/runtime/runtime.ts';
+import { SANDBOX_KEYS } from '../local/sandbox/keys.ts';
+import type { Seed } from '../local/sandbox/seed.ts';
+import { Sandbox } from '../local/sandbox/server.ts';
+import type { SinkSecrets } from '../local/sandbox/sinks.ts';
+
+export interface System {
+  sandbox: Sandbox;
+  runtime: LocalRuntime;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system as `npm start` runs it, on free ports: the sandbox cloud wired to the local
+ * runtime running an s.yaml (the repo's by default) with the given fc-devops.yaml. Function errors
+ * are printed, so a failing test shows why.
+ */
+export async function startSystem(options: {
+  config?: string;
+  seed?: Seed;
+  env?: (sandboxUrl: string) => Record<string, string>;
+  template?: string;
+  timeScale?: number;
+  sinks?: SinkSecrets;
+  retryBaseMs?: number;
+}): Promise<System> {
+  const dir = mkdtempSync(join(tmpdir(), 'system-'));
+  const sandbox = await Sandbox.start({
+    port: 0,
+    dir: join(dir, 'sandbox'),
+    keys: SANDBOX_KEYS,
+    ...(options.seed ? { seed: options.seed } : {}),
+    ...(options.timeScale ? { timeScale: options.timeScale } : {}),
+    ...(options.sinks ? { sinks: options.sinks } : {}),
+  });
+  const env: Record<string, string> = { FC_DEVOPS_CLOUD_URL: sandbox.url, ...options.env?.(sandbox.url) };
+  if (options.config !== undefined) {
+    writeFileSync(join(dir, 'fc-devops.yaml'), options.config);
+    env.FC_DEVOPS_CONFIG = join(dir, 'fc-devops.yaml');
+  }
+  const runtime = await LocalRuntime.start({
+    template: options.template ?? resolve(import.meta.dirname, '../s.yaml'),
+    port: 0,
+    stateDir: join(dir, 'state'),
+    retryBaseMs: options.retryBaseMs ?? 100,
+    print: (line) => {
+      if (line.includes('"level":"error"') || line.includes('request failed')) console.log(line);
+    },
+    env,
+  });
+  sandbox.attach({ runtime: invokeTarget(runtime), objects: bucketStore(runtime) });
+  return {
+    sandbox,
+    runtime,
+    dir,
+    async stop() {
+      await runtime.stop(2000);
+      await sandbox.stop();
+    },
+  };
+}
