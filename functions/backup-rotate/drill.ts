@@ -1,4 +1,7 @@
+import { connect } from 'node:net';
+import { runCheck } from '../../shared/backup/dump.ts';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
+import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { listAll, type Policy } from './rotate.ts';
 
@@ -109,14 +112,17 @@ export async function runDrill(
     };
   }
   const seconds = Math.round((deps.now().getTime() - started) / 1000);
-  // The check needs a network path from this function to the clone (same VPC); without one the
-  // restore itself is what the drill proves.
-  const check = drill.check
-    ? drill.vpcId
-      ? 'not run: direct SQL checks of RDS clones are not implemented yet'
-      : 'skipped: no VPC configured for the drill, so no network path to the clone'
-    : 'none configured';
-  await deleteClone(deps, name, current.cloneId);
+  let check = 'none configured';
+  let checkFailed: string | undefined;
+  try {
+    if (status === 'Running' && drill.check) {
+      const result = await checkClone(deps, policy, current.cloneId);
+      check = result.check;
+      checkFailed = result.failed;
+    }
+  } finally {
+    await deleteClone(deps, name, current.cloneId);
+  }
   if (status !== 'Running') {
     return {
       ...base,
@@ -127,10 +133,63 @@ export async function runDrill(
       reason: `clone was not Running within ${drill.deadlineMinutes} minutes`,
     };
   }
+  if (checkFailed)
+    return {
+      ...base,
+      status: 'failed',
+      check,
+      cleanedUp,
+      secondsToRestore: seconds,
+      reason: `the check failed: ${checkFailed}`,
+    };
   await deps.store.appendHistory(`backup:drills:${name}`, {
     value: { instanceId, backupId: current.backupId, secondsToRestore: seconds, passed: true },
   });
   return { ...base, status: 'passed', check, cleanedUp, secondsToRestore: seconds };
+}
+
+/**
+ * Run the drill's check query on the clone when the network allows: the clone's private address
+ * must answer from where this function runs (same VPC); otherwise the check is skipped, saying why.
+ */
+async function checkClone(
+  deps: DrillDeps,
+  policy: Policy,
+  cloneId: string,
+): Promise<{ check: string; failed?: string }> {
+  const drill = policy.drill!;
+  const engine = (await deps.cloud.rds.instanceAttribute(cloneId)).Engine;
+  const kind =
+    engine === 'PostgreSQL' ? 'postgres' : engine === 'MySQL' || engine === 'MariaDB' ? 'mysql' : undefined;
+  if (!kind) return { check: `skipped: no check client for ${engine}` };
+  if (!drill.user) return { check: 'skipped: the drill names no user to connect with' };
+  const [net] = await deps.cloud.rds.netInfo(cloneId);
+  if (!net) return { check: 'skipped: the clone reports no address' };
+  const port = Number(net.Port);
+  if (!(await reachable(net.ConnectionString, port)))
+    return { check: `skipped: no network path to ${net.ConnectionString}:${port}` };
+  const password = drill.password ? (resolveSecret(drill.password) ?? '') : '';
+  const url = `${kind === 'postgres' ? 'postgres' : 'mysql'}://${encodeURIComponent(drill.user)}${password ? `:${encodeURIComponent(password)}` : ''}@${net.ConnectionString}:${port}/${encodeURIComponent(drill.database ?? '')}`;
+  try {
+    return { check: `${drill.check} → ${(await runCheck(kind, url, drill.check!)).split('\n')[0]}` };
+  } catch (error) {
+    return { check: `${drill.check} failed`, failed: (error as Error).message };
+  }
+}
+
+function reachable(host: string, port: number, timeoutMs = 3000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function deleteClone(deps: DrillDeps, name: string, cloneId: string): Promise<void> {

@@ -7,6 +7,7 @@ import { json, parseJsonBody } from '../../shared/events/http.ts';
 import { createJob } from '../../shared/events/job.ts';
 import { eventsVia } from '../../shared/notify/publish.ts';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
+import { ParseError } from '../../shared/runtime/errors.ts';
 import { parseSchedule } from '../../shared/schedule/cron.ts';
 import { storeFromEnv } from '../../shared/store/open.ts';
 import { type DrillState, runDrill } from './drill.ts';
@@ -42,7 +43,10 @@ const RunBody = z.object({ dryRun: z.boolean().default(false), drill: z.boolean(
 
 function policyOf(name: string): Policy {
   const policy = config.backups.policies[name];
-  if (!policy) throw new Error(`no backup policy named ${name}`);
+  if (!policy)
+    throw new ParseError('backup job', [
+      { path: ['payload', 'policy'], message: `no backup policy named ${name}` },
+    ]);
   return policy;
 }
 

@@ -14,6 +14,8 @@ export interface Seed {
       category?: string;
       instanceClass?: string;
       tags?: Record<string, string>;
+      /** A real server (host:port) that answers for this instance and its clones. */
+      endpoint?: string;
       backupHistory?: { days: number; failedEvery?: number; manualEvery?: number };
     }[];
   };
@@ -69,6 +71,7 @@ export function applySeed(seed: Seed, now: number): SandboxState {
       createdAt: now - 800 * DAY,
       readyAt: now - 800 * DAY,
       tags: i.tags ?? {},
+      ...(i.endpoint ? { endpoint: i.endpoint } : {}),
     };
     const history = i.backupHistory;
     for (let d = history?.days ?? 0; d >= 1; d--) {

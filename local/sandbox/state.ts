@@ -13,6 +13,8 @@ export interface RdsInstanceState {
   readyAt: number;
   tags: Record<string, string>;
   clonedFrom?: { instanceId: string; backupId: string };
+  /** host:port the instance answers on; a clone answers where its source does (the sandbox has no databases of its own). */
+  endpoint?: string;
 }
 
 export interface RdsBackupState {

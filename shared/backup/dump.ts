@@ -159,3 +159,14 @@ export async function restoreAndCheck(
     await exec(admin, drop).catch(() => {});
   }
 }
+
+/** Run a check query against a database; an error or an empty answer fails the check. */
+export async function runCheck(engine: Engine, url: string, sql: string): Promise<string> {
+  const target = connect(engine, url, 'client');
+  const output = (
+    await run(target, undefined, engine === 'postgres' ? ['-tA', '-c', sql] : ['-N', '-e', sql])
+  ).trim();
+  if (!output)
+    throw new UpstreamError('check', `the check query returned nothing: ${sql}`, { retryable: false });
+  return output;
+}

@@ -34,6 +34,14 @@ backups:
       schedule: "0 0 3 * * *"
       retention: { daily: 2, weekly: 0, monthly: 0, yearly: 0, minKeep: 2, minAgeHours: 0, timeZone: UTC }
       drill: { schedule: "0 0 4 * * SUN", check: "select count(*) from orders" }
+    rds-pg:
+      instances: [rm-pg]
+      schedule: "0 0 3 * * *"
+      drill: { schedule: "0 0 4 * * SUN", check: "select count(*) from orders", user: postgres, database: ${DB} }
+    rds-pg-unreachable:
+      instances: [rm-pg-far]
+      schedule: "0 0 3 * * *"
+      drill: { schedule: "0 0 4 * * SUN", check: "select 1", user: postgres, database: postgres }
 `;
 
 describe('self-managed database dumps on the real PostgreSQL and MariaDB servers', () => {
@@ -57,6 +65,30 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
     system = await startSystem({
       config: CONFIG,
       env: () => ({ T_PG_URL: pgUrl.toString(), T_MY_URL: myUrl.toString() }),
+      // Clones take 15 sandbox minutes; at 600x a drill waits about a second and a half.
+      timeScale: 600,
+      seed: {
+        rds: {
+          instances: [
+            // The real PostgreSQL server on this machine answers for rm-pg and its clones.
+            {
+              id: 'rm-pg',
+              engine: 'PostgreSQL',
+              engineVersion: '15.0',
+              category: 'HighAvailability',
+              endpoint: '127.0.0.1:5432',
+              backupHistory: { days: 3 },
+            },
+            {
+              id: 'rm-pg-far',
+              engine: 'PostgreSQL',
+              engineVersion: '15.0',
+              category: 'HighAvailability',
+              backupHistory: { days: 3 },
+            },
+          ],
+        },
+      },
     });
     ({ sandbox, runtime } = system);
   });
@@ -81,6 +113,21 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
     });
     return JSON.parse(await response.text());
   };
+
+  it('an RDS drill runs its check query on the clone where the network allows, and skips it where not', async () => {
+    const near = await job('backup.drill', 'rds-pg:drill', { policy: 'rds-pg', instanceId: 'rm-pg' });
+    expect(near.result).toMatchObject({
+      status: 'passed',
+      check: 'select count(*) from orders → 42',
+      cloneId: expect.stringMatching(/^rm-clone/),
+    });
+    const far = await job('backup.drill', 'rds-pg-unreachable:drill', {
+      policy: 'rds-pg-unreachable',
+      instanceId: 'rm-pg-far',
+    });
+    expect(far.result).toMatchObject({ status: 'passed', check: 'skipped: no network path to 127.0.0.1:1' });
+    expect(Object.keys(sandbox.state.rds.instances).filter((id) => id.startsWith('rm-clone'))).toEqual([]);
+  });
 
   for (const policy of ['pg-orders', 'my-orders'] as const) {
     it(`${policy}: dumps to OSS with a checksum, rotates the dumps, and a drill restores and checks the newest`, async () => {

@@ -268,6 +268,19 @@ export const rdsActions: Record<string, Action> = {
     });
   },
 
+  DescribeDBInstanceNetInfo(ctx) {
+    const db = instance(ctx);
+    // Without a seeded endpoint nothing answers for the instance: a closed loopback port says so
+    // without sending anyone a DNS query.
+    const [host = '127.0.0.1', port = '1'] = (db.endpoint ?? '').split(':').filter(Boolean);
+    return {
+      DBInstanceNetInfos: {
+        DBInstanceNetInfo: [{ ConnectionString: host, Port: port, IPType: 'Private', IPAddress: host }],
+      },
+      InstanceNetworkType: 'VPC',
+    };
+  },
+
   DeleteDBInstance(ctx) {
     const db = instance(ctx);
     delete ctx.state.rds.instances[db.id];

@@ -150,6 +150,14 @@ export class RdsAdapter {
     return { instanceId: r.DBInstanceId };
   }
 
+  /** Where the instance answers: connection strings and ports, private and public. */
+  async netInfo(instanceId: string): Promise<{ ConnectionString: string; Port: string; IPType: string }[]> {
+    const r = await this.rpc.call<{
+      DBInstanceNetInfos: { DBInstanceNetInfo: { ConnectionString: string; Port: string; IPType: string }[] };
+    }>('DescribeDBInstanceNetInfo', { DBInstanceId: instanceId });
+    return r.DBInstanceNetInfos?.DBInstanceNetInfo ?? [];
+  }
+
   async deleteInstance(instanceId: string): Promise<void> {
     await this.rpc.call('DeleteDBInstance', { DBInstanceId: instanceId });
   }

@@ -22,6 +22,10 @@ export const drill = z.strictObject({
   vSwitchId: z.string().optional(),
   /** SQL the drill runs against the restored database to prove it holds data. */
   check: z.string().optional(),
+  /** Account and database the check connects with (RDS clones keep the source's accounts). */
+  user: z.string().optional(),
+  password: secretRef.optional(),
+  database: z.string().optional(),
   deadlineMinutes: z
     .number()
     .int()
