@@ -9,7 +9,10 @@ import { type FunctionSpec, loadProject } from '../local/runtime/s-yaml.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
-/** A representative event for a function's first trigger, so the cold start answers a real event. */
+/**
+ * An event each function answers without reaching a database or the cloud, so the cold start is the
+ * import plus one envelope-to-answer pass: an HTTP GET to an unknown path, else a job of an unknown kind.
+ */
 function sampleEvent(fn: FunctionSpec | undefined): unknown {
   if (fn?.http) {
     return {
@@ -22,14 +25,15 @@ function sampleEvent(fn: FunctionSpec | undefined): unknown {
       requestContext: { http: { method: 'GET', path: '/' }, requestId: 'bench' },
     };
   }
-  if (fn?.timers[0]) {
-    return {
-      triggerTime: new Date().toISOString(),
-      triggerName: fn.timers[0].triggerName,
-      payload: fn.timers[0].triggerConfig.payload ?? '',
-    };
-  }
-  return {};
+  return {
+    id: 'bench',
+    kind: 'bench.nothing',
+    idempotencyKey: 'bench',
+    payload: {},
+    correlationId: 'bench',
+    attempt: 1,
+    createdAt: new Date().toISOString(),
+  };
 }
 
 /** Time a fresh Node process that imports the bundle and answers one event. */
@@ -39,10 +43,18 @@ function coldStart(modulePath: string, exportName: string, event: unknown): numb
     const mod = await import(${JSON.stringify(`file://${modulePath}`)});
     const ctx = { requestId: 'bench', credentials: {}, function: { name: 'bench', handler: 'index.handler', memory: 512, timeout: 3 }, service: {}, region: 'cn-hangzhou', accountId: '1', logger: console };
     try { await mod[${JSON.stringify(exportName)}](Buffer.from(${JSON.stringify(JSON.stringify(event))}), ctx); } catch {}
-    process.stderr.write('in-process ' + (performance.now() - t0).toFixed(2) + '\\n');`;
+    process.stderr.write('in-process ' + (performance.now() - t0).toFixed(2) + '\\n');
+    process.exit(0);`;
   const started = process.hrtime.bigint();
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: { PATH: process.env.PATH ?? '', FC_DEVOPS_LOG_LEVEL: 'error' },
+    // Functions read their config at cold start; the example config stands in for a real one.
+    // A closed port as the state store: a function that reaches for it answers with an error at once.
+    env: {
+      PATH: process.env.PATH ?? '',
+      FC_DEVOPS_LOG_LEVEL: 'error',
+      FC_DEVOPS_CONFIG: resolve('fc-devops.example.yaml'),
+      DATABASE_URL: 'postgres://bench@127.0.0.1:1/bench',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
