@@ -224,15 +224,10 @@ async function promoteChannel(
   const imageId = source.images[deps.config.region];
   const plan = [
     { action: 'SetChannel', channel: target.to, images: source.images },
-    ...(target.scalingConfiguration && imageId
-      ? [{ action: 'ModifyScalingConfiguration', ...target.scalingConfiguration, imageId }]
-      : []),
+    ...imagePlan(target, imageId),
   ];
   if (input.dryRun) return { status: 200, body: { dryRun: true, plan } };
-  if (target.scalingConfiguration && imageId)
-    await deps.cloud.ess.modifyScalingConfiguration(target.scalingConfiguration.scalingConfigurationId, {
-      imageId,
-    });
+  await rollImage(deps, target, imageId, `promoted from ${target.from} by ${by}`);
   await deps.store.appendHistory(keys.channel(target.to), {
     value: source,
     actor: by,
@@ -255,6 +250,57 @@ async function promoteChannel(
   };
 }
 
+/** The calls that put an image into what launches instances: the ESS scaling configuration, the launch template. */
+function imagePlan(target: ChannelTarget, imageId: string | undefined) {
+  if (!imageId) return [];
+  return [
+    ...(target.scalingConfiguration
+      ? [{ action: 'ModifyScalingConfiguration', ...target.scalingConfiguration, imageId }]
+      : []),
+    ...(target.launchTemplate
+      ? [
+          {
+            action: 'CreateLaunchTemplateVersion',
+            launchTemplateId: target.launchTemplate.launchTemplateId,
+            from: 'the default version',
+            imageId,
+          },
+          {
+            action: 'ModifyLaunchTemplateDefaultVersion',
+            launchTemplateId: target.launchTemplate.launchTemplateId,
+            version: 'the new one',
+          },
+        ]
+      : []),
+  ];
+}
+
+async function rollImage(
+  deps: ReleaseDeps,
+  target: ChannelTarget,
+  imageId: string | undefined,
+  why: string,
+): Promise<void> {
+  if (!imageId) return;
+  if (target.scalingConfiguration) {
+    await deps.cloud.ess.modifyScalingConfiguration(target.scalingConfiguration.scalingConfigurationId, {
+      imageId,
+    });
+  }
+  if (target.launchTemplate) {
+    // A new version copies the default version with the new image; rolling back does the same with the old one.
+    const id = target.launchTemplate.launchTemplateId;
+    const current = (await deps.cloud.ecs.launchTemplateVersions(id)).find((v) => v.DefaultVersion);
+    if (!current) throw new Error(`launch template ${id} has no default version`);
+    const { versionNumber } = await deps.cloud.ecs.createLaunchTemplateVersion(
+      id,
+      { ...current.LaunchTemplateData, ImageId: imageId },
+      `fc-devops: ${why}`.slice(0, 256),
+    );
+    await deps.cloud.ecs.setDefaultLaunchTemplateVersion(id, versionNumber);
+  }
+}
+
 export async function rollback(
   deps: ReleaseDeps,
   name: string,
@@ -275,15 +321,10 @@ export async function rollback(
     const imageId = previous.value.images[deps.config.region];
     const plan = [
       { action: 'SetChannel', channel: target.to, images: previous.value.images },
-      ...(target.scalingConfiguration && imageId
-        ? [{ action: 'ModifyScalingConfiguration', ...target.scalingConfiguration, imageId }]
-        : []),
+      ...imagePlan(target, imageId),
     ];
     if (input.dryRun) return { status: 200, body: { dryRun: true, plan } };
-    if (target.scalingConfiguration && imageId)
-      await deps.cloud.ess.modifyScalingConfiguration(target.scalingConfiguration.scalingConfigurationId, {
-        imageId,
-      });
+    await rollImage(deps, target, imageId, `rollback by ${by}`);
     await deps.store.appendHistory(keys.channel(target.to), {
       value: previous.value,
       actor: by,

@@ -87,7 +87,15 @@ export interface SandboxState {
     >;
     launchTemplates: Record<
       string,
-      { id: string; versions: { VersionNumber: number; DefaultVersion: boolean; ImageId: string }[] }
+      {
+        id: string;
+        versions: {
+          VersionNumber: number;
+          DefaultVersion: boolean;
+          ImageId: string;
+          data?: Record<string, string>;
+        }[];
+      }
     >;
   };
   ess: {

@@ -43,8 +43,13 @@ releases:
       from: staging
       to: prod
       scalingConfiguration: { scalingGroupId: asg-bp1sandbox0001, scalingConfigurationId: asc-bp1sandbox0001 }
+    web-lt:
+      kind: image-channel
+      from: staging
+      to: prod-lt
+      launchTemplate: { launchTemplateId: lt-web }
 images:
-  channels: { staging: {}, prod: {} }
+  channels: { staging: {}, prod: {}, prod-lt: {} }
 access:
   keys:
     ops-alice: { secret: "\${env:T_ALICE}", roles: [{ targets: ["*"], actions: [view, promote, rollback] }] }
@@ -81,6 +86,7 @@ describe('release: promote and roll back through the running system', () => {
             { id: 'm-old', name: 'web-old' },
             { id: 'm-new', name: 'web-new' },
           ],
+          launchTemplates: [{ id: 'lt-web', imageIds: ['m-old'] }],
         },
         ess: {
           groups: [
@@ -227,6 +233,31 @@ describe('release: promote and roll back through the running system', () => {
       (await store.readHistory<{ images: Record<string, string> }>('channel:prod', { limit: 1 }))[0]?.value
         .images,
     ).toEqual({ 'cn-hangzhou': 'm-old' });
+  });
+
+  it('rolls an image into a launch template as a new default version, and back', async () => {
+    await store.appendHistory('channel:prod-lt', { value: { images: { 'cn-hangzhou': 'm-old' } } });
+    await store.appendHistory('channel:staging', { value: { images: { 'cn-hangzhou': 'm-new' } } });
+    const cloud = createCloud({
+      region: 'cn-hangzhou',
+      accountId: '1',
+      baseUrl: sandbox.url,
+      credentials: async () => SANDBOX_CREDENTIALS,
+    });
+    const plan = await call('ops-alice', 'POST', '/targets/web-lt/promote', { dryRun: true });
+    expect(plan.body.plan.map((c: { action: string }) => c.action)).toEqual([
+      'SetChannel',
+      'CreateLaunchTemplateVersion',
+      'ModifyLaunchTemplateDefaultVersion',
+    ]);
+    expect((await call('ops-alice', 'POST', '/targets/web-lt/promote', {})).status).toBe(200);
+    const defaultImage = async () =>
+      (await cloud.ecs.launchTemplateVersions('lt-web')).find((v) => v.DefaultVersion)?.LaunchTemplateData
+        .ImageId;
+    expect(await defaultImage()).toBe('m-new');
+    expect((await call('ops-alice', 'POST', '/targets/web-lt/rollback', {})).status).toBe(200);
+    expect(await defaultImage()).toBe('m-old');
+    expect((await cloud.ecs.launchTemplateVersions('lt-web')).map((v) => v.VersionNumber)).toEqual([1, 2, 3]);
   });
 
   it('refuses promotes of a frozen target until it is unfrozen', async () => {

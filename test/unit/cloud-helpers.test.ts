@@ -163,3 +163,32 @@ describe('credentials and endpoints', () => {
     ).toBe('https://rds-vpc.example');
   });
 });
+
+describe('launch template data', () => {
+  it("flattens a version's data into CreateLaunchTemplateVersion parameters", async () => {
+    const { flattenTemplateData } = await import('../../shared/cloud/adapters/ecs.ts');
+    expect(
+      flattenTemplateData({
+        ImageId: 'm-1',
+        InstanceType: 'ecs.g7.large',
+        'SystemDisk.Category': 'cloud_essd',
+        InternetMaxBandwidthOut: 0,
+        Description: '',
+        DataDisks: { DataDisk: [{ Size: 40, Category: 'cloud_essd', SnapshotId: '' }] },
+        Tags: { InstanceTag: [{ Key: 'team', Value: 'web' }] },
+        SecurityGroupIds: { SecurityGroupId: ['sg-1', 'sg-2'] },
+      }),
+    ).toEqual({
+      ImageId: 'm-1',
+      InstanceType: 'ecs.g7.large',
+      'SystemDisk.Category': 'cloud_essd',
+      InternetMaxBandwidthOut: 0,
+      'DataDisk.1.Size': 40,
+      'DataDisk.1.Category': 'cloud_essd',
+      'Tag.1.Key': 'team',
+      'Tag.1.Value': 'web',
+      'SecurityGroupIds.1': 'sg-1',
+      'SecurityGroupIds.2': 'sg-2',
+    });
+  });
+});

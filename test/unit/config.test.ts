@@ -132,18 +132,12 @@ describe('fc-devops.yaml', () => {
 });
 
 describe('release targets', () => {
-  it('refuses a launch template rollout it cannot do yet, instead of ignoring it', () => {
+  it('accepts an image channel rolled into a scaling configuration and a launch template', () => {
     const text =
       'region: cn-hangzhou\nimages:\n  channels: { a: {}, b: {} }\nreleases:\n  targets:\n    web: { kind: image-channel, from: a, to: b, launchTemplate: { launchTemplateId: lt-1 } }\n';
-    let error: ConfigError | undefined;
-    try {
-      parseConfig(text, 'f.yaml');
-    } catch (e) {
-      error = e as ConfigError;
-    }
-    expect(error?.problems[0]).toMatchObject({
-      field: 'releases.targets.web.launchTemplate',
-      message: 'launch templates are not supported yet; use scalingConfiguration',
+    expect(parseConfig(text, 'f.yaml').releases.targets.web).toMatchObject({
+      kind: 'image-channel',
+      launchTemplate: { launchTemplateId: 'lt-1' },
     });
   });
 });

@@ -207,6 +207,52 @@ export const ecsActions: Record<string, Action> = {
     };
   },
 
+  CreateLaunchTemplateVersion(ctx) {
+    const id = param(ctx.params, 'LaunchTemplateId');
+    const lt = ctx.state.ecs.launchTemplates[id];
+    if (!lt) throw notFound('InvalidLaunchTemplate.NotFound', `LaunchTemplateId ${id}`);
+    const imageId = optional(ctx.params, 'ImageId');
+    if (imageId && !ctx.state.ecs.images[imageId])
+      throw notFound('InvalidImageId.NotFound', `ImageId ${imageId}`);
+    if (lt.versions.length >= 30)
+      throw new ApiError(
+        403,
+        'QuotaExceed.LaunchTemplateVersion',
+        'A launch template has at most 30 versions.',
+      );
+    const common = new Set([
+      'Action',
+      'Version',
+      'Format',
+      'AccessKeyId',
+      'SignatureMethod',
+      'SignatureVersion',
+      'SignatureNonce',
+      'Signature',
+      'Timestamp',
+      'SecurityToken',
+      'RegionId',
+      'LaunchTemplateId',
+      'VersionDescription',
+      'ImageId',
+    ]);
+    const data = Object.fromEntries(Object.entries(ctx.params).filter(([k]) => !common.has(k)));
+    const versionNumber = Math.max(0, ...lt.versions.map((v) => v.VersionNumber)) + 1;
+    lt.versions.push({ VersionNumber: versionNumber, DefaultVersion: false, ImageId: imageId ?? '', data });
+    return { LaunchTemplateId: id, LaunchTemplateVersionNumber: versionNumber };
+  },
+
+  ModifyLaunchTemplateDefaultVersion(ctx) {
+    const id = param(ctx.params, 'LaunchTemplateId');
+    const lt = ctx.state.ecs.launchTemplates[id];
+    if (!lt) throw notFound('InvalidLaunchTemplate.NotFound', `LaunchTemplateId ${id}`);
+    const version = intParam(ctx.params, 'DefaultVersionNumber', { min: 1 });
+    if (!lt.versions.some((v) => v.VersionNumber === version))
+      throw notFound('InvalidLaunchTemplateVersion.NotFound', `version ${version} of ${id}`);
+    for (const v of lt.versions) v.DefaultVersion = v.VersionNumber === version;
+    return {};
+  },
+
   DescribeLaunchTemplateVersions(ctx) {
     const id = param(ctx.params, 'LaunchTemplateId');
     const lt = ctx.state.ecs.launchTemplates[id];
@@ -217,7 +263,7 @@ export const ecsActions: Record<string, Action> = {
           LaunchTemplateId: id,
           VersionNumber: v.VersionNumber,
           DefaultVersion: v.DefaultVersion,
-          LaunchTemplateData: { ImageId: v.ImageId },
+          LaunchTemplateData: { ...v.data, ImageId: v.ImageId },
         })),
       },
       TotalCount: lt.versions.length,

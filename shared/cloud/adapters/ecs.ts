@@ -18,6 +18,31 @@ export interface EcsInstance {
   Status: string;
 }
 
+// Response list wrappers and the request parameter each becomes (UNVERIFIED beyond tags and disks).
+const LIST_NAMES: Record<string, string> = { InstanceTag: 'Tag', SecurityGroupId: 'SecurityGroupIds' };
+
+/** DescribeLaunchTemplateVersions' LaunchTemplateData as CreateLaunchTemplateVersion parameters. */
+export function flattenTemplateData(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (value === null || value === undefined || value === '') continue;
+    if (typeof value !== 'object') {
+      out[key] = value;
+      continue;
+    }
+    const [inner, list] = Object.entries(value as Record<string, unknown>)[0] ?? [];
+    if (!inner || !Array.isArray(list)) continue;
+    const name = LIST_NAMES[inner] ?? inner;
+    for (const [i, item] of list.entries()) {
+      if (item && typeof item === 'object') {
+        for (const [field, v] of Object.entries(item))
+          if (v !== null && v !== undefined && v !== '') out[`${name}.${i + 1}.${field}`] = v;
+      } else out[`${name}.${i + 1}`] = item;
+    }
+  }
+  return out;
+}
+
 const tagParams = (tags: Record<string, string>) =>
   Object.fromEntries(
     Object.entries(tags).flatMap(([k, v], i) => [
@@ -179,9 +204,41 @@ export class EcsAdapter {
     );
   }
 
+  /**
+   * A new launch template version: the given template data (normally the default version's) with
+   * a new image. Field names follow DescribeLaunchTemplateVersions; lists are flattened to `Name.N`.
+   */
+  async createLaunchTemplateVersion(
+    templateId: string,
+    data: Record<string, unknown>,
+    description: string,
+  ): Promise<{ versionNumber: number }> {
+    const r = await this.rpc.call<{ LaunchTemplateVersionNumber: number }>('CreateLaunchTemplateVersion', {
+      RegionId: this.region,
+      LaunchTemplateId: templateId,
+      VersionDescription: description,
+      ...flattenTemplateData(data),
+    });
+    return { versionNumber: Number(r.LaunchTemplateVersionNumber) };
+  }
+
+  async setDefaultLaunchTemplateVersion(templateId: string, versionNumber: number): Promise<void> {
+    await this.rpc.call('ModifyLaunchTemplateDefaultVersion', {
+      RegionId: this.region,
+      LaunchTemplateId: templateId,
+      DefaultVersionNumber: versionNumber,
+    });
+  }
+
   async launchTemplateVersions(
     templateId: string,
-  ): Promise<{ VersionNumber: number; DefaultVersion: boolean; LaunchTemplateData: { ImageId: string } }[]> {
+  ): Promise<
+    {
+      VersionNumber: number;
+      DefaultVersion: boolean;
+      LaunchTemplateData: { ImageId: string } & Record<string, unknown>;
+    }[]
+  > {
     return collect(
       pagesByNumber(async (page) => {
         const r = await this.rpc.call<{

@@ -30,12 +30,8 @@ export const releaseTarget = z.discriminatedUnion('kind', [
     scalingConfiguration: z
       .strictObject({ scalingGroupId: z.string(), scalingConfigurationId: z.string() })
       .optional(),
-    // Rolling an image into a launch template (a new version, made the default) is not built yet;
-    // refusing the setting beats silently ignoring it.
-    launchTemplate: z
-      .strictObject({ launchTemplateId: z.string() })
-      .optional()
-      .refine((v) => v === undefined, 'launch templates are not supported yet; use scalingConfiguration'),
+    /** Promote and rollback add a version with the image to this launch template and make it the default. */
+    launchTemplate: z.strictObject({ launchTemplateId: z.string() }).optional(),
     requireApproval: z.boolean().default(false),
   }),
 ]);
