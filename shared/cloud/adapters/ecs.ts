@@ -230,9 +230,7 @@ export class EcsAdapter {
     });
   }
 
-  async launchTemplateVersions(
-    templateId: string,
-  ): Promise<
+  async launchTemplateVersions(templateId: string): Promise<
     {
       VersionNumber: number;
       DefaultVersion: boolean;
