@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 export interface StateServer {
@@ -23,9 +24,45 @@ export async function startStateServer(stateDir: string): Promise<StateServer> {
     await client.close();
     throw error;
   }
-  const server = new PGLiteSocketServer({ db: client.db, port: 0, host: '127.0.0.1', maxConnections: 100 });
-  await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  // PGlite is one session: two client connections interleaving extended-protocol messages would
+  // bind each other's parameters. The inner server speaks the wire protocol; the outer one lets one
+  // client connection through at a time and queues the rest (clients keep connections short:
+  // `fcdevops_serial=1` in the URL tells connectPostgres to close idle connections at once).
+  const inner = new PGLiteSocketServer({ db: client.db, port: 0, host: '127.0.0.1', maxConnections: 4 });
+  await inner.start();
+  const innerPort = Number(inner.getServerConn().split(':').pop());
+  const waiting: (() => void)[] = [];
+  let busy = false;
+  const outer = createServer((socket) => {
+    socket.pause();
+    const start = () => {
+      busy = true;
+      const upstream = connect(innerPort, '127.0.0.1');
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        socket.destroy();
+        upstream.destroy();
+        // The inner server releases a connection on the next turn; let it before the next one starts.
+        setTimeout(() => {
+          busy = false;
+          waiting.shift()?.();
+        }, 5);
+      };
+      for (const s of [socket, upstream]) {
+        s.on('close', finish);
+        s.on('error', finish);
+      }
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+      socket.resume();
+    };
+    if (busy) waiting.push(start);
+    else start();
+  });
+  await new Promise<void>((resolve) => outer.listen(0, '127.0.0.1', resolve));
+  const url = `postgres://postgres@127.0.0.1:${(outer.address() as AddressInfo).port}/postgres?fcdevops_serial=1`;
   const urlFile = join(stateDir, 'state.url');
   // The pid tells the CLI whether the runtime that owns these files is still alive.
   writeFileSync(urlFile, `${url}\n${process.pid}\n`);
@@ -33,7 +70,11 @@ export async function startStateServer(stateDir: string): Promise<StateServer> {
     url,
     async stop() {
       rmSync(urlFile, { force: true });
-      await server.stop();
+      await new Promise<void>((resolve) => {
+        outer.close(() => resolve());
+        outer.unref();
+      });
+      await inner.stop();
       await client.close();
     },
   };

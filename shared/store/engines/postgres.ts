@@ -22,7 +22,13 @@ export async function connectPostgres(
   url: string,
   options: { connectTimeoutMs?: number; max?: number } = {},
 ): Promise<SqlClient> {
-  const timeout = options.connectTimeoutMs ?? 5000;
+  // `fcdevops_serial=1`: a server that takes one connection at a time (the local runtime's PGlite):
+  // one connection per pool, closed as soon as it is idle, and patience to wait for a turn.
+  const parsed = new URL(url);
+  const serial = parsed.searchParams.get('fcdevops_serial') === '1';
+  parsed.searchParams.delete('fcdevops_serial');
+  url = parsed.toString();
+  const timeout = options.connectTimeoutMs ?? (serial ? 60_000 : 5000);
   // The first connection proves the URL within `timeout`; later ones may wait longer for a free
   // connection (a busy server, or the local runtime's PGlite serving many instances one at a time).
   const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeout });
@@ -41,9 +47,9 @@ export async function connectPostgres(
   }
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.max ?? 3,
-    connectionTimeoutMillis: 60_000,
-    idleTimeoutMillis: 30_000,
+    max: serial ? 1 : (options.max ?? 3),
+    connectionTimeoutMillis: serial ? 120_000 : 60_000,
+    idleTimeoutMillis: serial ? 1 : 30_000,
   });
   // An idle client losing its connection must not crash the function; the next query reconnects.
   pool.on('error', () => {});
