@@ -172,7 +172,7 @@ export class Sandbox {
     if (product === 'cs' || product === 'fc') {
       const rest: RestRequest = {
         method: req.method ?? 'GET',
-        path: product === 'cs' ? subPath : subPath,
+        path: subPath,
         query,
         headers,
         body,
