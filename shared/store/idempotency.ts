@@ -1,3 +1,4 @@
+import { judge } from './idempotency-state.ts';
 import { checkLength } from './limits.ts';
 import type { Claim } from './port.ts';
 import type { SqlClient } from './sql.ts';
@@ -7,6 +8,7 @@ interface Row {
   status: 'in_progress' | 'completed' | 'failed';
   owner: string;
   lease_expires_at: Date;
+  expires_at: Date;
   result: unknown;
 }
 
@@ -39,11 +41,16 @@ export async function claim(
   if (won[0]) return { status: 'claimed', key, owner: options.owner, takenOver: won[0].taken_over };
 
   const [row] = await db.query<Row>(
-    'select key, status, owner, lease_expires_at, result from idempotency where key = $1',
+    'select key, status, owner, lease_expires_at, expires_at, result from idempotency where key = $1',
     [key],
   );
-  if (!row) return claim(db, now, key, options); // removed in between (purge): try again
-  if (row.status === 'completed') return { status: 'completed', key, result: row.result };
+  const verdict = judge(
+    row && { status: row.status, leaseExpiresAt: row.lease_expires_at, expiresAt: row.expires_at },
+    now,
+  );
+  // Purged, failed or expired between the two statements: claim again.
+  if (!row || verdict === 'claimable') return claim(db, now, key, options);
+  if (verdict === 'duplicate') return { status: 'completed', key, result: row.result };
   return { status: 'in_progress', key, owner: row.owner, leaseExpiresAt: row.lease_expires_at };
 }
 
