@@ -100,16 +100,6 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
-/** A binary or text response; binary bodies travel base64-encoded as FC expects. */
-export function raw(
-  statusCode: number,
-  body: Buffer | string,
-  headers: Record<string, string> = {},
-): HttpResponse {
-  if (typeof body === 'string') return { statusCode, headers, isBase64Encoded: false, body };
-  return { statusCode, headers, isBase64Encoded: true, body: body.toString('base64') };
-}
-
 /** True when a return value already has FC's HTTP response shape. */
 export function isHttpResponse(value: unknown): value is HttpResponse {
   return isRecord(value) && typeof value.statusCode === 'number';
