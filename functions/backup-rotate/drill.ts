@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { runCheck } from '../../shared/backup/dump.ts';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
+import { pollUntil } from '../../shared/cloud/poll.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { listAll, type Policy } from './rotate.ts';
@@ -94,12 +95,17 @@ export async function runDrill(
   }
   const started = Date.parse(current.startedAt);
   const deadline = started + drill.deadlineMinutes * 60_000;
-  const stopAt = Math.min(Date.now() + deps.budgetMs, deadline);
-  let status = (await deps.cloud.rds.instanceAttribute(current.cloneId)).DBInstanceStatus;
-  while (status !== 'Running' && Date.now() < stopAt) {
-    await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(100, stopAt - Date.now()))));
-    status = (await deps.cloud.rds.instanceAttribute(current.cloneId)).DBInstanceStatus;
-  }
+  const cloneId = current.cloneId;
+  const polled = await pollUntil(
+    async () => (await deps.cloud.rds.instanceAttribute(cloneId)).DBInstanceStatus,
+    (s) => s === 'Running',
+    {
+      deadline: new Date(Math.min(Date.now() + deps.budgetMs, deadline)),
+      intervalMs: 500,
+      maxIntervalMs: 2000,
+    },
+  );
+  const status = polled.status === 'done' ? polled.value : polled.last;
   const base = { policy: name, instanceId, backupId: current.backupId, cloneId: current.cloneId };
   if (status !== 'Running' && deps.now().getTime() < deadline) {
     await deps.followUp({ ...current, round: current.round + 1 });

@@ -1,6 +1,7 @@
 import { type Decision, planRetention } from '../../shared/backup/retention.ts';
 import type { RdsBackup } from '../../shared/cloud/adapters/rds.ts';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
+import { pollUntil } from '../../shared/cloud/poll.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { Store } from '../../shared/store/port.ts';
@@ -104,17 +105,12 @@ export async function rotateInstance(
     else jobId = (await deps.cloud.rds.createBackup(instanceId, policy.method)).jobId;
   }
   if (jobId) {
-    const deadline = Date.now() + deps.budgetMs;
-    let task = await deps.cloud.rds.backupTask(instanceId, jobId);
-    while (
-      task &&
-      task.BackupStatus !== 'Finished' &&
-      task.BackupStatus !== 'Failed' &&
-      Date.now() < deadline
-    ) {
-      await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(200, deadline - Date.now()))));
-      task = await deps.cloud.rds.backupTask(instanceId, jobId);
-    }
+    const polled = await pollUntil(
+      () => deps.cloud.rds.backupTask(instanceId, jobId!),
+      (t) => !t || t.BackupStatus === 'Finished' || t.BackupStatus === 'Failed',
+      { deadline: new Date(Date.now() + deps.budgetMs), intervalMs: 500, maxIntervalMs: 2000 },
+    );
+    const task = polled.status === 'done' ? polled.value : polled.last;
     if (task?.BackupStatus === 'Failed') {
       return {
         ...base,
