@@ -112,13 +112,14 @@ describe('release: promote and roll back through the running system', () => {
     health?.close();
   });
 
-  const fc = () =>
+  const sandboxCloud = () =>
     createCloud({
       region: 'cn-hangzhou',
       accountId: '1',
       baseUrl: sandbox.url,
       credentials: async () => SANDBOX_CREDENTIALS,
-    }).fc;
+    });
+  const fc = () => sandboxCloud().fc;
   const call = async (
     key: keyof typeof KEYS | null,
     method: string,
@@ -219,12 +220,7 @@ describe('release: promote and roll back through the running system', () => {
   it('promotes an image into the scaling configuration and rolls it back', async () => {
     await store.appendHistory('channel:prod', { value: { images: { 'cn-hangzhou': 'm-old' } } });
     await store.appendHistory('channel:staging', { value: { images: { 'cn-hangzhou': 'm-new' } } });
-    const cloud = createCloud({
-      region: 'cn-hangzhou',
-      accountId: '1',
-      baseUrl: sandbox.url,
-      credentials: async () => SANDBOX_CREDENTIALS,
-    });
+    const cloud = sandboxCloud();
     expect((await call('ops-alice', 'POST', '/targets/web-image/promote', {})).status).toBe(200);
     expect((await cloud.ess.scalingConfigurations('asg-bp1sandbox0001'))[0]?.ImageId).toBe('m-new');
     expect((await call('ops-alice', 'POST', '/targets/web-image/rollback', {})).status).toBe(200);
@@ -238,12 +234,7 @@ describe('release: promote and roll back through the running system', () => {
   it('rolls an image into a launch template as a new default version, and back', async () => {
     await store.appendHistory('channel:prod-lt', { value: { images: { 'cn-hangzhou': 'm-old' } } });
     await store.appendHistory('channel:staging', { value: { images: { 'cn-hangzhou': 'm-new' } } });
-    const cloud = createCloud({
-      region: 'cn-hangzhou',
-      accountId: '1',
-      baseUrl: sandbox.url,
-      credentials: async () => SANDBOX_CREDENTIALS,
-    });
+    const cloud = sandboxCloud();
     const plan = await call('ops-alice', 'POST', '/targets/web-lt/promote', { dryRun: true });
     expect(plan.body.plan.map((c: { action: string }) => c.action)).toEqual([
       'SetChannel',

@@ -1,6 +1,13 @@
 import { ApiError, notFound } from '../api-error.ts';
 import { nextId } from '../state.ts';
-import { json, type RestContext, type RestRequest, type RestResponse, readJson } from './rest.ts';
+import {
+  json,
+  type RestContext,
+  type RestRequest,
+  type RestResponse,
+  readJson,
+  unknownRoute,
+} from './rest.ts';
 
 const TASK_MS = 3 * 60_000;
 
@@ -106,14 +113,5 @@ export function csRoute(ctx: RestContext, req: RestRequest): { action: string; r
       },
     };
   }
-  return {
-    action: `${req.method} ${req.path}`,
-    run: () => {
-      throw new ApiError(
-        404,
-        'InvalidAction.NotFound',
-        `Specified api is not found: ${req.method} ${req.path}`,
-      );
-    },
-  };
+  return unknownRoute(req);
 }

@@ -1,5 +1,12 @@
 import { ApiError } from '../api-error.ts';
-import { json, type RestContext, type RestRequest, type RestResponse, readJson } from './rest.ts';
+import {
+  json,
+  type RestContext,
+  type RestRequest,
+  type RestResponse,
+  readJson,
+  unknownRoute,
+} from './rest.ts';
 
 /** How the sandbox hands an InvokeFunction to the local runtime (when both run together). */
 export interface InvokeTarget {
@@ -20,17 +27,7 @@ export function fcRoute(
   runtime: InvokeTarget | undefined,
 ): { action: string; run: () => RestResponse } {
   const m = /^\/2023-03-30\/functions\/([^/]+)(\/.*)?$/.exec(req.path);
-  if (!m)
-    return {
-      action: 'Unknown',
-      run: () => {
-        throw new ApiError(
-          404,
-          'InvalidAction.NotFound',
-          `Specified api is not found: ${req.method} ${req.path}`,
-        );
-      },
-    };
+  if (!m) return unknownRoute(req);
   const name = decodeURIComponent(m[1]!);
   const rest = m[2] ?? '';
   const fn = () => {
@@ -179,14 +176,5 @@ export function fcRoute(
       };
     }
   }
-  return {
-    action: 'Unknown',
-    run: () => {
-      throw new ApiError(
-        404,
-        'InvalidAction.NotFound',
-        `Specified api is not found: ${req.method} ${req.path}`,
-      );
-    },
-  };
+  return unknownRoute(req);
 }

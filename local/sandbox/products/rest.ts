@@ -1,3 +1,4 @@
+import { ApiError } from '../api-error.ts';
 import type { SandboxState } from '../state.ts';
 
 export interface RestRequest {
@@ -31,4 +32,18 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 export function readJson(req: RestRequest): Record<string, unknown> {
   if (req.body.length === 0) return {};
   return JSON.parse(req.body.toString('utf8')) as Record<string, unknown>;
+}
+
+/** The route for a path the product does not serve: the real gateway's InvalidAction.NotFound. */
+export function unknownRoute(req: RestRequest): { action: string; run: () => RestResponse } {
+  return {
+    action: 'Unknown',
+    run: () => {
+      throw new ApiError(
+        404,
+        'InvalidAction.NotFound',
+        `Specified api is not found: ${req.method} ${req.path}`,
+      );
+    },
+  };
 }
