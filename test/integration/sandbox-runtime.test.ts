@@ -57,11 +57,6 @@ describe('the sandbox cloud wired to the local runtime (as npm start runs them)'
     expect(JSON.parse(done.response)).toMatchObject({ id: 'via-sandbox', attempts: 1 });
   });
 
-  it('hands functions the sandbox URL and credentials it accepts', () => {
-    expect(runtime.options.env?.FC_DEVOPS_CLOUD_URL).toBe(sandbox.url);
-    expect(SANDBOX_KEYS[SANDBOX_CREDENTIALS.accessKeyId]).toBe(SANDBOX_CREDENTIALS.accessKeySecret);
-  });
-
   it('answers inspection requests and refuses bad ones without falling over', async () => {
     expect((await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'POST', body: '{oops' })).status).toBe(
       400,

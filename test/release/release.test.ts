@@ -8,6 +8,7 @@ import { signRequest } from '../../shared/auth/signing.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
 import { openStore } from '../../shared/store/open.ts';
 import type { Store } from '../../shared/store/port.ts';
+import { until } from '../helpers.ts';
 import { type System, startSystem } from '../system.ts';
 
 const KEYS = { 'ops-alice': 'alice-secret', 'ops-bob': 'bob-secret', 'ops-carol': 'carol-secret' } as const;
@@ -194,8 +195,13 @@ describe('release: promote and roll back through the running system', () => {
       to: '1',
       by: 'fc-devops',
     });
-    const notified = sandbox.calls.filter((c) => c.action === 'InvokeFunction');
-    expect(notified.length).toBeGreaterThan(0);
+    // notify received the automatic rollback as an event of its own.
+    const told = await until(async () =>
+      (await store.listRuns({ kind: 'notify.event' })).runs.find((r) =>
+        r.subject.startsWith('release.rolled-back api-fragile'),
+      ),
+    );
+    expect(told.status).toBe('succeeded');
   });
 
   it('promotes directly and rolls back by hand to the previous version', async () => {
