@@ -1,0 +1,208 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { changedPaths, checkoutCommit } from '../../shared/tools/git.ts';
+import { runPacker } from '../../shared/tools/packer.ts';
+
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+};
+const git = (dir: string, ...args: string[]) =>
+  execFileSync('git', ['-C', dir, ...args], { env, encoding: 'utf8' }).trim();
+
+function repo(): { dir: string; commits: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'repo-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  const commits: string[] = [];
+  const commit = (files: Record<string, string>) => {
+    for (const [f, c] of Object.entries(files)) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      writeFileSync(join(dir, f), c);
+    }
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', Object.keys(files).join(' '));
+    commits.push(git(dir, 'rev-parse', 'HEAD'));
+  };
+  commit({ 'README.md': 'one', 'packer/web.json': '{}' });
+  commit({ 'docs/a.md': 'two' });
+  commit({ 'packer/scripts/x.sh': 'three' });
+  return { dir, commits };
+}
+
+describe('git source', () => {
+  it('checks out exactly the commit asked for, not the branch tip', async () => {
+    const { dir, commits } = repo();
+    const work = join(mkdtempSync(join(tmpdir(), 'co-')), 'src');
+    await checkoutCommit({ url: dir }, commits[1]!, work);
+    expect(git(work, 'rev-parse', 'HEAD')).toBe(commits[1]);
+    expect(readFileSync(join(work, 'docs/a.md'), 'utf8')).toBe('two');
+    expect(spawnSync('test', ['-e', join(work, 'packer/scripts/x.sh')]).status).toBe(1);
+  });
+
+  it('diffs a push whose host did not list files; a new branch counts every file', async () => {
+    const { dir, commits } = repo();
+    const work = join(mkdtempSync(join(tmpdir(), 'co-')), 'src');
+    await checkoutCommit({ url: dir }, commits[2]!, work);
+    expect(await changedPaths({ url: dir }, work, commits[0], commits[2]!)).toEqual([
+      'docs/a.md',
+      'packer/scripts/x.sh',
+    ]);
+    expect(await changedPaths({ url: dir }, work, '0'.repeat(40), commits[2]!)).toEqual([
+      'README.md',
+      'docs/a.md',
+      'packer/scripts/x.sh',
+      'packer/web.json',
+    ]);
+  });
+
+  it('says which repository or commit is missing', async () => {
+    const { dir } = repo();
+    const work = () => join(mkdtempSync(join(tmpdir(), 'co-')), 'src');
+    await expect(checkoutCommit({ url: '/nonexistent/repo' }, 'a'.repeat(40), work())).rejects.toThrow(
+      'repository /nonexistent/repo does not exist on this machine',
+    );
+    await expect(checkoutCommit({ url: dir }, 'a'.repeat(40), work())).rejects.toThrow(
+      `commit ${'a'.repeat(40)} is not in ${dir}`,
+    );
+    await expect(checkoutCommit({ url: dir }, 'main; rm -rf /', work())).rejects.toThrow('not a commit id');
+  });
+
+  it('keeps a token out of the repository config', async () => {
+    const { dir, commits } = repo();
+    const work = join(mkdtempSync(join(tmpdir(), 'co-')), 'src');
+    await checkoutCommit({ url: dir, token: 'ghp_secret_token_value', host: 'github' }, commits[2]!, work);
+    expect(readFileSync(join(work, '.git/config'), 'utf8')).not.toContain('ghp_secret');
+  });
+});
+
+const credentials = {
+  accessKeyId: 'LTAIexample',
+  accessKeySecret: 'very-secret-key-value',
+  securityToken: 'sts-token-value',
+};
+
+function template(dir: string, body: unknown): void {
+  writeFileSync(join(dir, 'template.json'), JSON.stringify(body));
+}
+
+describe('packer runner (real packer binary)', () => {
+  const base = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'packer-'));
+    return { dir, scratch: join(dir, '.scratch') };
+  };
+
+  it('builds with the variables and credentials under the names packer reads', async () => {
+    const { dir, scratch } = base();
+    template(dir, {
+      variables: { commit: '', run_id: '' },
+      builders: [
+        {
+          type: 'file',
+          name: 'disk',
+          target: 'out/disk.raw',
+          content: '{{user `commit`}} {{user `run_id`}}',
+        },
+      ],
+      provisioners: [
+        {
+          type: 'shell-local',
+          inline: [
+            'echo "key=$ALICLOUD_ACCESS_KEY region=$ALICLOUD_REGION secret=$ALICLOUD_SECRET_KEY token=$SECURITY_TOKEN"',
+          ],
+        },
+      ],
+    });
+    const lines: string[] = [];
+    const r = await runPacker({
+      bin: 'packer',
+      dir,
+      template: 'template.json',
+      variables: { commit: 'c0ffee', run_id: 'run-1', unused: 'x' },
+      credentials,
+      region: 'cn-hangzhou',
+      timeoutMs: 60_000,
+      scratch,
+      onLog: (l) => lines.push(l),
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.output.artifacts).toMatchObject([
+      { build: 'disk', builderId: 'packer.file', files: ['out/disk.raw'] },
+    ]);
+    expect(readFileSync(join(dir, 'out/disk.raw'), 'utf8')).toBe('c0ffee run-1');
+    const log = lines.join('\n');
+    expect(log).toContain('key=LTAIexample region=cn-hangzhou secret=*** token=***');
+    expect(log).not.toContain('very-secret-key-value');
+  });
+
+  it("fails a template that does not validate with packer's message", async () => {
+    const { dir, scratch } = base();
+    template(dir, { builders: [{ type: 'file', target: 'x', content: 'x' }], bogus: 1 });
+    const r = await runPacker({
+      bin: 'packer',
+      dir,
+      template: 'template.json',
+      variables: {},
+      credentials,
+      region: 'cn-hangzhou',
+      timeoutMs: 60_000,
+      scratch,
+    });
+    expect(r).toMatchObject({ ok: false, stage: 'validate', reason: 'failed', exitCode: 1 });
+    expect(!r.ok && r.message).toContain("Unknown root level key in template: 'bogus'");
+  });
+
+  it('reports a failing build with the error packer printed', async () => {
+    const { dir, scratch } = base();
+    template(dir, {
+      builders: [{ type: 'file', name: 'disk', target: 'out/x', content: 'x' }],
+      provisioners: [{ type: 'shell-local', inline: ['echo going to fail', 'exit 3'] }],
+    });
+    const r = await runPacker({
+      bin: 'packer',
+      dir,
+      template: 'template.json',
+      variables: {},
+      credentials,
+      region: 'cn-hangzhou',
+      timeoutMs: 60_000,
+      scratch,
+    });
+    expect(r).toMatchObject({ ok: false, stage: 'build', reason: 'failed', exitCode: 1 });
+    expect(!r.ok && r.message).toBe(
+      'disk: Script exited with non-zero exit status: 3.Allowed exit codes are: [0]',
+    );
+  });
+
+  it('kills the whole process tree on timeout', async () => {
+    const { dir, scratch } = base();
+    // A duration no other process uses marks the grandchild (packer -> shell-local -> sleep).
+    const marker = `sleep ${300 + (process.pid % 97)}.${Date.now() % 1000}`;
+    template(dir, {
+      builders: [{ type: 'file', name: 'disk', target: 'out/x', content: 'x' }],
+      provisioners: [{ type: 'shell-local', inline: [marker] }],
+    });
+    const started = Date.now();
+    const r = await runPacker({
+      bin: 'packer',
+      dir,
+      template: 'template.json',
+      variables: {},
+      credentials,
+      region: 'cn-hangzhou',
+      timeoutMs: 3000,
+      scratch,
+    });
+    expect(r).toMatchObject({ ok: false, stage: 'build', reason: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    await new Promise((res) => setTimeout(res, 500));
+    const left = spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' }).stdout.trim();
+    expect(left).toBe('');
+  });
+});
