@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { decodeJson } from '../parse.ts';
+import { giteePush } from './gitee.ts';
+import { githubPush } from './github.ts';
+import { gitlabPush } from './gitlab.ts';
+import type { GitHost, GitPush } from './push.ts';
+
+/** GitHub caps deliveries at 25 MB; anything bigger is not a webhook. */
+export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+
+/** One webhook request, recognised but not yet authenticated. */
+export type Delivery =
+  | { host: GitHost; event: string; id: string; kind: 'ping' }
+  | { host: GitHost; event: string; id: string; kind: 'push'; push: GitPush | undefined };
+
+/** A request fc-devops does not handle: unknown host or event (answered 400, naming it). */
+export class UnsupportedDelivery extends Error {
+  override name = 'UnsupportedDelivery';
+}
+
+/** Which host sent the request, by the headers each host always sets. */
+export function hostOf(headers: Readonly<Record<string, string>>): GitHost {
+  if (headers['x-github-event']) return 'github';
+  if (headers['x-gitlab-event']) return 'gitlab';
+  if (headers['x-gitee-event'] || headers['x-gitee-token']) return 'gitee';
+  // Codeup documents `Codeup-Event`; whether it arrives with an X- prefix is unverified, so take both.
+  if (headers['codeup-event'] || headers['x-codeup-event'] || headers['x-codeup-token']) return 'codeup';
+  throw new UnsupportedDelivery(
+    'unknown git host: expected one of the headers X-GitHub-Event, X-Gitlab-Event, X-Gitee-Event, Codeup-Event',
+  );
+}
+
+const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
+
+/**
+ * Recognise host, event and delivery id, and normalise a push. Hosts without a delivery id (Codeup,
+ * Gitee) are identified by a hash of the body, which a redelivery repeats.
+ */
+export function readDelivery(headers: Readonly<Record<string, string>>, body: Buffer): Delivery {
+  const host = hostOf(headers);
+  const json = () => decodeJson(body, 'webhook body');
+  switch (host) {
+    case 'github': {
+      const event = headers['x-github-event']!;
+      const id = headers['x-github-delivery'] || sha256(body);
+      if (event === 'ping') return { host, event, id, kind: 'ping' };
+      if (event !== 'push')
+        throw new UnsupportedDelivery(`unsupported GitHub event "${event}" (handled: push, ping)`);
+      return { host, event, id, kind: 'push', push: githubPush(json()) };
+    }
+    case 'gitlab': {
+      const event = headers['x-gitlab-event']!;
+      const id = headers['idempotency-key'] || headers['x-gitlab-event-uuid'] || sha256(body);
+      if (event !== 'Push Hook' && event !== 'Tag Push Hook')
+        throw new UnsupportedDelivery(
+          `unsupported GitLab event "${event}" (handled: Push Hook, Tag Push Hook)`,
+        );
+      return { host, event, id, kind: 'push', push: gitlabPush(json(), 'gitlab') };
+    }
+    case 'codeup': {
+      const value = json();
+      const kind = (value as { object_kind?: unknown }).object_kind;
+      const event =
+        headers['codeup-event'] ||
+        headers['x-codeup-event'] ||
+        (kind === 'push' ? 'Push Hook' : kind === 'tag_push' ? 'Tag Push Hook' : String(kind));
+      if (event !== 'Push Hook' && event !== 'Tag Push Hook')
+        throw new UnsupportedDelivery(
+          `unsupported Codeup event "${event}" (handled: Push Hook, Tag Push Hook)`,
+        );
+      return { host, event, id: sha256(body), kind: 'push', push: gitlabPush(value, 'codeup') };
+    }
+    case 'gitee': {
+      const value = json();
+      const hook = (value as { hook_name?: unknown }).hook_name;
+      const event =
+        headers['x-gitee-event'] ||
+        (hook === 'push_hooks' ? 'Push Hook' : hook === 'tag_push_hooks' ? 'Tag Push Hook' : String(hook));
+      if (event !== 'Push Hook' && event !== 'Tag Push Hook')
+        throw new UnsupportedDelivery(
+          `unsupported Gitee event "${event}" (handled: Push Hook, Tag Push Hook)`,
+        );
+      return { host, event, id: sha256(body), kind: 'push', push: giteePush(value) };
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import * as z from 'zod';
+import { parseWith } from '../parse.ts';
+import { type GitPush, splitRef, unionPaths } from './push.ts';
+
+const Commit = z.looseObject({
+  id: z.string(),
+  message: z.string().default(''),
+  added: z.array(z.string()).nullable().optional(),
+  modified: z.array(z.string()).nullable().optional(),
+  removed: z.array(z.string()).nullable().optional(),
+});
+
+/**
+ * Gitee's push payload (`hook_name: push_hooks | tag_push_hooks`), GitHub-like. Example (Gitee help):
+ * `{ "hook_name": "push_hooks", "ref": "refs/heads/master", "before": "…", "after": "…", "deleted": false,
+ *   "commits": [ { "id": "…", "message": "…" } ], "repository": { "full_name": "oschina/git-osc", … } }`
+ * Whether commits carry file lists is unverified; without them the build diffs.
+ */
+export const GiteePushSchema = z.looseObject({
+  hook_name: z.string().optional(),
+  ref: z.string(),
+  before: z.string(),
+  after: z.string(),
+  deleted: z.boolean().default(false),
+  commits: z.array(Commit).nullable().default([]),
+  repository: z.looseObject({
+    full_name: z.string().optional(),
+    path_with_namespace: z.string().optional(),
+    clone_url: z.string().optional(),
+    git_http_url: z.string().optional(),
+    html_url: z.string().optional(),
+    ssh_url: z.string().optional(),
+    url: z.string().optional(),
+  }),
+});
+
+export function giteePush(value: unknown): GitPush | undefined {
+  const p = parseWith(GiteePushSchema, value, 'Gitee push payload', ['body']);
+  const ref = splitRef(p.ref);
+  if (!ref) return undefined;
+  const r = p.repository;
+  const commits = (p.commits ?? []).map((c) => ({
+    id: c.id,
+    message: c.message,
+    added: c.added ?? undefined,
+    modified: c.modified ?? undefined,
+    removed: c.removed ?? undefined,
+  }));
+  return {
+    host: 'gitee',
+    repository: r.full_name ?? r.path_with_namespace ?? '',
+    urls: [r.clone_url, r.git_http_url, r.html_url, r.ssh_url, r.url].filter((u): u is string => !!u),
+    ref: p.ref,
+    ...ref,
+    before: p.before,
+    after: p.after,
+    deleted: p.deleted || /^0+$/.test(p.after),
+    commits: commits.map((c) => ({ id: c.id, message: c.message })),
+    changedPaths: unionPaths(commits),
+  };
+}

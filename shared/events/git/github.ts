@@ -1,0 +1,53 @@
+import * as z from 'zod';
+import { parseWith } from '../parse.ts';
+import { type GitPush, splitRef, unionPaths } from './push.ts';
+
+const Commit = z.looseObject({
+  id: z.string(),
+  message: z.string().default(''),
+  added: z.array(z.string()).optional(),
+  modified: z.array(z.string()).optional(),
+  removed: z.array(z.string()).optional(),
+});
+
+/**
+ * GitHub's push payload (octokit/webhooks `push/event.schema.json`); only the fields fc-devops reads.
+ * Example: `{ "ref": "refs/heads/main", "before": "…", "after": "…", "deleted": false,
+ *   "commits": [{ "id": "…", "added": ["README.md"], "removed": [], "modified": [] }],
+ *   "repository": { "full_name": "Codertocat/Hello-World", "clone_url": "https://github.com/…git" } }`
+ */
+export const GithubPushSchema = z.looseObject({
+  ref: z.string(),
+  before: z.string(),
+  after: z.string(),
+  deleted: z.boolean().default(false),
+  commits: z.array(Commit).default([]),
+  repository: z.looseObject({
+    full_name: z.string(),
+    clone_url: z.string().optional(),
+    html_url: z.string().optional(),
+    ssh_url: z.string().optional(),
+  }),
+});
+
+export function githubPush(value: unknown): GitPush | undefined {
+  const p = parseWith(GithubPushSchema, value, 'GitHub push payload', ['body']);
+  const ref = splitRef(p.ref);
+  if (!ref) return undefined;
+  const r = p.repository;
+  return {
+    host: 'github',
+    repository: r.full_name,
+    urls: [r.clone_url, r.html_url, r.ssh_url].filter((u): u is string => !!u),
+    ref: p.ref,
+    ...ref,
+    before: p.before,
+    after: p.after,
+    deleted: p.deleted || /^0+$/.test(p.after),
+    commits: p.commits.map((c) => ({ id: c.id, message: c.message })),
+    // GitHub leaves file lists empty for very large commits; an empty union cannot be trusted.
+    changedPaths: nonEmpty(unionPaths(p.commits)),
+  };
+}
+
+const nonEmpty = (paths: string[] | null) => (paths && paths.length > 0 ? paths : null);

@@ -1,0 +1,82 @@
+import * as z from 'zod';
+import { parseWith } from '../parse.ts';
+import { type GitHost, type GitPush, splitRef, unionPaths } from './push.ts';
+
+const Commit = z.looseObject({
+  id: z.string(),
+  message: z.string().default(''),
+  added: z.array(z.string()).optional(),
+  modified: z.array(z.string()).optional(),
+  removed: z.array(z.string()).optional(),
+});
+
+/**
+ * GitLab's push and tag push payload (`object_kind: push | tag_push`), which Codeup copies. Example
+ * (GitLab docs): `{ "object_kind": "push", "before": "95790bf…", "after": "da15608…",
+ *   "ref": "refs/heads/master", "project": { "path_with_namespace": "mike/diaspora",
+ *   "git_http_url": "http://example.com/mike/diaspora.git" }, "commits": [ … ], "total_commits_count": 4 }`
+ * GitLab sends at most 20 commits; Codeup's documented commits carry no file lists.
+ */
+export const GitlabPushSchema = z.looseObject({
+  object_kind: z.string(),
+  ref: z.string(),
+  before: z.string(),
+  after: z.string(),
+  checkout_sha: z.string().nullable().optional(),
+  commits: z.array(Commit).default([]),
+  total_commits_count: z.number().int().optional(),
+  project: z
+    .looseObject({
+      path_with_namespace: z.string().optional(),
+      git_http_url: z.string().optional(),
+      git_ssh_url: z.string().optional(),
+      web_url: z.string().optional(),
+    })
+    .optional(),
+  repository: z
+    .looseObject({
+      name: z.string().optional(),
+      url: z.string().optional(),
+      homepage: z.string().optional(),
+      git_http_url: z.string().optional(),
+      git_ssh_url: z.string().optional(),
+    })
+    .optional(),
+});
+
+/** Owner/name from a repository URL (`https://codeup.aliyun.com/org/demo.git` -> `org/demo`). */
+function pathOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const m = /^(?:[a-z]+:\/\/[^/]+\/|[^@]+@[^:]+:)(.+?)(?:\.git)?\/?$/i.exec(url);
+  return m?.[1];
+}
+
+export function gitlabPush(value: unknown, host: Extract<GitHost, 'gitlab' | 'codeup'>): GitPush | undefined {
+  const what = host === 'gitlab' ? 'GitLab push payload' : 'Codeup push payload';
+  const p = parseWith(GitlabPushSchema, value, what, ['body']);
+  const ref = splitRef(p.ref);
+  if (!ref) return undefined;
+  const urls = [
+    p.project?.git_http_url,
+    p.project?.web_url,
+    p.project?.git_ssh_url,
+    p.repository?.git_http_url,
+    p.repository?.homepage,
+    p.repository?.git_ssh_url,
+    p.repository?.url,
+  ].filter((u): u is string => !!u);
+  const truncated = p.total_commits_count !== undefined && p.total_commits_count > p.commits.length;
+  return {
+    host,
+    repository:
+      p.project?.path_with_namespace ?? pathOf(p.repository?.git_http_url) ?? p.repository?.name ?? '',
+    urls: [...new Set(urls)],
+    ref: p.ref,
+    ...ref,
+    before: p.before,
+    after: p.after,
+    deleted: /^0+$/.test(p.after),
+    commits: p.commits.map((c) => ({ id: c.id, message: c.message })),
+    changedPaths: truncated ? null : unionPaths(p.commits),
+  };
+}

@@ -1,0 +1,69 @@
+/** A push from any git host, in one shape. */
+export interface GitPush {
+  host: GitHost;
+  /** `owner/name` as the host shows it. */
+  repository: string;
+  /** Every URL the host gave for the repository (clone, web, ssh), to match configured repositories. */
+  urls: string[];
+  ref: string;
+  kind: 'branch' | 'tag';
+  /** Branch or tag name (`main`, `release/1.2`, `v1.2.0`). */
+  name: string;
+  before: string;
+  after: string;
+  deleted: boolean;
+  commits: { id: string; message: string }[];
+  /**
+   * Paths the push changed, or null when the host did not say or cut the list short (GitLab past 20
+   * commits, Codeup): the build then fetches both commits and diffs them.
+   */
+  changedPaths: string[] | null;
+}
+
+export const GIT_HOSTS = ['github', 'gitlab', 'codeup', 'gitee'] as const;
+export type GitHost = (typeof GIT_HOSTS)[number];
+
+export const ZERO_SHA = /^0+$/;
+
+/** `refs/heads/x` -> branch x, `refs/tags/v1` -> tag v1. */
+export function splitRef(ref: string): { kind: 'branch' | 'tag'; name: string } | undefined {
+  if (ref.startsWith('refs/heads/')) return { kind: 'branch', name: ref.slice('refs/heads/'.length) };
+  if (ref.startsWith('refs/tags/')) return { kind: 'tag', name: ref.slice('refs/tags/'.length) };
+  return undefined;
+}
+
+/** The union of a push's per-commit file lists, or null when any commit lacks them. */
+export function unionPaths(
+  commits: {
+    added?: string[] | undefined;
+    modified?: string[] | undefined;
+    removed?: string[] | undefined;
+  }[],
+): string[] | null {
+  if (commits.length === 0) return null;
+  const paths = new Set<string>();
+  for (const c of commits) {
+    if (!c.added && !c.modified && !c.removed) return null;
+    for (const p of [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]) paths.add(p);
+  }
+  return [...paths].sort();
+}
+
+/**
+ * A repository URL or path reduced to what identifies it: `github.com/owner/name` for
+ * `https://github.com/Owner/Name.git` and `git@github.com:Owner/Name.git`, the absolute path for a
+ * local repository.
+ */
+export function repoIdentity(url: string, cwd = process.cwd()): string {
+  const trimmed = url
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '');
+  if (trimmed.startsWith('file://')) return trimmed.slice('file://'.length);
+  const scp = /^[^/@]+@([^:/]+):(.+)$/.exec(trimmed);
+  if (scp) return `${scp[1]}/${scp[2]}`.toLowerCase();
+  const u = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/(.+)$/i.exec(trimmed);
+  if (u) return `${u[1]}/${u[2]}`.toLowerCase();
+  if (trimmed.startsWith('/')) return trimmed;
+  return `${cwd.replace(/\/+$/, '')}/${trimmed.replace(/^\.\//, '')}`;
+}
