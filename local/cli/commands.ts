@@ -11,6 +11,7 @@ import { Sandbox } from '../sandbox/server.ts';
 import { sinkSecretsFromEnv } from '../sandbox/sinks.ts';
 import { bucketStore, invokeTarget } from './dev-wiring.ts';
 import { loadEnvFile } from './dotenv.ts';
+import { ensureExampleRepo, githubHeaders, pushPayloadFor } from './git-push.ts';
 
 const DEFAULT_URL = process.env.FC_DEVOPS_URL ?? 'http://127.0.0.1:8787';
 
@@ -30,6 +31,9 @@ export async function devCommand(args: string[]): Promise<number> {
   const loaded = loadEnvFile(resolve('local/dev.env'));
   if (loaded.length > 0) console.log(`[dev] sandbox values from local/dev.env for: ${loaded.join(', ')}`);
   const configFile = resolve(values.config);
+  // The example config's image pipeline builds a real git repository; make it on first start.
+  if (ensureExampleRepo(resolve('examples/images'), resolve(values.state, 'repos/images')))
+    console.log(`[dev] made the example image repository ${resolve(values.state, 'repos/images')}`);
   // Fail fast, before anything starts, on a config or an s.yaml that cannot work.
   loadConfig(configFile, { requireSecrets: true });
   loadProject(resolve(values.template));
@@ -152,10 +156,43 @@ export async function invokeCommand(args: string[]): Promise<number> {
   return response.ok && !errorType ? 0 : 1;
 }
 
+/** POST a signed GitHub push of a local repository's latest commit to the running git-webhook. */
+async function sendGitPush(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      repo: { type: 'string' },
+      url: { type: 'string', default: DEFAULT_URL },
+      function: { type: 'string', default: 'git-webhook' },
+      'secret-env': { type: 'string', default: 'GIT_WEBHOOK_SECRET' },
+      delivery: { type: 'string' },
+    },
+  });
+  if (!values.repo) {
+    console.error('send git-push needs --repo <path of a git repository>');
+    return 2;
+  }
+  loadEnvFile(resolve('local/dev.env'));
+  const secret = process.env[values['secret-env']];
+  if (!secret) {
+    console.error(`set ${values['secret-env']} to the webhook secret the pipeline's repository names`);
+    return 2;
+  }
+  const body = JSON.stringify(pushPayloadFor(values.repo));
+  const headers = githubHeaders(body, secret, values.delivery);
+  const response = await fetch(`${values.url}/${values.function}/`, { method: 'POST', headers, body });
+  console.log(`delivery ${headers['x-github-delivery']}: ${response.status}`);
+  console.log(await response.text());
+  return response.ok ? 0 : 1;
+}
+
 export async function sendCommand(args: string[]): Promise<number> {
   const [kind, ...rest] = args;
+  if (kind === 'git-push') return sendGitPush(rest);
   if (kind !== 'oss-put') {
-    console.error('usage: fc-devops send oss-put --bucket B --key K [--file F]');
+    console.error(
+      'usage: fc-devops send oss-put --bucket B --key K [--file F]\n       fc-devops send git-push --repo PATH [--delivery ID]',
+    );
     return 2;
   }
   const { values } = parseArgs({

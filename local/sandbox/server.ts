@@ -252,6 +252,7 @@ export class Sandbox {
       now: this.clock.now(),
       region: this.region,
       accountId: this.accountId,
+      objects: this.objects,
     };
   }
 

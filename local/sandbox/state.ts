@@ -97,6 +97,8 @@ export interface SandboxState {
         }[];
       }
     >;
+    /** Snapshots no image uses any more (an image's own snapshot is `images[id].snapshotId`). */
+    snapshots: string[];
   };
   ess: {
     groups: Record<
@@ -179,7 +181,7 @@ export function emptyState(): SandboxState {
     version: 1,
     seq: 1000,
     rds: { instances: {}, backups: {}, tasks: {} },
-    ecs: { images: {}, instances: {}, invocations: {}, launchTemplates: {} },
+    ecs: { images: {}, instances: {}, invocations: {}, launchTemplates: {}, snapshots: [] },
     ess: { groups: {}, configurations: {}, activities: {}, rules: {} },
     cs: { clusters: {}, tasks: {} },
     fc: { functions: {} },
@@ -193,7 +195,10 @@ export class StateFile {
 
   load(): SandboxState | undefined {
     if (!this.path || !existsSync(this.path)) return undefined;
-    return JSON.parse(readFileSync(this.path, 'utf8')) as SandboxState;
+    const state = JSON.parse(readFileSync(this.path, 'utf8')) as SandboxState;
+    // State files written before snapshots were tracked.
+    state.ecs.snapshots ??= [];
+    return state;
   }
 
   save(state: SandboxState): void {

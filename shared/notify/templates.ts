@@ -23,6 +23,25 @@ Images: {{details.images}}`,
 Last lines of the log:
 {{details.logTail}}`,
 
+  'image.prune.report': `Image prune: {{summary}}
+
+Deleted:
+{{details.deleted}}
+
+Kept, and why:
+{{details.kept}}`,
+
+  'image.prune.failed': `Image prune had failures: {{summary}}
+
+Failed:
+{{details.failed}}
+
+Deleted:
+{{details.deleted}}
+
+Kept, and why:
+{{details.kept}}`,
+
   'infra.plan.waiting': `Plan waiting for approval: {{subject}}
 
 {{summary}}

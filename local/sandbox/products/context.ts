@@ -1,5 +1,6 @@
 import type { Params } from '../api-error.ts';
 import type { SandboxState } from '../state.ts';
+import type { ObjectStore } from './oss.ts';
 
 export interface ActionContext {
   state: SandboxState;
@@ -8,6 +9,8 @@ export interface ActionContext {
   now: number;
   region: string;
   accountId: string;
+  /** The buckets, for actions that read an object (ECS ImportImage). */
+  objects?: ObjectStore;
 }
 
 export type Action = (ctx: ActionContext) => unknown | Promise<unknown>;

@@ -4,6 +4,8 @@ import { nextId } from '../state.ts';
 import { type Action, idempotent, page } from './context.ts';
 
 const INSTANCE_MS = 60_000;
+// Real imports take minutes; a minute of sandbox time keeps `npm start` demos short.
+const IMPORT_MS = 60_000;
 const COMMAND_MS = 30_000;
 
 export const ecsActions: Record<string, Action> = {
@@ -53,8 +55,73 @@ export const ecsActions: Record<string, Action> = {
         `Image ${id} is used by an instance; pass Force to delete it anyway.`,
       );
     }
+    // As in ECS, the image's snapshot stays behind until someone deletes it.
+    ctx.state.ecs.snapshots.push(ctx.state.ecs.images[id]!.snapshotId);
     delete ctx.state.ecs.images[id];
     return {};
+  },
+
+  ImportImage(ctx) {
+    param(ctx.params, 'RegionId');
+    const bucket = param(ctx.params, 'DiskDeviceMapping.1.OSSBucket');
+    const key = param(ctx.params, 'DiskDeviceMapping.1.OSSObject');
+    const format = (optional(ctx.params, 'DiskDeviceMapping.1.Format') ?? 'RAW').toUpperCase();
+    if (!['RAW', 'VHD', 'QCOW2'].includes(format))
+      throw new ApiError(400, 'InvalidParameter.Format', `Format ${format} is not one of RAW, VHD, qcow2.`);
+    const name = optional(ctx.params, 'ImageName') ?? `import-${ctx.state.seq}`;
+    if (!/^[A-Za-z\u4e00-\u9fa5][\w.:\-\u4e00-\u9fa5]{1,127}$/.test(name) || /^https?:\/\//.test(name))
+      throw new ApiError(400, 'InvalidImageName.Malformed', `ImageName ${name} is malformed.`);
+    if (Object.values(ctx.state.ecs.images).some((i) => i.name === name))
+      throw new ApiError(403, 'InvalidImageName.Duplicated', `The image name ${name} already exists.`);
+    if (!ctx.objects?.get(bucket, key))
+      throw new ApiError(404, 'InvalidOSSObject.NotFound', `The OSS object ${bucket}/${key} does not exist.`);
+    const id = nextId(ctx.state, 'm-sbx');
+    const task = nextId(ctx.state, 't-sbx');
+    ctx.state.ecs.images[id] = {
+      id,
+      name,
+      family: optional(ctx.params, 'ImageFamily') ?? '',
+      createdAt: ctx.now,
+      readyAt: ctx.now + IMPORT_MS,
+      tags: tagParams(ctx.params),
+      snapshotId: nextId(ctx.state, 's-sbx'),
+    };
+    return { ImageId: id, TaskId: task, RegionId: ctx.region };
+  },
+
+  DeleteSnapshot(ctx) {
+    const id = param(ctx.params, 'SnapshotId');
+    const owner = Object.values(ctx.state.ecs.images).find((i) => i.snapshotId === id);
+    if (owner)
+      throw new ApiError(
+        403,
+        'IncorrectSnapshotStatus',
+        `The snapshot ${id} is used by image ${owner.id}; delete the image first.`,
+      );
+    if (!ctx.state.ecs.snapshots.includes(id))
+      throw notFound('InvalidSnapshotId.NotFound', `SnapshotId ${id}`);
+    ctx.state.ecs.snapshots = ctx.state.ecs.snapshots.filter((s) => s !== id);
+    return {};
+  },
+
+  DescribeLaunchTemplates(ctx) {
+    param(ctx.params, 'RegionId');
+    const pageSize = intParam(ctx.params, 'PageSize', { min: 1, max: 50, fallback: 10 });
+    const pageNumber = intParam(ctx.params, 'PageNumber', { min: 1, fallback: 1 });
+    const all = Object.values(ctx.state.ecs.launchTemplates);
+    return {
+      LaunchTemplateSets: {
+        LaunchTemplateSet: page(all, pageNumber, pageSize).map((lt) => ({
+          LaunchTemplateId: lt.id,
+          LaunchTemplateName: lt.id,
+          DefaultVersionNumber: lt.versions.find((v) => v.DefaultVersion)?.VersionNumber ?? 1,
+          LatestVersionNumber: Math.max(0, ...lt.versions.map((v) => v.VersionNumber)),
+        })),
+      },
+      TotalCount: all.length,
+      PageNumber: pageNumber,
+      PageSize: pageSize,
+    };
   },
 
   TagResources(ctx) {
@@ -114,7 +181,10 @@ export const ecsActions: Record<string, Action> = {
     const release = optional(ctx.params, 'AutoReleaseTime');
     if (release) {
       const at = Date.parse(release);
-      if (Number.isNaN(at) || at < ctx.now + 30 * 60_000 || at > ctx.now + 3 * 365 * 86_400_000) {
+      // Clients compute the time from their own clocks; under a scaled sandbox clock the earliest
+      // allowed time is taken from the wall clock, so a fast sandbox does not reject honest requests.
+      const earliest = Math.min(ctx.now, Date.now()) + 30 * 60_000;
+      if (Number.isNaN(at) || at < earliest || at > ctx.now + 3 * 365 * 86_400_000) {
         throw new ApiError(
           400,
           'InvalidAutoReleaseTime.Malformed',

@@ -89,6 +89,51 @@ export class EcsAdapter {
     });
   }
 
+  /** Import a disk image file from OSS as a custom image (asynchronous: Creating, then Available). */
+  async importImage(input: {
+    bucket: string;
+    key: string;
+    format: string;
+    name: string;
+    family?: string | undefined;
+    platform: string;
+    osType: string;
+    architecture: string;
+    tags?: Record<string, string>;
+  }): Promise<{ imageId: string }> {
+    const r = await this.rpc.call<{ ImageId: string }>('ImportImage', {
+      RegionId: this.region,
+      ImageName: input.name,
+      ImageFamily: input.family,
+      Platform: input.platform,
+      OSType: input.osType,
+      Architecture: input.architecture,
+      'DiskDeviceMapping.1.OSSBucket': input.bucket,
+      'DiskDeviceMapping.1.OSSObject': input.key,
+      'DiskDeviceMapping.1.Format': input.format,
+      ...tagParams(input.tags ?? {}),
+    });
+    return { imageId: r.ImageId };
+  }
+
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    await this.rpc.call('DeleteSnapshot', { SnapshotId: snapshotId });
+  }
+
+  async launchTemplates(): Promise<{ LaunchTemplateId: string; LaunchTemplateName: string }[]> {
+    return collect(
+      pagesByNumber(async (page) => {
+        const r = await this.rpc.call<{
+          LaunchTemplateSets: {
+            LaunchTemplateSet: { LaunchTemplateId: string; LaunchTemplateName: string }[];
+          };
+          TotalCount: number;
+        }>('DescribeLaunchTemplates', { RegionId: this.region, PageSize: 50, PageNumber: page });
+        return { items: r.LaunchTemplateSets?.LaunchTemplateSet ?? [], total: Number(r.TotalCount) };
+      }),
+    );
+  }
+
   async tagImages(imageIds: string[], tags: Record<string, string>): Promise<void> {
     for (let i = 0; i < imageIds.length; i += 50) {
       const ids = Object.fromEntries(imageIds.slice(i, i + 50).map((id, j) => [`ResourceId.${j + 1}`, id]));

@@ -18,6 +18,20 @@ export const pipeline = z.strictObject({
   channel: name.optional(),
   family: z.string().optional(),
   timeoutMinutes: z.number().int().min(1).max(1440).default(60),
+  /**
+   * Disk images the template writes as files (a `file`, `qemu` or `null` + post-processor build) are
+   * uploaded to the bucket and imported as ECS images (ImportImage), so they join the channel too.
+   */
+  import: z
+    .strictObject({
+      files: z.array(glob).min(1).default(['**/*.raw', '**/*.qcow2', '**/*.vhd']),
+      format: z.enum(['RAW', 'QCOW2', 'VHD']).default('RAW'),
+      platform: z.string().default('Others Linux'),
+      osType: z.enum(['linux', 'windows']).default('linux'),
+      architecture: z.enum(['x86_64', 'arm64', 'i386']).default('x86_64'),
+      timeoutMinutes: z.number().int().min(1).max(600).default(60),
+    })
+    .optional(),
   smokeTest: z
     .strictObject({
       instanceType: z.string(),
@@ -31,6 +45,8 @@ export const pipeline = z.strictObject({
 
 export const images = z
   .strictObject({
+    /** The packer binary: on PATH locally, `/opt/bin/packer` from an FC layer. */
+    packer: z.string().min(1).default('packer'),
     channels: z.record(name, imageChannel).default({}),
     pipelines: z.record(name, pipeline).default({}),
     prune: z
@@ -44,4 +60,4 @@ export const images = z
       })
       .optional(),
   })
-  .default({ channels: {}, pipelines: {} });
+  .default({ packer: 'packer', channels: {}, pipelines: {} });

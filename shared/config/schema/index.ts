@@ -54,6 +54,12 @@ export const ConfigSchema = z
     }
     const imageChannels = new Set(Object.keys(c.images.channels));
     for (const [p, pipeline] of Object.entries(c.images.pipelines)) {
+      if (pipeline.import && !c.bucket)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['images', 'pipelines', p, 'import'],
+          message: 'importing disk images needs the top-level `bucket` to upload them to',
+        });
       if (pipeline.channel)
         missing(['images', 'pipelines', p, 'channel'], 'image channel', pipeline.channel, imageChannels);
     }

@@ -1,0 +1,111 @@
+// git-webhook: verify a push from GitHub, GitLab, Codeup or Gitee, match pipelines, enqueue builds, answer 202.
+import { createHash } from 'node:crypto';
+import { cloudFromContext } from '../../shared/cloud/cloud.ts';
+import { CloudError } from '../../shared/cloud/errors.ts';
+import { configPath, loadConfig } from '../../shared/config/load.ts';
+import { MAX_WEBHOOK_BYTES, readDelivery, UnsupportedDelivery } from '../../shared/events/git/delivery.ts';
+import { json } from '../../shared/events/http.ts';
+import { createJob } from '../../shared/events/job.ts';
+import { BUILD_JOB, type BuildJob } from '../../shared/images/build-job.ts';
+import { matchPipelines } from '../../shared/images/match.ts';
+import { defineHandler } from '../../shared/runtime/define-handler.ts';
+import { storeFromEnv } from '../../shared/store/open.ts';
+import { authenticate, candidateSecrets } from './authenticate.ts';
+
+const config = loadConfig(configPath());
+const store = storeFromEnv();
+const BUILDER = process.env.FC_DEVOPS_IMAGE_BUILD_FUNCTION ?? 'image-build';
+
+/** FC async task ids: letters, digits, `_` and `-`; a hash keeps the delivery's id stable and short. */
+const taskId = (key: string) => `fcd-${createHash('sha256').update(key).digest('hex').slice(0, 48)}`;
+
+export const handler = defineHandler({
+  store,
+  http: async (request, ctx) => {
+    if (request.method !== 'POST')
+      return json(405, { error: 'MethodNotAllowed', message: 'webhooks are POSTed' }, { allow: 'POST' });
+    if (request.body.length > MAX_WEBHOOK_BYTES)
+      return json(413, {
+        error: 'PayloadTooLarge',
+        message: `${request.body.length} bytes; a webhook is at most ${MAX_WEBHOOK_BYTES}`,
+      });
+    let delivery: ReturnType<typeof readDelivery>;
+    try {
+      delivery = readDelivery(request.headers, request.body);
+    } catch (error) {
+      if (error instanceof UnsupportedDelivery)
+        return json(400, { error: 'UnsupportedDelivery', message: error.message });
+      throw error;
+    }
+    const push = delivery.kind === 'push' ? delivery.push : undefined;
+    const auth = authenticate(
+      delivery.host,
+      request.headers,
+      request.body,
+      candidateSecrets(config, push),
+      ctx.now(),
+    );
+    if (!auth.ok) {
+      ctx.log.warn('webhook refused', { host: delivery.host, delivery: delivery.id, reason: auth.reason });
+      return json(401, { error: 'Unauthenticated', message: auth.reason });
+    }
+    if (delivery.kind === 'ping')
+      return json(200, { pong: true, host: delivery.host, delivery: delivery.id });
+    if (!push)
+      return json(202, { delivery: delivery.id, jobs: [], ignored: 'the ref is neither a branch nor a tag' });
+
+    const matches = matchPipelines(push, config.images.pipelines);
+    const skipped = matches
+      .filter((m) => !m.matched)
+      .map((m) => ({ pipeline: m.pipeline, reason: m.reason }));
+    const done = await ctx.once(
+      async () => {
+        const jobs: { pipeline: string; job: string; idempotencyKey: string }[] = [];
+        for (const m of matches) {
+          if (!m.matched) continue;
+          const payload: BuildJob = {
+            pipeline: m.pipeline,
+            commit: push.after,
+            ref: push.ref,
+            refKind: push.kind,
+            refName: push.name,
+            before: push.before,
+            paths: m.paths,
+            trigger: 'push',
+            delivery: `${delivery.host}:${delivery.id}`,
+          };
+          const idempotencyKey = `delivery:${delivery.host}:${delivery.id}:pipeline:${m.pipeline}`;
+          const { message, bytes } = createJob({
+            kind: BUILD_JOB,
+            idempotencyKey,
+            payload,
+            correlationId: ctx.correlationId,
+          });
+          try {
+            await cloudFromContext(ctx.fc).fc.invokeAsync(BUILDER, bytes, { taskId: taskId(idempotencyKey) });
+          } catch (error) {
+            // An earlier attempt of this delivery already enqueued it: FC kept the first.
+            if (!(error instanceof CloudError && error.upstreamCode === 'AsyncTaskAlreadyExist')) throw error;
+          }
+          jobs.push({ pipeline: m.pipeline, job: message.id, idempotencyKey });
+        }
+        return {
+          delivery: delivery.id,
+          host: delivery.host,
+          commit: push.after,
+          ref: push.ref,
+          jobs,
+          skipped,
+        };
+      },
+      {
+        key: `delivery:${delivery.host}:${delivery.id}`,
+        kind: 'git.push',
+        subject: `${push.repository}@${push.ref}`,
+      },
+    );
+    if (done.status === 'duplicate') return json(200, { duplicate: true, ...(done.result as object) });
+    ctx.log.info('push accepted', { delivery: delivery.id, jobs: done.result.jobs.length });
+    return json(202, done.result);
+  },
+});

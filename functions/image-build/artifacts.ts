@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import type { Cloud } from '../../shared/cloud/cloud.ts';
+import { pollUntil } from '../../shared/cloud/poll.ts';
+import type { Config } from '../../shared/config/schema/index.ts';
+import { globMatches } from '../../shared/images/match.ts';
+import { UpstreamError } from '../../shared/runtime/errors.ts';
+import type { Logger } from '../../shared/runtime/logger.ts';
+import { alicloudImages, type PackerArtifact } from '../../shared/tools/packer-output.ts';
+
+type Pipeline = Config['images']['pipelines'][string];
+
+export interface ImageRef {
+  region: string;
+  imageId: string;
+  build: string;
+  /** Made by importing this file (object key), not by the alicloud builder. */
+  importedFrom?: string;
+}
+
+export interface StoredFile {
+  build: string;
+  path: string;
+  bucket: string;
+  key: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface Collected {
+  images: ImageRef[];
+  files: StoredFile[];
+}
+
+/** The ECS images of alicloud-ecs artifacts, one per region each (copies included). */
+export function imagesOf(artifacts: PackerArtifact[]): ImageRef[] {
+  return artifacts.flatMap((a) =>
+    Object.entries(alicloudImages(a)).map(([region, imageId]) => ({ region, imageId, build: a.build })),
+  );
+}
+
+/** The files of other builders' artifacts, relative to the checkout. */
+export function filesOf(artifacts: PackerArtifact[], dir: string): { build: string; path: string }[] {
+  return artifacts.flatMap((a) =>
+    a.files
+      .filter((f): f is string => !!f)
+      .map((f) => ({ build: a.build || a.builderId, path: isAbsolute(f) ? relative(dir, f) : f })),
+  );
+}
+
+/**
+ * Image names allow letters, digits, `.`, `_`, `-` and `:`, 2-128 characters with a letter first, and
+ * must be unique in the region: a rebuild of the same commit gets its own (the run id ends it).
+ */
+export function imageName(pipeline: string, commit: string, now: Date, build: string, runId: string): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 13);
+  const name = `${pipeline}-${build}-${commit.slice(0, 12)}-${stamp}`.replace(/[^A-Za-z0-9._:-]/g, '-');
+  return `${name.slice(0, 110)}-${runId.slice(-12)}`;
+}
+
+/**
+ * Store other builders' files in OSS (recorded with size and SHA-256) and import those the pipeline
+ * marks as disk images; collect the alicloud builder's images as they are.
+ */
+export async function collectArtifacts(
+  deps: { cloud: Cloud; config: Config; log: Logger; now: () => Date },
+  input: {
+    pipelineName: string;
+    pipeline: Pipeline;
+    commit: string;
+    dir: string;
+    artifacts: PackerArtifact[];
+    tags: Record<string, string>;
+    runId: string;
+  },
+): Promise<Collected> {
+  const images = imagesOf(input.artifacts);
+  const files: StoredFile[] = [];
+  const localFiles = filesOf(input.artifacts, input.dir);
+  if (localFiles.length > 0 && !deps.config.bucket)
+    throw new UpstreamError(
+      'artifacts',
+      'the build made files but the config names no `bucket` to keep them in',
+      {
+        retryable: false,
+      },
+    );
+  for (const f of localFiles) {
+    const abs = join(input.dir, f.path);
+    const body = readFileSync(abs);
+    const key = `artifacts/${input.pipelineName}/${input.commit}/${f.build}/${f.path}`;
+    await deps.cloud.oss.put(deps.config.bucket!, key, body);
+    const stored = {
+      build: f.build,
+      path: f.path,
+      bucket: deps.config.bucket!,
+      key,
+      bytes: statSync(abs).size,
+      sha256: createHash('sha256').update(body).digest('hex'),
+    };
+    files.push(stored);
+    deps.log.info('artifact stored', { key, bytes: stored.bytes });
+    const imp = input.pipeline.import;
+    if (!imp?.files.some((g) => globMatches(g, f.path))) continue;
+    const { imageId } = await deps.cloud.ecs.importImage({
+      bucket: stored.bucket,
+      key,
+      format: imp.format,
+      name: imageName(input.pipelineName, input.commit, deps.now(), f.build, input.runId),
+      family: input.pipeline.family,
+      platform: imp.platform,
+      osType: imp.osType,
+      architecture: imp.architecture,
+      tags: input.tags,
+    });
+    deps.log.info('importing disk image', { key, imageId });
+    const ready = await pollUntil(
+      async () => (await deps.cloud.ecs.describeImages({ ids: [imageId] }))[0]?.Status,
+      (s) => s === 'Available' || s === 'CreateFailed' || s === 'UnAvailable',
+      {
+        deadline: new Date(deps.now().getTime() + imp.timeoutMinutes * 60_000),
+        intervalMs: 2000,
+        now: deps.now,
+      },
+    );
+    if (ready.status !== 'done' || ready.value !== 'Available')
+      throw new UpstreamError(
+        'ecs',
+        `importing ${key} as ${imageId} ended ${ready.status === 'done' ? ready.value : 'past its deadline'}`,
+        { retryable: false },
+      );
+    images.push({ region: deps.config.region, imageId, build: f.build, importedFrom: key });
+  }
+  return { images, files };
+}

@@ -1,0 +1,290 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Cloud } from '../../shared/cloud/cloud.ts';
+import type { Config } from '../../shared/config/schema/index.ts';
+import { resolveSecret } from '../../shared/config/secret-ref.ts';
+import {
+  type BuildJob,
+  buildKey,
+  type ChannelEntry,
+  channelKey,
+  TAG,
+} from '../../shared/images/build-job.ts';
+import { selectedPaths } from '../../shared/images/match.ts';
+import type { EventInput, Events } from '../../shared/notify/publish.ts';
+import { ConflictError, UpstreamError } from '../../shared/runtime/errors.ts';
+import type { Logger } from '../../shared/runtime/logger.ts';
+import type { RunHandle } from '../../shared/runtime/once.ts';
+import type { Store } from '../../shared/store/port.ts';
+import { changedPaths, checkoutCommit } from '../../shared/tools/git.ts';
+import { type PackerCredentials, runPacker } from '../../shared/tools/packer.ts';
+import { type Collected, collectArtifacts, type ImageRef, type StoredFile } from './artifacts.ts';
+import { type SmokeResult, smokeTest } from './smoke.ts';
+
+export interface BuildDeps {
+  config: Config;
+  store: Store;
+  cloud: Cloud;
+  /** The cloud in another region (images copied by `image_copy_regions` are tagged there). */
+  cloudIn: (region: string) => Cloud;
+  events: Events;
+  credentials: PackerCredentials;
+  now: () => Date;
+  log: Logger;
+  run: RunHandle;
+  /** Where checkouts and packer's scratch go (under /tmp on FC). */
+  scratchRoot: string;
+  /** The most this build may take (the pipeline's timeout, capped by the function's). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  smokeIntervalMs?: number;
+}
+
+export type BuildOutcome =
+  | {
+      status: 'succeeded';
+      pipeline: string;
+      commit: string;
+      images: Record<string, string>;
+      allImages: ImageRef[];
+      files: StoredFile[];
+      channel: string | null;
+      smoke: SmokeResult | null;
+    }
+  | { status: 'skipped'; pipeline: string; commit: string; reason: string };
+
+/** A build that cannot succeed by retrying it (bad template, failed test): the run fails, FC does not retry. */
+export class BuildFailed extends UpstreamError {
+  constructor(
+    readonly stage: string,
+    message: string,
+  ) {
+    super('image-build', message, { retryable: false, code: `BuildFailed.${stage}` });
+  }
+}
+
+/** Collect log lines and write them to the run in batches, not one database write per line. */
+function runLog(run: RunHandle) {
+  let pending: string[] = [];
+  let all: string[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    if (pending.length === 0) return flushing;
+    const text = `${pending.join('\n')}\n`;
+    pending = [];
+    flushing = flushing.then(() => run.append(text)).catch(() => {});
+    return flushing;
+  };
+  const timer = setInterval(flush, 1000);
+  timer.unref();
+  return {
+    line(line: string) {
+      pending.push(line);
+      all.push(line);
+      if (all.length > 400) all = all.slice(-200);
+      if (pending.length >= 500) void flush();
+    },
+    tail: (n: number) => all.slice(-n).join('\n'),
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+/** Fetch, packer validate + build, collect and tag, smoke-test, put on the channel; events throughout. */
+export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildOutcome> {
+  const pipeline = deps.config.images.pipelines[job.pipeline];
+  if (!pipeline) throw new BuildFailed('config', `no image pipeline named ${job.pipeline}`);
+  const subject = `pipeline ${job.pipeline} @ ${job.commit.slice(0, 12)}`;
+  const publish = (e: Omit<EventInput, 'subject' | 'runId'>) =>
+    deps.events
+      .publish({ subject, runId: deps.run.id, labels: { pipeline: job.pipeline }, ...e })
+      .catch((error) =>
+        deps.log.warn('event not published', { kind: e.kind, error: (error as Error).message }),
+      );
+
+  // One build per pipeline and commit at a time, whichever delivery or rebuild asked for it.
+  const lockName = buildKey(job.pipeline, job.commit);
+  const lock = await deps.store.acquireLock(lockName, {
+    owner: deps.run.id,
+    ttlMs: deps.timeoutMs + 600_000,
+  });
+  if (!lock.acquired)
+    throw new ConflictError(`${subject} is already building (run ${lock.holder})`, {
+      state: { holder: lock.holder, expiresAt: lock.expiresAt.toISOString() },
+    });
+  const scratch = join(deps.scratchRoot, `build-${deps.run.id}`);
+  const log = runLog(deps.run);
+  try {
+    mkdirSync(scratch, { recursive: true });
+    const dir = join(scratch, 'src');
+    const source = {
+      url: pipeline.repository.url,
+      token: pipeline.repository.token ? resolveSecret(pipeline.repository.token, deps.env) : undefined,
+      host: pipeline.repository.host,
+    };
+    log.line(`fetching ${job.commit} (${job.ref || 'no ref'})`);
+    await checkoutCommit(source, job.commit, dir).catch((error) => {
+      throw new BuildFailed('fetch', (error as Error).message);
+    });
+
+    if (job.paths === 'unknown') {
+      const changed = await changedPaths(source, dir, job.before, job.commit);
+      const selected = selectedPaths(pipeline.paths, changed);
+      log.line(
+        `the host did not list changed paths; the diff has ${changed.length}, ${selected.length} selected`,
+      );
+      if (selected.length === 0) {
+        const reason = `no changed path matches ${pipeline.paths.join(', ')}`;
+        log.line(`skipped: ${reason}`);
+        return { status: 'skipped', pipeline: job.pipeline, commit: job.commit, reason };
+      }
+    }
+
+    await publish({
+      kind: 'image.build.started',
+      severity: 'info',
+      summary: `building ${pipeline.template} at ${job.refName || job.commit.slice(0, 12)}`,
+      details: { commit: job.commit, ref: job.ref, trigger: job.trigger },
+    });
+    const started = deps.now();
+    const variables = {
+      ...pipeline.variables,
+      commit: job.commit,
+      branch: job.refKind === 'branch' ? job.refName : '',
+      tag: job.refKind === 'tag' ? job.refName : '',
+      run_id: deps.run.id,
+      build_time: started.toISOString(),
+      pipeline: job.pipeline,
+    };
+    const result = await runPacker({
+      bin: deps.config.images.packer,
+      dir,
+      template: pipeline.template,
+      variables,
+      credentials: deps.credentials,
+      region: deps.config.region,
+      timeoutMs: deps.timeoutMs,
+      scratch: join(scratch, 'packer'),
+      onLog: log.line,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+    if (!result.ok) {
+      const what =
+        result.stage === 'validate' ? 'the template does not validate' : `packer build ${result.reason}`;
+      throw new BuildFailed(`packer-${result.stage}`, `${what}: ${result.message}`);
+    }
+    log.line(`packer made ${result.output.artifacts.length} artifact(s)`);
+
+    const tags: Record<string, string> = {
+      [TAG.pipeline]: job.pipeline,
+      [TAG.commit]: job.commit,
+      [TAG.runId]: deps.run.id,
+    };
+    if (job.ref) tags[TAG.ref] = job.ref.slice(0, 128);
+    let collected: Collected;
+    try {
+      collected = await collectArtifacts(
+        { cloud: deps.cloud, config: deps.config, log: deps.log, now: deps.now },
+        {
+          pipelineName: job.pipeline,
+          pipeline,
+          commit: job.commit,
+          dir,
+          artifacts: result.output.artifacts,
+          tags,
+          runId: deps.run.id,
+        },
+      );
+    } catch (error) {
+      throw new BuildFailed('artifacts', (error as Error).message);
+    }
+    // Tag every image where it lives, including copies in other regions (imports were tagged at birth).
+    const byRegion = new Map<string, string[]>();
+    for (const i of collected.images)
+      if (!i.importedFrom) byRegion.set(i.region, [...(byRegion.get(i.region) ?? []), i.imageId]);
+    for (const [region, ids] of byRegion) {
+      const cloud = region === deps.config.region ? deps.cloud : deps.cloudIn(region);
+      await cloud.ecs.tagImages(ids, tags);
+      log.line(`tagged ${ids.join(', ')} in ${region}`);
+    }
+    const images: Record<string, string> = {};
+    for (const i of collected.images) images[i.region] ??= i.imageId;
+
+    let smoke: SmokeResult | null = null;
+    if (pipeline.smokeTest) {
+      const imageId = images[deps.config.region];
+      if (!imageId)
+        throw new BuildFailed('smoke-test', `the build made no image in ${deps.config.region} to smoke-test`);
+      log.line(`smoke test of ${imageId} on ${pipeline.smokeTest.instanceType}`);
+      smoke = await smokeTest(deps.cloud.ecs, imageId, pipeline.smokeTest, {
+        now: deps.now,
+        log: deps.log,
+        tags,
+        ...(deps.smokeIntervalMs ? { intervalMs: deps.smokeIntervalMs } : {}),
+      });
+      log.line(`smoke test ${smoke.passed ? 'passed' : `failed: ${smoke.reason}`}`);
+      if (smoke.output) log.line(smoke.output);
+      if (!smoke.passed)
+        throw new BuildFailed('smoke-test', `smoke test of ${imageId} failed: ${smoke.reason}`);
+    }
+
+    let channel: string | null = null;
+    if (pipeline.channel && Object.keys(images).length > 0) {
+      channel = pipeline.channel;
+      const entry: ChannelEntry = { images, pipeline: job.pipeline, commit: job.commit, runId: deps.run.id };
+      await deps.store.appendHistory(channelKey(channel), {
+        value: entry,
+        actor: 'image-build',
+        note: `built from ${job.refName || job.commit.slice(0, 12)}`,
+      });
+      log.line(`channel ${channel} now holds ${Object.values(images).join(', ')}`);
+    }
+    const seconds = Math.round((deps.now().getTime() - started.getTime()) / 1000);
+    const list = Object.entries(images).map(([r, id]) => `${r}: ${id}`);
+    await publish({
+      kind: 'image.build.succeeded',
+      severity: 'info',
+      summary: list.length
+        ? `built ${list.join(', ')} in ${seconds} s${channel ? `; on channel ${channel}` : ''}`
+        : `built ${collected.files.length} file(s) in ${seconds} s (no ECS image)`,
+      details: {
+        commit: job.commit,
+        images: list.join(', ') || null,
+        files: collected.files.map((f) => f.key).join(', ') || null,
+        channel,
+        smokeTest: smoke ? 'passed' : null,
+      },
+    });
+    return {
+      status: 'succeeded',
+      pipeline: job.pipeline,
+      commit: job.commit,
+      images,
+      allImages: collected.images,
+      files: collected.files,
+      channel,
+      smoke,
+    };
+  } catch (error) {
+    const message = (error as Error).message;
+    log.line(`FAILED: ${message}`);
+    await publish({
+      kind: 'image.build.failed',
+      severity: 'error',
+      summary: message.slice(0, 2000),
+      details: {
+        commit: job.commit,
+        stage: error instanceof BuildFailed ? error.stage : 'internal',
+        logTail: log.tail(15).slice(-3000),
+      },
+    });
+    throw error;
+  } finally {
+    await log.close();
+    await deps.store.releaseLock({ lock: lockName, owner: deps.run.id, token: lock.token }).catch(() => {});
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

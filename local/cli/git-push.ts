@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { githubSignature } from '../../shared/events/git/verify.ts';
+
+const git = (repo: string, ...args: string[]) =>
+  execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+/**
+ * A GitHub push payload for the latest commit of a local repository: ref, before/after, the commit
+ * with its added/modified/removed files, and the repository's path as its clone URL.
+ */
+export function pushPayloadFor(repoPath: string): Record<string, unknown> {
+  const repo = resolve(repoPath);
+  const after = git(repo, 'rev-parse', 'HEAD');
+  let branch = 'main';
+  try {
+    branch = git(repo, 'symbolic-ref', '--short', 'HEAD');
+  } catch {}
+  let before = '0'.repeat(40);
+  try {
+    before = git(repo, 'rev-parse', 'HEAD~1');
+  } catch {}
+  const changes = git(repo, 'diff-tree', '--root', '--no-commit-id', '--name-status', '-r', 'HEAD')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t') as [string, string]);
+  const files = (s: string) => changes.filter(([k]) => k.startsWith(s)).map(([, p]) => p);
+  const message = git(repo, 'log', '-1', '--format=%B');
+  const commit = {
+    id: after,
+    message,
+    timestamp: git(repo, 'log', '-1', '--format=%cI'),
+    author: { name: git(repo, 'log', '-1', '--format=%an'), email: git(repo, 'log', '-1', '--format=%ae') },
+    added: files('A'),
+    modified: files('M'),
+    removed: files('D'),
+  };
+  return {
+    ref: `refs/heads/${branch}`,
+    before,
+    after,
+    created: /^0+$/.test(before),
+    deleted: false,
+    forced: false,
+    commits: [commit],
+    head_commit: commit,
+    repository: { name: basename(repo), full_name: `local/${basename(repo)}`, clone_url: repo },
+    pusher: { name: commit.author.name, email: commit.author.email },
+  };
+}
+
+/** Headers of a signed GitHub delivery of `body`. */
+export function githubHeaders(
+  body: string,
+  secret: string,
+  delivery: string = randomUUID(),
+): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'GitHub-Hookshot/fc-devops-local',
+    'x-github-event': 'push',
+    'x-github-delivery': delivery,
+    'x-hub-signature-256': githubSignature(secret, body),
+  };
+}
+
+/** The example image repository, as a real git repository under the state directory (made once). */
+export function ensureExampleRepo(source: string, target: string): boolean {
+  if (existsSync(resolve(target, '.git'))) return false;
+  mkdirSync(target, { recursive: true });
+  cpSync(source, target, { recursive: true });
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'fc-devops',
+    GIT_AUTHOR_EMAIL: 'fc-devops@example.com',
+    GIT_COMMITTER_NAME: 'fc-devops',
+    GIT_COMMITTER_EMAIL: 'fc-devops@example.com',
+  };
+  const run = (...args: string[]) => execFileSync('git', ['-C', target, ...args], { env, stdio: 'ignore' });
+  run('init', '-q', '-b', 'main');
+  run('add', '-A');
+  run('commit', '-q', '-m', 'example image pipeline');
+  return true;
+}
