@@ -1,6 +1,9 @@
 // image-prune: keep the newest N images per pipeline or family, delete older unused ones, report why.
+import * as z from 'zod';
+import { guard } from '../../shared/auth/guard.ts';
 import { cloudFromContext } from '../../shared/cloud/cloud.ts';
 import { configPath, loadConfig } from '../../shared/config/load.ts';
+import { json, parseJsonBody } from '../../shared/events/http.ts';
 import { eventsVia } from '../../shared/notify/publish.ts';
 import { defineHandler } from '../../shared/runtime/define-handler.ts';
 import { parseSchedule } from '../../shared/schedule/cron.ts';
@@ -13,6 +16,15 @@ const LAST_RUN = 'image-prune:last-run';
 
 const line = (d: { id: string; name: string; reasons: string[] }) =>
   `${d.id} (${d.name}): ${d.reasons.join('; ')}`;
+
+const reportText = (report: PruneReport) =>
+  [
+    `${report.dryRun ? 'dry run: would delete' : 'deleted'}:`,
+    ...report.deleted.map(line),
+    'kept:',
+    ...report.kept.map(line),
+    ...report.failed.map((f) => `FAILED ${f.id}: ${f.error}`),
+  ].join('\n');
 
 async function announce(report: PruneReport, fc: Parameters<typeof cloudFromContext>[0]): Promise<void> {
   const n = report.deleted.length;
@@ -33,44 +45,77 @@ async function announce(report: PruneReport, fc: Parameters<typeof cloudFromCont
   });
 }
 
+const RunBody = z.strictObject({ dryRun: z.boolean().default(true) });
+
 export const handler = defineHandler({
   store,
+  // POST /run {dryRun?}: prune now (a dry run unless dryRun is false); authenticated, action `run` on `image-prune`.
+  http: async (request, ctx) => {
+    if (!/^\/run\/?$/.test(request.path) || request.method !== 'POST')
+      return json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` });
+    const gate = await guard(
+      request,
+      { action: 'run', target: 'image-prune' },
+      { keys: config.access.keys, store: await store(), now: ctx.now },
+    );
+    if (!gate.ok) return gate.response;
+    if (!config.images.prune)
+      return json(409, { error: 'NotConfigured', message: 'the config has no images.prune section' });
+    const body = parseJsonBody(request, RunBody.default({ dryRun: true }));
+    const done = await ctx.once(
+      async (run) => {
+        const report = await prune(
+          {
+            cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
+            store: await store(),
+            config,
+            now: ctx.now(),
+            log: run.log,
+          },
+          { dryRun: body.dryRun },
+        );
+        await run.append(reportText(report));
+        if (!body.dryRun) await announce(report, ctx.fc).catch(() => {});
+        return report;
+      },
+      {
+        key: `manual:${gate.keyId}:${request.headers['idempotency-key'] ?? request.requestId}`,
+        kind: 'image.prune',
+      },
+    );
+    return json(200, done.result);
+  },
   // Each tick prunes when the configured schedule came due since the last prune.
   timer: {
     run: async (input, ctx) =>
       (
-        await ctx.once(async (run) => {
-          const policy = config.images.prune;
-          if (!policy) return { skipped: 'no images.prune section in the config' };
-          const s = await store();
-          const last = (await s.readHistory<string>(LAST_RUN, { limit: 1 }))[0];
-          const since = last ? new Date(last.value) : new Date(input.triggerTime.getTime() - 60_000);
-          if (parseSchedule(policy.schedule).next(since) > input.triggerTime) return { skipped: 'not due' };
-          await s.appendHistory(LAST_RUN, { value: input.triggerTime.toISOString() });
-          const report = await prune(
-            {
-              cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
-              store: s,
-              config,
-              now: ctx.now(),
-              log: run.log,
-            },
-            { dryRun: policy.dryRun },
-          );
-          await run.append(
-            [
-              `${report.dryRun ? 'dry run: would delete' : 'deleted'}:`,
-              ...report.deleted.map(line),
-              'kept:',
-              ...report.kept.map(line),
-              ...report.failed.map((f) => `FAILED ${f.id}: ${f.error}`),
-            ].join('\n'),
-          );
-          await announce(report, ctx.fc).catch((error) =>
-            run.log.warn('event not published', { error: (error as Error).message }),
-          );
-          return report;
-        })
+        await ctx.once(
+          async (run) => {
+            const policy = config.images.prune;
+            if (!policy) return { skipped: 'no images.prune section in the config' };
+            const s = await store();
+            const last = (await s.readHistory<string>(LAST_RUN, { limit: 1 }))[0];
+            const since = last ? new Date(last.value) : new Date(input.triggerTime.getTime() - 60_000);
+            if (parseSchedule(policy.schedule).next(since) > input.triggerTime) return { skipped: 'not due' };
+            await s.appendHistory(LAST_RUN, { value: input.triggerTime.toISOString() });
+            const report = await prune(
+              {
+                cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
+                store: s,
+                config,
+                now: ctx.now(),
+                log: run.log,
+              },
+              { dryRun: policy.dryRun },
+            );
+            await run.append(reportText(report));
+            await announce(report, ctx.fc).catch((error) =>
+              run.log.warn('event not published', { error: (error as Error).message }),
+            );
+            return report;
+          },
+          { kind: 'image.prune', subject: 'schedule' },
+        )
       ).result,
   },
 });

@@ -71,6 +71,12 @@ images:
       channel: staging
       import: { format: RAW }
       smokeTest: { instanceType: ecs.g7.large, vSwitchId: vsw-1, securityGroupId: sg-1, script: "curl -fsS localhost" }
+    smoky:
+      repository: { url: ${repo}, host: local, webhookSecret: "\${env:T_GIT_SECRET}" }
+      paths: ["smoke/**"]
+      template: packer/web.json
+      import: { format: RAW }
+      smokeTest: { instanceType: ecs.g7.large, vSwitchId: vsw-1, securityGroupId: sg-1, script: "test -f /missing || exit 3" }
     docs:
       repository: { url: ${repo}, host: local, webhookSecret: "\${env:T_GIT_SECRET}" }
       branches: [main]
@@ -86,6 +92,7 @@ describe('git push to machine image, through the running system', () => {
   let system: System;
   let store: Store;
   let repo: string;
+  let builtSha = '';
   const webhook = (body: string | Buffer, headers: Record<string, string>) =>
     fetch(`${system.runtime.url}/git-webhook/`, { method: 'POST', headers, body });
   const push = async (delivery?: string) => {
@@ -234,12 +241,16 @@ describe('git push to machine image, through the running system', () => {
 
   it('builds exactly once for a delivery sent three times: webhook -> packer -> image -> channel -> notify', async () => {
     const sha = commit(repo, 'packer/scripts/setup.sh', 'echo hello\n');
+    builtSha = sha;
     const first = await push('delivery-one');
     expect(first.status).toBe(202);
     expect(first.body).toMatchObject({
       commit: sha,
       jobs: [{ pipeline: 'web' }],
-      skipped: [{ pipeline: 'docs' }],
+      skipped: [
+        { pipeline: 'smoky', reason: 'no changed path matches smoke/**' },
+        { pipeline: 'docs', reason: 'no changed path matches docs/**' },
+      ],
     });
     const again = await push('delivery-one');
     const third = await push('delivery-one');
@@ -291,7 +302,10 @@ describe('git push to machine image, through the running system', () => {
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({
       jobs: [{ pipeline: 'docs' }],
-      skipped: [{ pipeline: 'web', reason: 'no changed path matches packer/**' }],
+      skipped: [
+        { pipeline: 'web', reason: 'no changed path matches packer/**' },
+        { pipeline: 'smoky', reason: 'no changed path matches smoke/**' },
+      ],
     });
     const run = await finished(`docs@${sha.slice(0, 12)}`);
     expect(run.status).toBe('failed');
@@ -305,8 +319,25 @@ describe('git push to machine image, through the running system', () => {
     expect(mail.text).toContain('nonsense');
   }, 120_000);
 
+  it('fails the build when the smoke test fails, and deletes the test instance all the same', async () => {
+    const sha = commit(repo, 'smoke/trigger.txt', 'go\n');
+    expect((await push()).body).toMatchObject({ jobs: [{ pipeline: 'smoky' }] });
+    const run = await finished(`smoky@${sha.slice(0, 12)}`);
+    expect(run.status).toBe('failed');
+    expect(JSON.stringify(run.error)).toMatch(
+      /smoke test of m-\w+ failed: the test script ended Failed with exit code 3/,
+    );
+    const imageId = /smoke test of (m-\w+)/.exec(JSON.stringify(run.error))![1]!;
+    expect(Object.values(system.sandbox.state.ecs.instances).map((i) => i.imageId)).not.toContain(imageId);
+    expect(system.sandbox.calls.some((c) => c.action === 'DeleteInstance' && c.status === 200)).toBe(true);
+    expect(await store.readHistory('channel:prod', { limit: 5 })).toEqual([]);
+  }, 120_000);
+
   it('rebuilds a commit on an authenticated request, and refuses an unsigned one', async () => {
-    const sha = git(repo, 'rev-parse', 'HEAD~1');
+    const sha = builtSha;
+    const imports = () =>
+      system.sandbox.calls.filter((c) => c.action === 'ImportImage' && c.status === 200).length;
+    const importsBefore = imports();
     const body = JSON.stringify({ commit: sha, ref: 'refs/heads/main' });
     const unsigned = await fetch(`${system.runtime.url}/image-build/pipelines/web/builds`, {
       method: 'POST',
@@ -332,12 +363,29 @@ describe('git push to machine image, through the running system', () => {
           .length === 2 || undefined,
       90_000,
     );
-    expect(system.sandbox.calls.filter((c) => c.action === 'ImportImage' && c.status === 200)).toHaveLength(
-      2,
-    );
+    expect(imports()).toBe(importsBefore + 1);
   }, 120_000);
 
   it('prunes old images but refuses every kind of in-use image, and reports why', async () => {
+    const dryBody = JSON.stringify({ dryRun: true });
+    const dry = await fetch(`${system.runtime.url}/image-prune/run`, {
+      method: 'POST',
+      headers: signRequest({
+        method: 'POST',
+        path: '/run',
+        body: dryBody,
+        keyId: 'ops',
+        secret: 'ops-secret',
+      }),
+      body: dryBody,
+    });
+    expect(dry.status).toBe(200);
+    const plan = (await dry.json()) as { dryRun: boolean; deleted: { id: string }[] };
+    expect(plan.dryRun).toBe(true);
+    expect(plan.deleted.map((d) => d.id)).toContain('m-old-channel');
+    expect(system.sandbox.state.ecs.images['m-old-channel']).toBeDefined();
+    expect(system.sandbox.calls.some((c) => c.action === 'DeleteImage')).toBe(false);
+
     await store.appendHistory('channel:prod', { value: { images: { 'cn-hangzhou': 'm-old-history' } } });
     await store.appendHistory('channel:prod', { value: { images: { 'cn-hangzhou': 'm-old-channel' } } });
     // Just after the default schedule (03:00 UTC) of a day to come.

@@ -180,6 +180,35 @@ describe('packer runner (real packer binary)', () => {
     );
   });
 
+  it('kills the whole process tree when cancelled', async () => {
+    const { dir, scratch } = base();
+    const marker = `sleep ${400 + (process.pid % 89)}.${Date.now() % 1000}`;
+    template(dir, {
+      builders: [{ type: 'file', name: 'disk', target: 'out/x', content: 'x' }],
+      provisioners: [{ type: 'shell-local', inline: [marker] }],
+    });
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(), 1500);
+    const r = await runPacker({
+      bin: 'packer',
+      dir,
+      template: 'template.json',
+      variables: {},
+      credentials,
+      region: 'cn-hangzhou',
+      timeoutMs: 120_000,
+      scratch,
+      signal: cancel.signal,
+    });
+    expect(r).toMatchObject({
+      ok: false,
+      reason: 'cancelled',
+      message: 'packer build was cancelled and killed',
+    });
+    await new Promise((res) => setTimeout(res, 500));
+    expect(spawnSync('pgrep', ['-f', marker], { encoding: 'utf8' }).stdout.trim()).toBe('');
+  });
+
   it('kills the whole process tree on timeout', async () => {
     const { dir, scratch } = base();
     // A duration no other process uses marks the grandchild (packer -> shell-local -> sleep).
