@@ -22,5 +22,9 @@ export async function benchCommand(args: string[]): Promise<number> {
     const { runRetentionBench } = await import('../../bench/retention.ts');
     runRetentionBench();
   }
+  if (!values.only || values.only === 'webhook') {
+    const { runWebhookBench } = await import('../../bench/webhook.ts');
+    await runWebhookBench();
+  }
   return 0;
 }
