@@ -32,8 +32,12 @@ export async function devCommand(args: string[]): Promise<number> {
   if (loaded.length > 0) console.log(`[dev] sandbox values from local/dev.env for: ${loaded.join(', ')}`);
   const configFile = resolve(values.config);
   // The example config's image pipeline builds a real git repository; make it on first start.
-  if (ensureExampleRepo(resolve('examples/images'), resolve(values.state, 'repos/images')))
-    console.log(`[dev] made the example image repository ${resolve(values.state, 'repos/images')}`);
+  try {
+    if (ensureExampleRepo(resolve('examples/images'), resolve(values.state, 'repos/images')))
+      console.log(`[dev] made the example image repository ${resolve(values.state, 'repos/images')}`);
+  } catch (error) {
+    console.log(`[dev] no example image repository (is git installed?): ${(error as Error).message}`);
+  }
   // Fail fast, before anything starts, on a config or an s.yaml that cannot work.
   loadConfig(configFile, { requireSecrets: true });
   loadProject(resolve(values.template));

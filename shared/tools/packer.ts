@@ -81,11 +81,24 @@ export async function runPacker(run: PackerRun): Promise<PackerResult> {
     ...(run.signal ? { signal: run.signal } : {}),
   };
   log(`$ packer validate -var-file=${varFile} ${run.template}`);
-  const validate = await runProcess(run.bin, ['validate', `-var-file=${varFile}`, run.template], {
-    ...common,
-    onStdout: log,
-    onStderr: log,
-  });
+  let validate: Awaited<ReturnType<typeof runProcess>>;
+  try {
+    validate = await runProcess(run.bin, ['validate', `-var-file=${varFile}`, run.template], {
+      ...common,
+      onStdout: log,
+      onStderr: log,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return {
+      ok: false,
+      stage: 'validate',
+      reason: 'failed',
+      message: `packer was not found at "${run.bin}": install it (apt-get install packer) or set images.packer`,
+      exitCode: null,
+      output: { artifacts: [], errors: [], messages: [] },
+    };
+  }
   if (validate.code !== 0 || validate.killed) {
     const message = `${validate.stdout}\n${validate.stderr}`.trim();
     return {

@@ -141,6 +141,27 @@ describe('packer runner (real packer binary)', () => {
     expect(log).not.toContain('very-secret-key-value');
   });
 
+  it('says how to get packer when the binary is missing', async () => {
+    const { dir, scratch } = base();
+    template(dir, { builders: [{ type: 'file', target: 'x', content: 'x' }] });
+    const r = await runPacker({
+      bin: '/nonexistent/packer',
+      dir,
+      template: 'template.json',
+      variables: {},
+      credentials,
+      region: 'cn-hangzhou',
+      timeoutMs: 60_000,
+      scratch,
+    });
+    expect(r).toMatchObject({
+      ok: false,
+      stage: 'validate',
+      message:
+        'packer was not found at "/nonexistent/packer": install it (apt-get install packer) or set images.packer',
+    });
+  });
+
   it("fails a template that does not validate with packer's message", async () => {
     const { dir, scratch } = base();
     template(dir, { builders: [{ type: 'file', target: 'x', content: 'x' }], bogus: 1 });
