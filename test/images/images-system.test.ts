@@ -319,6 +319,44 @@ describe('git push to machine image, through the running system', () => {
     expect(mail.text).toContain('nonsense');
   }, 120_000);
 
+  it('diffs a GitLab push that lists only some commits, and skips pipelines whose paths did not change', async () => {
+    const before = git(repo, 'rev-parse', 'HEAD');
+    commit(repo, 'notes/one.md', '1\n');
+    const sha = commit(repo, 'notes/two.md', '2\n');
+    const body = JSON.stringify({
+      object_kind: 'push',
+      before,
+      after: sha,
+      ref: 'refs/heads/main',
+      project: { path_with_namespace: 'local/repo', git_http_url: repo },
+      commits: [
+        { id: sha, message: 'change notes/two.md', added: ['notes/two.md'], modified: [], removed: [] },
+      ],
+      total_commits_count: 2,
+    });
+    const r = await webhook(body, {
+      'x-gitlab-event': 'Push Hook',
+      'x-gitlab-token': SECRET,
+      'idempotency-key': sha,
+    });
+    expect(r.status).toBe(202);
+    expect(((await r.json()) as { jobs: { pipeline: string }[] }).jobs.map((j) => j.pipeline)).toEqual([
+      'web',
+      'smoky',
+      'docs',
+    ]);
+    for (const p of ['web', 'smoky', 'docs']) {
+      const run = await finished(`${p}@${sha.slice(0, 12)}`);
+      expect(run.status).toBe('succeeded');
+      expect(run.result).toMatchObject({
+        status: 'skipped',
+        reason: expect.stringMatching(/^no changed path matches/),
+      });
+    }
+    const wrong = await webhook(body, { 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': 'guess' });
+    expect(wrong.status).toBe(401);
+  }, 120_000);
+
   it('fails the build when the smoke test fails, and deletes the test instance all the same', async () => {
     const sha = commit(repo, 'smoke/trigger.txt', 'go\n');
     expect((await push()).body).toMatchObject({ jobs: [{ pipeline: 'smoky' }] });
