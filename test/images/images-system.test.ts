@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,19 +10,10 @@ import { openStore } from '../../shared/store/open.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { until } from '../helpers.ts';
 import { type System, startSystem } from '../system.ts';
+import { commitFiles, git } from './git-repo.ts';
 
 const SECRET = 'test-git-webhook-secret';
 const DAY = 86_400_000;
-const env = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@example.com',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@example.com',
-};
-const git = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-C', dir, ...args], { env, encoding: 'utf8' }).trim();
-
 /** A repository made from the example, plus a template that does not validate. */
 function makeRepo(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'images-')), 'repo');
@@ -40,13 +30,7 @@ function makeRepo(): string {
   return dir;
 }
 
-function commit(dir: string, file: string, text: string): string {
-  mkdirSync(join(dir, file, '..'), { recursive: true });
-  writeFileSync(join(dir, file), text);
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', `change ${file}`);
-  return git(dir, 'rev-parse', 'HEAD');
-}
+const commit = (dir: string, file: string, text: string) => commitFiles(dir, { [file]: text });
 
 const config = (repo: string) => `region: cn-hangzhou
 bucket: fc-devops-artifacts

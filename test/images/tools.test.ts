@@ -1,34 +1,17 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { changedPaths, checkoutCommit } from '../../shared/tools/git.ts';
-import { runPacker } from '../../shared/tools/packer.ts';
-
-const env = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@example.com',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@example.com',
-};
-const git = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-C', dir, ...args], { env, encoding: 'utf8' }).trim();
+import { type PackerRun, runPacker } from '../../shared/tools/packer.ts';
+import { commitFiles, git } from './git-repo.ts';
 
 function repo(): { dir: string; commits: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'repo-'));
   git(dir, 'init', '-q', '-b', 'main');
   const commits: string[] = [];
-  const commit = (files: Record<string, string>) => {
-    for (const [f, c] of Object.entries(files)) {
-      mkdirSync(join(dir, f, '..'), { recursive: true });
-      writeFileSync(join(dir, f), c);
-    }
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', Object.keys(files).join(' '));
-    commits.push(git(dir, 'rev-parse', 'HEAD'));
-  };
+  const commit = (files: Record<string, string>) => commits.push(commitFiles(dir, files));
   commit({ 'README.md': 'one', 'packer/web.json': '{}' });
   commit({ 'docs/a.md': 'two' });
   commit({ 'packer/scripts/x.sh': 'three' });
@@ -96,6 +79,19 @@ describe('packer runner (real packer binary)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'packer-'));
     return { dir, scratch: join(dir, '.scratch') };
   };
+  /** runPacker on template.json in `dir`, with the defaults these tests share. */
+  const pack = (dir: string, scratch: string, over: Partial<PackerRun> = {}) =>
+    runPacker({
+      bin: 'packer',
+      dir,
+      template: 'template.json',
+      variables: {},
+      credentials,
+      region: 'cn-hangzhou',
+      timeoutMs: 60_000,
+      scratch,
+      ...over,
+    });
 
   it('builds with the variables and credentials under the names packer reads', async () => {
     const { dir, scratch } = base();
@@ -119,15 +115,8 @@ describe('packer runner (real packer binary)', () => {
       ],
     });
     const lines: string[] = [];
-    const r = await runPacker({
-      bin: 'packer',
-      dir,
-      template: 'template.json',
+    const r = await pack(dir, scratch, {
       variables: { commit: 'c0ffee', run_id: 'run-1', unused: 'x' },
-      credentials,
-      region: 'cn-hangzhou',
-      timeoutMs: 60_000,
-      scratch,
       onLog: (l) => lines.push(l),
     });
     expect(r.ok).toBe(true);
@@ -144,16 +133,7 @@ describe('packer runner (real packer binary)', () => {
   it('says how to get packer when the binary is missing', async () => {
     const { dir, scratch } = base();
     template(dir, { builders: [{ type: 'file', target: 'x', content: 'x' }] });
-    const r = await runPacker({
-      bin: '/nonexistent/packer',
-      dir,
-      template: 'template.json',
-      variables: {},
-      credentials,
-      region: 'cn-hangzhou',
-      timeoutMs: 60_000,
-      scratch,
-    });
+    const r = await pack(dir, scratch, { bin: '/nonexistent/packer' });
     expect(r).toMatchObject({
       ok: false,
       stage: 'validate',
@@ -165,16 +145,7 @@ describe('packer runner (real packer binary)', () => {
   it("fails a template that does not validate with packer's message", async () => {
     const { dir, scratch } = base();
     template(dir, { builders: [{ type: 'file', target: 'x', content: 'x' }], bogus: 1 });
-    const r = await runPacker({
-      bin: 'packer',
-      dir,
-      template: 'template.json',
-      variables: {},
-      credentials,
-      region: 'cn-hangzhou',
-      timeoutMs: 60_000,
-      scratch,
-    });
+    const r = await pack(dir, scratch);
     expect(r).toMatchObject({ ok: false, stage: 'validate', reason: 'failed', exitCode: 1 });
     expect(!r.ok && r.message).toContain("Unknown root level key in template: 'bogus'");
   });
@@ -185,16 +156,7 @@ describe('packer runner (real packer binary)', () => {
       builders: [{ type: 'file', name: 'disk', target: 'out/x', content: 'x' }],
       provisioners: [{ type: 'shell-local', inline: ['echo going to fail', 'exit 3'] }],
     });
-    const r = await runPacker({
-      bin: 'packer',
-      dir,
-      template: 'template.json',
-      variables: {},
-      credentials,
-      region: 'cn-hangzhou',
-      timeoutMs: 60_000,
-      scratch,
-    });
+    const r = await pack(dir, scratch);
     expect(r).toMatchObject({ ok: false, stage: 'build', reason: 'failed', exitCode: 1 });
     expect(!r.ok && r.message).toBe(
       'disk: Script exited with non-zero exit status: 3.Allowed exit codes are: [0]',
@@ -210,17 +172,7 @@ describe('packer runner (real packer binary)', () => {
     });
     const cancel = new AbortController();
     setTimeout(() => cancel.abort(), 1500);
-    const r = await runPacker({
-      bin: 'packer',
-      dir,
-      template: 'template.json',
-      variables: {},
-      credentials,
-      region: 'cn-hangzhou',
-      timeoutMs: 120_000,
-      scratch,
-      signal: cancel.signal,
-    });
+    const r = await pack(dir, scratch, { timeoutMs: 120_000, signal: cancel.signal });
     expect(r).toMatchObject({
       ok: false,
       reason: 'cancelled',
@@ -239,16 +191,7 @@ describe('packer runner (real packer binary)', () => {
       provisioners: [{ type: 'shell-local', inline: [marker] }],
     });
     const started = Date.now();
-    const r = await runPacker({
-      bin: 'packer',
-      dir,
-      template: 'template.json',
-      variables: {},
-      credentials,
-      region: 'cn-hangzhou',
-      timeoutMs: 3000,
-      scratch,
-    });
+    const r = await pack(dir, scratch, { timeoutMs: 3000 });
     expect(r).toMatchObject({ ok: false, stage: 'build', reason: 'timeout' });
     expect(Date.now() - started).toBeLessThan(60_000);
     await new Promise((res) => setTimeout(res, 500));

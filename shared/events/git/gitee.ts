@@ -1,14 +1,6 @@
 import * as z from 'zod';
 import { parseWith } from '../parse.ts';
-import { type GitPush, splitRef, unionPaths } from './push.ts';
-
-const Commit = z.looseObject({
-  id: z.string(),
-  message: z.string().default(''),
-  added: z.array(z.string()).nullable().optional(),
-  modified: z.array(z.string()).nullable().optional(),
-  removed: z.array(z.string()).nullable().optional(),
-});
+import { type GitPush, PushedCommitSchema, splitRef, unionPaths } from './push.ts';
 
 /**
  * Gitee's push payload (`hook_name: push_hooks | tag_push_hooks`), GitHub-like. Example (Gitee help):
@@ -22,7 +14,7 @@ export const GiteePushSchema = z.looseObject({
   before: z.string(),
   after: z.string(),
   deleted: z.boolean().default(false),
-  commits: z.array(Commit).nullable().default([]),
+  commits: z.array(PushedCommitSchema).nullable().default([]),
   repository: z.looseObject({
     full_name: z.string().optional(),
     path_with_namespace: z.string().optional(),
@@ -39,13 +31,7 @@ export function giteePush(value: unknown): GitPush | undefined {
   const ref = splitRef(p.ref);
   if (!ref) return undefined;
   const r = p.repository;
-  const commits = (p.commits ?? []).map((c) => ({
-    id: c.id,
-    message: c.message,
-    added: c.added ?? undefined,
-    modified: c.modified ?? undefined,
-    removed: c.removed ?? undefined,
-  }));
+  const commits = p.commits ?? [];
   return {
     host: 'gitee',
     repository: r.full_name ?? r.path_with_namespace ?? '',

@@ -1,14 +1,6 @@
 import * as z from 'zod';
 import { parseWith } from '../parse.ts';
-import { type GitPush, splitRef, unionPaths } from './push.ts';
-
-const Commit = z.looseObject({
-  id: z.string(),
-  message: z.string().default(''),
-  added: z.array(z.string()).optional(),
-  modified: z.array(z.string()).optional(),
-  removed: z.array(z.string()).optional(),
-});
+import { type GitPush, PushedCommitSchema, splitRef, unionPaths } from './push.ts';
 
 /**
  * GitHub's push payload (octokit/webhooks `push/event.schema.json`); only the fields fc-devops reads.
@@ -21,7 +13,7 @@ export const GithubPushSchema = z.looseObject({
   before: z.string(),
   after: z.string(),
   deleted: z.boolean().default(false),
-  commits: z.array(Commit).default([]),
+  commits: z.array(PushedCommitSchema).default([]),
   repository: z.looseObject({
     full_name: z.string(),
     clone_url: z.string().optional(),

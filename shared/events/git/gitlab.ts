@@ -1,14 +1,6 @@
 import * as z from 'zod';
 import { parseWith } from '../parse.ts';
-import { type GitHost, type GitPush, splitRef, unionPaths } from './push.ts';
-
-const Commit = z.looseObject({
-  id: z.string(),
-  message: z.string().default(''),
-  added: z.array(z.string()).optional(),
-  modified: z.array(z.string()).optional(),
-  removed: z.array(z.string()).optional(),
-});
+import { type GitHost, type GitPush, PushedCommitSchema, splitRef, unionPaths } from './push.ts';
 
 /**
  * GitLab's push and tag push payload (`object_kind: push | tag_push`), which Codeup copies. Example
@@ -23,7 +15,7 @@ export const GitlabPushSchema = z.looseObject({
   before: z.string(),
   after: z.string(),
   checkout_sha: z.string().nullable().optional(),
-  commits: z.array(Commit).default([]),
+  commits: z.array(PushedCommitSchema).default([]),
   total_commits_count: z.number().int().optional(),
   project: z
     .looseObject({

@@ -1,3 +1,5 @@
+import * as z from 'zod';
+
 /** A push from any git host, in one shape. */
 export interface GitPush {
   host: GitHost;
@@ -35,9 +37,9 @@ export function splitRef(ref: string): { kind: 'branch' | 'tag'; name: string } 
 /** The union of a push's per-commit file lists, or null when any commit lacks them. */
 export function unionPaths(
   commits: {
-    added?: string[] | undefined;
-    modified?: string[] | undefined;
-    removed?: string[] | undefined;
+    added?: string[] | null | undefined;
+    modified?: string[] | null | undefined;
+    removed?: string[] | null | undefined;
   }[],
 ): string[] | null {
   if (commits.length === 0) return null;
@@ -67,3 +69,12 @@ export function repoIdentity(url: string, cwd = process.cwd()): string {
   if (trimmed.startsWith('/')) return trimmed;
   return `${cwd.replace(/\/+$/, '')}/${trimmed.replace(/^\.\//, '')}`;
 }
+
+/** A commit as GitHub, GitLab and Gitee list it; the file lists are missing or null on some hosts. */
+export const PushedCommitSchema = z.looseObject({
+  id: z.string(),
+  message: z.string().default(''),
+  added: z.array(z.string()).nullish(),
+  modified: z.array(z.string()).nullish(),
+  removed: z.array(z.string()).nullish(),
+});
