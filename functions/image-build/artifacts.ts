@@ -134,3 +134,19 @@ export async function collectArtifacts(
   }
   return { images, files };
 }
+
+/**
+ * Tag the builder's images in the region each lives in (copies from `image_copy_regions` included);
+ * imported images were tagged when they were created. Returns the ids tagged per region.
+ */
+export async function tagWhereTheyLive(
+  images: ImageRef[],
+  tags: Record<string, string>,
+  cloudIn: (region: string) => Cloud,
+): Promise<Map<string, string[]>> {
+  const byRegion = new Map<string, string[]>();
+  for (const i of images)
+    if (!i.importedFrom) byRegion.set(i.region, [...(byRegion.get(i.region) ?? []), i.imageId]);
+  for (const [region, ids] of byRegion) await cloudIn(region).ecs.tagImages(ids, tags);
+  return byRegion;
+}

@@ -18,7 +18,13 @@ import type { RunHandle } from '../../shared/runtime/once.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { changedPaths, checkoutCommit } from '../../shared/tools/git.ts';
 import { type PackerCredentials, runPacker } from '../../shared/tools/packer.ts';
-import { type Collected, collectArtifacts, type ImageRef, type StoredFile } from './artifacts.ts';
+import {
+  type Collected,
+  collectArtifacts,
+  type ImageRef,
+  type StoredFile,
+  tagWhereTheyLive,
+} from './artifacts.ts';
 import { type SmokeResult, smokeTest } from './smoke.ts';
 
 export interface BuildDeps {
@@ -201,15 +207,10 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
     } catch (error) {
       throw new BuildFailed('artifacts', (error as Error).message);
     }
-    // Tag every image where it lives, including copies in other regions (imports were tagged at birth).
-    const byRegion = new Map<string, string[]>();
-    for (const i of collected.images)
-      if (!i.importedFrom) byRegion.set(i.region, [...(byRegion.get(i.region) ?? []), i.imageId]);
-    for (const [region, ids] of byRegion) {
-      const cloud = region === deps.config.region ? deps.cloud : deps.cloudIn(region);
-      await cloud.ecs.tagImages(ids, tags);
+    for (const [region, ids] of await tagWhereTheyLive(collected.images, tags, (region) =>
+      region === deps.config.region ? deps.cloud : deps.cloudIn(region),
+    ))
       log.line(`tagged ${ids.join(', ')} in ${region}`);
-    }
     const images: Record<string, string> = {};
     for (const i of collected.images) images[i.region] ??= i.imageId;
 
