@@ -3,7 +3,12 @@ import { createHash } from 'node:crypto';
 import { cloudFromContext } from '../../shared/cloud/cloud.ts';
 import { CloudError } from '../../shared/cloud/errors.ts';
 import { configPath, loadConfig } from '../../shared/config/load.ts';
-import { MAX_WEBHOOK_BYTES, readDelivery, UnsupportedDelivery } from '../../shared/events/git/delivery.ts';
+import {
+  hostOf,
+  MAX_WEBHOOK_BYTES,
+  readDelivery,
+  UnsupportedDelivery,
+} from '../../shared/events/git/delivery.ts';
 import { json } from '../../shared/events/http.ts';
 import { createJob } from '../../shared/events/job.ts';
 import { BUILD_JOB, type BuildJob } from '../../shared/images/build-job.ts';
@@ -35,6 +40,16 @@ export const handler = defineHandler({
     } catch (error) {
       if (error instanceof UnsupportedDelivery)
         return json(400, { error: 'UnsupportedDelivery', message: error.message });
+      // A body that is not a push: only a sender holding some pipeline's secret hears what is wrong with it.
+      const host = hostOf(request.headers);
+      const auth = authenticate(
+        host,
+        request.headers,
+        request.body,
+        candidateSecrets(config, undefined),
+        ctx.now(),
+      );
+      if (!auth.ok) return json(401, { error: 'Unauthenticated', message: auth.reason });
       throw error;
     }
     const push = delivery.kind === 'push' ? delivery.push : undefined;

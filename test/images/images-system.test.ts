@@ -201,6 +201,14 @@ describe('git push to machine image, through the running system', () => {
     expect(((await r5.json()) as { message: string }).message).toBe(
       'unsupported GitHub event "issues" (handled: push, ping)',
     );
+    // A body that is not a push: 401 to strangers, the bad fields to a sender holding the secret.
+    const junk = '{"ref": 42}';
+    expect((await webhook(junk, { 'x-github-event': 'push' })).status).toBe(401);
+    const bad = await webhook(junk, githubHeaders(junk, SECRET));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining(['body.ref', 'body.before', 'body.repository']),
+    );
     const big = Buffer.alloc(25 * 1024 * 1024 + 1, 32);
     const r6 = await webhook(big, githubHeaders(big.toString(), SECRET));
     expect(r6.status).toBe(413);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decodeJson } from '../parse.ts';
+import { isRecord } from '../timer.ts';
 import { giteePush } from './gitee.ts';
 import { githubPush } from './github.ts';
 import { gitlabPush } from './gitlab.ts';
@@ -59,7 +60,7 @@ export function readDelivery(headers: Readonly<Record<string, string>>, body: Bu
     }
     case 'codeup': {
       const value = json();
-      const kind = (value as { object_kind?: unknown }).object_kind;
+      const kind = isRecord(value) ? value.object_kind : undefined;
       const event =
         headers['codeup-event'] ||
         headers['x-codeup-event'] ||
@@ -72,7 +73,7 @@ export function readDelivery(headers: Readonly<Record<string, string>>, body: Bu
     }
     case 'gitee': {
       const value = json();
-      const hook = (value as { hook_name?: unknown }).hook_name;
+      const hook = isRecord(value) ? value.hook_name : undefined;
       const event =
         headers['x-gitee-event'] ||
         (hook === 'push_hooks' ? 'Push Hook' : hook === 'tag_push_hooks' ? 'Tag Push Hook' : String(hook));
