@@ -11,6 +11,9 @@ import { alicloudImages, type PackerArtifact } from '../../shared/tools/packer-o
 
 type Pipeline = Config['images']['pipelines'][string];
 
+/** One PutObject from memory: bounded so a large disk image fails clearly instead of exhausting the instance. */
+export const MAX_ARTIFACT_BYTES = 1024 ** 3;
+
 export interface ImageRef {
   region: string;
   imageId: string;
@@ -88,6 +91,13 @@ export async function collectArtifacts(
     );
   for (const f of localFiles) {
     const abs = join(input.dir, f.path);
+    const size = statSync(abs).size;
+    if (size > MAX_ARTIFACT_BYTES)
+      throw new UpstreamError(
+        'artifacts',
+        `${f.path} is ${size} bytes; files over ${MAX_ARTIFACT_BYTES} bytes need a multipart upload, which image-build does not do yet`,
+        { retryable: false },
+      );
     const body = readFileSync(abs);
     const key = `artifacts/${input.pipelineName}/${input.commit}/${f.build}/${f.path}`;
     await deps.cloud.oss.put(deps.config.bucket!, key, body);
@@ -96,7 +106,7 @@ export async function collectArtifacts(
       path: f.path,
       bucket: deps.config.bucket!,
       key,
-      bytes: statSync(abs).size,
+      bytes: size,
       sha256: createHash('sha256').update(body).digest('hex'),
     };
     files.push(stored);
