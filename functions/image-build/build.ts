@@ -16,7 +16,7 @@ import { ConflictError, UpstreamError } from '../../shared/runtime/errors.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { RunHandle } from '../../shared/runtime/once.ts';
 import type { Store } from '../../shared/store/port.ts';
-import { changedPaths, checkoutCommit } from '../../shared/tools/git.ts';
+import { changedPaths, checkoutCommit, GitError } from '../../shared/tools/git.ts';
 import { type PackerCredentials, runPacker } from '../../shared/tools/packer.ts';
 import {
   type Collected,
@@ -133,6 +133,9 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
     };
     log.line(`fetching ${job.commit} (${job.ref || 'no ref'})`);
     await checkoutCommit(source, job.commit, dir).catch((error) => {
+      // A missing commit stays missing; a network failure may pass, so FC retries the job.
+      if (error instanceof GitError && !error.permanent)
+        throw new UpstreamError('git', error.message, { retryable: true });
       throw new BuildFailed('fetch', (error as Error).message);
     });
 

@@ -12,6 +12,13 @@ export interface GitSource {
 
 export class GitError extends Error {
   override name = 'GitError';
+  /** True when trying again cannot help (no such repository or commit); false for network trouble. */
+  constructor(
+    message: string,
+    readonly permanent = false,
+  ) {
+    super(message);
+  }
 }
 
 const ZERO = /^0+$/;
@@ -68,15 +75,15 @@ async function fetchOne(dir: string, source: GitSource, commit: string): Promise
     );
   }
   await git(dir, ['cat-file', '-e', `${commit}^{commit}`], source).catch(() => {
-    throw new GitError(`commit ${commit} is not in ${describe(source.url)}`);
+    throw new GitError(`commit ${commit} is not in ${describe(source.url)}`, true);
   });
 }
 
 /** Check out exactly `commit` of the repository into `dir` (created empty). */
 export async function checkoutCommit(source: GitSource, commit: string, dir: string): Promise<void> {
-  if (!/^[0-9a-f]{7,64}$/.test(commit)) throw new GitError(`not a commit id: ${commit}`);
+  if (!/^[0-9a-f]{7,64}$/.test(commit)) throw new GitError(`not a commit id: ${commit}`, true);
   if (!/:\/\//.test(source.url) && !existsSync(remoteOf(source.url)))
-    throw new GitError(`repository ${describe(source.url)} does not exist on this machine`);
+    throw new GitError(`repository ${describe(source.url)} does not exist on this machine`, true);
   await runProcess('git', ['init', '-q', dir], { env: gitEnv(source) });
   await fetchOne(dir, source, commit);
   await git(dir, ['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', commit], source);

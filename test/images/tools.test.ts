@@ -54,6 +54,13 @@ describe('git source', () => {
       `commit ${'a'.repeat(40)} is not in ${dir}`,
     );
     await expect(checkoutCommit({ url: dir }, 'main; rm -rf /', work())).rejects.toThrow('not a commit id');
+    await expect(checkoutCommit({ url: dir }, 'a'.repeat(40), work())).rejects.toMatchObject({
+      permanent: true,
+    });
+    // An unreachable host may come back: not permanent, so the job is retried.
+    await expect(
+      checkoutCommit({ url: 'http://127.0.0.1:9/nobody/repo.git' }, 'a'.repeat(40), work()),
+    ).rejects.toMatchObject({ name: 'GitError', permanent: false });
   });
 
   it('keeps a token out of the repository config', async () => {
