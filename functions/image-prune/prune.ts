@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
 import { type ChannelEntry, channelKey, TAG } from '../../shared/images/build-job.ts';
@@ -9,6 +10,7 @@ import {
   type PruneDecision,
   planPrune,
 } from '../../shared/images/prune-plan.ts';
+import { ConflictError } from '../../shared/runtime/errors.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { Store } from '../../shared/store/port.ts';
 
@@ -74,10 +76,25 @@ export async function observeInUse(
   return inUse;
 }
 
-export async function prune(
-  deps: { cloud: Cloud; store: Store; config: Config; now: Date; log: Logger },
-  options: { dryRun: boolean },
-): Promise<PruneReport> {
+type PruneDeps = { cloud: Cloud; store: Store; config: Config; now: Date; log: Logger };
+
+/** One prune at a time (the schedule and a manual run may overlap); a dry run needs no lock. */
+export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Promise<PruneReport> {
+  if (options.dryRun) return pruneOnce(deps, options);
+  const owner = randomUUID();
+  const lock = await deps.store.acquireLock('image-prune', { owner, ttlMs: 30 * 60_000 });
+  if (!lock.acquired)
+    throw new ConflictError(`another prune is running (${lock.holder})`, {
+      state: { holder: lock.holder, expiresAt: lock.expiresAt.toISOString() },
+    });
+  try {
+    return await pruneOnce(deps, options);
+  } finally {
+    await deps.store.releaseLock({ lock: 'image-prune', owner, token: lock.token }).catch(() => {});
+  }
+}
+
+async function pruneOnce(deps: PruneDeps, options: { dryRun: boolean }): Promise<PruneReport> {
   const policy = deps.config.images.prune;
   if (!policy) return { dryRun: options.dryRun, deleted: [], kept: [], failed: [], snapshotsDeleted: [] };
   const listed = await deps.cloud.ecs.describeImages({
