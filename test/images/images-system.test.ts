@@ -1,4 +1,5 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -274,6 +275,18 @@ describe('git push to machine image, through the running system', () => {
     const started = system.sandbox.calls.find((c) => c.action === 'RunInstances' && c.status === 200)!;
     expect(JSON.stringify(started)).toContain(imageId);
     expect(Object.values(system.sandbox.state.ecs.instances).map((i) => i.imageId)).not.toContain(imageId);
+
+    // The disk image file is kept in the bucket and recorded with the run.
+    const [file] = (run.result as { files: { bucket: string; key: string; bytes: number; sha256: string }[] })
+      .files;
+    expect(file).toMatchObject({
+      bucket: 'fc-devops-artifacts',
+      key: `artifacts/web/${sha}/web-disk/output/web.raw`,
+    });
+    const stored = readFileSync(join(system.dir, 'state', 'oss', file!.bucket, file!.key));
+    expect(stored.toString()).toContain(`commit ${sha} on main`);
+    expect(file!.bytes).toBe(stored.length);
+    expect(file!.sha256).toBe(createHash('sha256').update(stored).digest('hex'));
 
     const log = await store.readRunLog(run.id);
     expect(log).toContain('$ packer build -machine-readable');
