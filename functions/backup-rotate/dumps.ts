@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dumpDatabase, type Engine, restoreAndCheck } from '../../shared/backup/dump.ts';
 import { planRetention } from '../../shared/backup/retention.ts';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
@@ -57,7 +56,8 @@ export async function rotateDumps(
     const dump = await dumpDatabase(db.engine, db.url);
     try {
       created = `${db.prefix}${stamp(deps.now())}${SUFFIX}`;
-      await deps.cloud.oss.put(db.bucket, created, readFileSync(dump.file), 'application/gzip');
+      // A multipart upload past 64 MB: a large dump never has to fit in the function's memory.
+      await deps.cloud.oss.putFile(db.bucket, created, dump.file, { contentType: 'application/gzip' });
       await deps.cloud.oss.put(db.bucket, `${created}.sha256`, Buffer.from(`${dump.sha256}\n`), 'text/plain');
     } finally {
       dump.cleanup();

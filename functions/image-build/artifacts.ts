@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import { pollUntil } from '../../shared/cloud/poll.ts';
@@ -10,9 +10,6 @@ import type { Logger } from '../../shared/runtime/logger.ts';
 import { alicloudImages, type PackerArtifact } from '../../shared/tools/packer-output.ts';
 
 type Pipeline = Config['images']['pipelines'][string];
-
-/** One PutObject from memory: bounded so a large disk image fails clearly instead of exhausting the instance. */
-export const MAX_ARTIFACT_BYTES = 1024 ** 3;
 
 export interface ImageRef {
   region: string;
@@ -91,23 +88,15 @@ export async function collectArtifacts(
     );
   for (const f of localFiles) {
     const abs = join(input.dir, f.path);
-    const size = statSync(abs).size;
-    if (size > MAX_ARTIFACT_BYTES)
-      throw new UpstreamError(
-        'artifacts',
-        `${f.path} is ${size} bytes; files over ${MAX_ARTIFACT_BYTES} bytes need a multipart upload, which image-build does not do yet`,
-        { retryable: false },
-      );
-    const body = readFileSync(abs);
     const key = `artifacts/${input.pipelineName}/${input.commit}/${f.build}/${f.path}`;
-    await deps.cloud.oss.put(deps.config.bucket!, key, body);
+    const { bytes } = await deps.cloud.oss.putFile(deps.config.bucket!, key, abs);
     const stored = {
       build: f.build,
       path: f.path,
       bucket: deps.config.bucket!,
       key,
-      bytes: size,
-      sha256: createHash('sha256').update(body).digest('hex'),
+      bytes,
+      sha256: await sha256File(abs),
     };
     files.push(stored);
     deps.log.info('artifact stored', { key, bytes: stored.bytes });
@@ -159,4 +148,11 @@ export async function tagWhereTheyLive(
     if (!i.importedFrom) byRegion.set(i.region, [...(byRegion.get(i.region) ?? []), i.imageId]);
   for (const [region, ids] of byRegion) await cloudIn(region).ecs.tagImages(ids, tags);
   return byRegion;
+}
+
+/** SHA-256 of a file, read as a stream (disk images do not fit in memory). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { ossResource } from '../../shared/cloud/oss.ts';
 import { redact } from '../../shared/runtime/redact.ts';
 import { ApiError, type Params } from './api-error.ts';
 import { SandboxClock } from './clock.ts';
@@ -220,7 +221,7 @@ export class Sandbox {
       let id: string | undefined;
       try {
         id = verifyOss(
-          { method: req.method ?? 'GET', headers, resource: `/${bucket}/${key}` },
+          { method: req.method ?? 'GET', headers, resource: ossResource(bucket, key, query) },
           this.options.keys,
         );
         await this.faults.apply(route.action);

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { CredentialSource } from './credentials.ts';
 import type { RetryPolicy } from './retry.ts';
 import { signedFetch } from './signed-http.ts';
@@ -16,6 +17,18 @@ export function ossStringToSign(input: {
     .map((k) => `${k}:${(h[k] ?? '').trim()}\n`)
     .join('');
   return `${input.method}\n${h['content-md5'] ?? ''}\n${h['content-type'] ?? ''}\n${h.date ?? ''}\n${ossHeaders}${input.resource}`;
+}
+
+/** Query parameters that are sub-resources: they are signed as part of the resource (sorted). */
+const SUB_RESOURCES = new Set(['uploads', 'uploadId', 'partNumber', 'acl', 'tagging', 'restore', 'symlink']);
+
+/** The CanonicalizedResource of OSS signature V1: `/<bucket>/<key>` plus its sub-resources. */
+export function ossResource(bucket: string, key: string, query: Record<string, string>): string {
+  const subs = Object.keys(query)
+    .filter((k) => SUB_RESOURCES.has(k))
+    .sort()
+    .map((k) => (query[k] === '' ? k : `${k}=${query[k]}`));
+  return `/${bucket}/${key}${subs.length ? `?${subs.join('&')}` : ''}`;
 }
 
 export const ossSignature = (secret: string, stringToSign: string) =>
@@ -50,6 +63,7 @@ export class OssClient {
     key: string,
     options: { query?: Record<string, string>; body?: Buffer; contentType?: string } = {},
   ) {
+    const query = options.query ?? {};
     const pathStyle = this.config.pathStyle ?? !/aliyuncs\.com/.test(this.config.endpoint);
     const encodedKey = key.split('/').map(encodeURIComponent).join('/');
     const endpoint = pathStyle ? this.config.endpoint : this.config.endpoint.replace('://', `://${bucket}.`);
@@ -62,11 +76,15 @@ export class OssClient {
     return signedFetch(
       { service: 'oss', ...this.config, endpoint },
       action,
-      { method, path, query: options.query ?? {}, headers, ...(options.body ? { body: options.body } : {}) },
+      { method, path, query, headers, ...(options.body ? { body: options.body } : {}) },
       (req, credentials) => {
         const signed = { ...req.headers };
         if (credentials.securityToken) signed['x-oss-security-token'] = credentials.securityToken;
-        const toSign = ossStringToSign({ method, headers: signed, resource: `/${bucket}/${key}` });
+        const toSign = ossStringToSign({
+          method,
+          headers: signed,
+          resource: ossResource(bucket, key, query),
+        });
         return {
           ...signed,
           authorization: `OSS ${credentials.accessKeyId}:${ossSignature(credentials.accessKeySecret, toSign)}`,
@@ -81,6 +99,59 @@ export class OssClient {
       ...(contentType ? { contentType } : {}),
     });
     return { eTag: (r.headers.get('etag') ?? '').replace(/"/g, '') };
+  }
+
+  /**
+   * Upload a file without holding it in memory: one PutObject up to `partSize`, else a multipart
+   * upload in parts of `partSize` (aborted if any part fails, so no parts are left to pay for).
+   */
+  async putFile(
+    bucket: string,
+    key: string,
+    file: string,
+    options: { contentType?: string; partSize?: number } = {},
+  ): Promise<{ eTag: string; bytes: number; parts: number }> {
+    const partSize = Math.max(100 * 1024, options.partSize ?? 64 * 1024 * 1024);
+    const bytes = statSync(file).size;
+    if (bytes <= partSize) {
+      const { eTag } = await this.put(bucket, key, readFileSync(file), options.contentType);
+      return { eTag, bytes, parts: 1 };
+    }
+    const init = await this.call('InitiateMultipartUpload', 'POST', bucket, key, {
+      query: { uploads: '' },
+      body: Buffer.alloc(0),
+      ...(options.contentType ? { contentType: options.contentType } : {}),
+    });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(init.body.toString('utf8'))?.[1];
+    if (!uploadId) throw new Error(`InitiateMultipartUpload for ${bucket}/${key} returned no UploadId`);
+    const fd = openSync(file, 'r');
+    try {
+      const parts: { n: number; eTag: string }[] = [];
+      for (let offset = 0, n = 1; offset < bytes; offset += partSize, n++) {
+        const chunk = Buffer.alloc(Math.min(partSize, bytes - offset));
+        readSync(fd, chunk, 0, chunk.length, offset);
+        const r = await this.call('UploadPart', 'PUT', bucket, key, {
+          query: { partNumber: String(n), uploadId },
+          body: chunk,
+        });
+        parts.push({ n, eTag: r.headers.get('etag') ?? '' });
+      }
+      const xml = `<CompleteMultipartUpload>${parts
+        .map((p) => `<Part><PartNumber>${p.n}</PartNumber><ETag>${p.eTag}</ETag></Part>`)
+        .join('')}</CompleteMultipartUpload>`;
+      const done = await this.call('CompleteMultipartUpload', 'POST', bucket, key, {
+        query: { uploadId },
+        body: Buffer.from(xml),
+        contentType: 'application/xml',
+      });
+      const eTag = /<ETag>([^<]+)<\/ETag>/.exec(done.body.toString('utf8'))?.[1] ?? '';
+      return { eTag: eTag.replace(/&quot;|"/g, ''), bytes, parts: parts.length };
+    } catch (error) {
+      await this.call('AbortMultipartUpload', 'DELETE', bucket, key, { query: { uploadId } }).catch(() => {});
+      throw error;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async get(bucket: string, key: string): Promise<Buffer> {

@@ -49,6 +49,8 @@ export async function signedFetch(
   return withRetry(async () => {
     const url = new URL(req.path, base);
     for (const [k, v] of Object.entries(req.query)) url.searchParams.set(k, v);
+    // OSS sub-resources without a value are written bare (`?uploads`), as OSS documents them.
+    if (config.service === 'oss') url.search = url.search.replace(/=(?=&|$)/g, '');
     const headers = sign(req, await config.credentials(), url);
     let response: Response;
     try {

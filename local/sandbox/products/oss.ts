@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ApiError } from '../api-error.ts';
@@ -100,6 +100,8 @@ export function ossRoute(
       },
     };
   }
+  const multipart = multipartRoute(store, req, bucket, key);
+  if (multipart) return multipart;
   if (req.method === 'PUT') {
     return {
       action: 'PutObject',
@@ -147,4 +149,100 @@ export function ossRoute(
       throw ossError(405, 'MethodNotAllowed', `${req.method} is not allowed`);
     },
   };
+}
+
+/** Uploads in progress: upload id -> its object and parts (in memory; a restart abandons them, as OSS would not). */
+const uploads = new Map<string, { bucket: string; key: string; parts: Map<number, Buffer> }>();
+/** OSS refuses parts under 100 KB except the last. */
+const MIN_PART = 100 * 1024;
+
+const md5Hex = (b: Buffer) => createHash('md5').update(b).digest('hex').toUpperCase();
+
+/** InitiateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload. */
+function multipartRoute(
+  store: ObjectStore,
+  req: RestRequest,
+  bucket: string,
+  key: string,
+): { action: string; run: () => RestResponse } | undefined {
+  const uploadId = req.query.uploadId;
+  const upload = () => {
+    const u = uploadId ? uploads.get(uploadId) : undefined;
+    if (!u || u.bucket !== bucket || u.key !== key)
+      throw ossError(404, 'NoSuchUpload', 'The specified upload does not exist.');
+    return u;
+  };
+  if (req.method === 'POST' && 'uploads' in req.query)
+    return {
+      action: 'InitiateMultipartUpload',
+      run: () => {
+        const id = randomUUID().replace(/-/g, '').toUpperCase();
+        uploads.set(id, { bucket, key, parts: new Map() });
+        const xml = `<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${id}</UploadId></InitiateMultipartUploadResult>`;
+        return { status: 200, body: null, raw: xml, headers: { 'content-type': 'application/xml' } };
+      },
+    };
+  if (req.method === 'PUT' && uploadId && req.query.partNumber)
+    return {
+      action: 'UploadPart',
+      run: () => {
+        const n = Number(req.query.partNumber);
+        if (!Number.isInteger(n) || n < 1 || n > 10_000)
+          throw ossError(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000.');
+        const md5 = req.headers['content-md5'];
+        if (md5 && md5 !== createHash('md5').update(req.body).digest('base64'))
+          throw ossError(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.');
+        upload().parts.set(n, Buffer.from(req.body));
+        return { status: 200, body: null, raw: '', headers: { etag: `"${md5Hex(req.body)}"` } };
+      },
+    };
+  if (req.method === 'POST' && uploadId)
+    return {
+      action: 'CompleteMultipartUpload',
+      run: () => {
+        const u = upload();
+        const listed = [
+          ...req.body
+            .toString('utf8')
+            .matchAll(/<Part>\s*<PartNumber>(\d+)<\/PartNumber>\s*<ETag>([^<]*)<\/ETag>\s*<\/Part>/g),
+        ].map((m) => ({ n: Number(m[1]), eTag: m[2]!.replace(/&quot;|"/g, '') }));
+        if (listed.length === 0)
+          throw ossError(400, 'MalformedXML', 'The XML you provided was not well-formed.');
+        const chunks: Buffer[] = [];
+        for (const [i, p] of listed.entries()) {
+          const part = u.parts.get(p.n);
+          if (!part || md5Hex(part) !== p.eTag)
+            throw ossError(
+              400,
+              'InvalidPart',
+              `One or more of the specified parts could not be found: ${p.n}.`,
+            );
+          if (i > 0 && p.n <= listed[i - 1]!.n)
+            throw ossError(400, 'InvalidPartOrder', 'The list of parts was not in ascending order.');
+          if (i < listed.length - 1 && part.length < MIN_PART)
+            throw ossError(
+              400,
+              'EntityTooSmall',
+              'Your proposed upload is smaller than the minimum allowed size.',
+            );
+          chunks.push(part);
+        }
+        const body = Buffer.concat(chunks);
+        store.put(bucket, key, body);
+        uploads.delete(uploadId!);
+        const eTag = `${md5Hex(Buffer.concat(listed.map((p) => Buffer.from(p.eTag, 'hex'))))}-${listed.length}`;
+        const xml = `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${xmlEscape(key)}</Key><ETag>"${eTag}"</ETag></CompleteMultipartUploadResult>`;
+        return { status: 200, body: null, raw: xml, headers: { 'content-type': 'application/xml' } };
+      },
+    };
+  if (req.method === 'DELETE' && uploadId)
+    return {
+      action: 'AbortMultipartUpload',
+      run: () => {
+        upload();
+        uploads.delete(uploadId);
+        return { status: 204, body: null, raw: '' };
+      },
+    };
+  return undefined;
 }
