@@ -11,7 +11,7 @@ import { Sandbox } from '../sandbox/server.ts';
 import { sinkSecretsFromEnv } from '../sandbox/sinks.ts';
 import { bucketStore, invokeTarget } from './dev-wiring.ts';
 import { loadEnvFile } from './dotenv.ts';
-import { ensureExampleRepo, githubHeaders, pushPayloadFor } from './git-push.ts';
+import { ensureExampleRepo, type PushHost, pushDelivery } from './git-push.ts';
 
 const DEFAULT_URL = process.env.FC_DEVOPS_URL ?? 'http://127.0.0.1:8787';
 
@@ -170,8 +170,14 @@ async function sendGitPush(args: string[]): Promise<number> {
       function: { type: 'string', default: 'git-webhook' },
       'secret-env': { type: 'string', default: 'GIT_WEBHOOK_SECRET' },
       delivery: { type: 'string' },
+      host: { type: 'string', default: 'github' },
     },
   });
+  const hosts = ['github', 'gitlab', 'codeup', 'gitee'];
+  if (!hosts.includes(values.host)) {
+    console.error(`--host must be one of ${hosts.join(', ')}`);
+    return 2;
+  }
   if (!values.repo) {
     console.error('send git-push needs --repo <path of a git repository>');
     return 2;
@@ -182,10 +188,9 @@ async function sendGitPush(args: string[]): Promise<number> {
     console.error(`set ${values['secret-env']} to the webhook secret the pipeline's repository names`);
     return 2;
   }
-  const body = JSON.stringify(pushPayloadFor(values.repo));
-  const headers = githubHeaders(body, secret, values.delivery);
+  const { body, headers } = pushDelivery(values.repo, values.host as PushHost, secret, values.delivery);
   const response = await fetch(`${values.url}/${values.function}/`, { method: 'POST', headers, body });
-  console.log(`delivery ${headers['x-github-delivery']}: ${response.status}`);
+  console.log(`${values.host} push: ${response.status}`);
   console.log(await response.text());
   return response.ok ? 0 : 1;
 }
@@ -195,7 +200,7 @@ export async function sendCommand(args: string[]): Promise<number> {
   if (kind === 'git-push') return sendGitPush(rest);
   if (kind !== 'oss-put') {
     console.error(
-      'usage: fc-devops send oss-put --bucket B --key K [--file F]\n       fc-devops send git-push --repo PATH [--delivery ID]',
+      'usage: fc-devops send oss-put --bucket B --key K [--file F]\n       fc-devops send git-push --repo PATH [--host github|gitlab|codeup|gitee] [--delivery ID]',
     );
     return 2;
   }

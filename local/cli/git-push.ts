@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { githubSignature } from '../../shared/events/git/verify.ts';
+import { giteeSignature, githubSignature } from '../../shared/events/git/verify.ts';
 
 const git = (repo: string, ...args: string[]) =>
   execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -48,6 +48,83 @@ export function pushPayloadFor(repoPath: string): Record<string, unknown> {
     head_commit: commit,
     repository: { name: basename(repo), full_name: `local/${basename(repo)}`, clone_url: repo },
     pusher: { name: commit.author.name, email: commit.author.email },
+  };
+}
+
+export type PushHost = 'github' | 'gitlab' | 'codeup' | 'gitee';
+
+/**
+ * A push of the repository's latest commit as `host` would deliver it: body and headers, signed or
+ * tokened with `secret` the way that host does it.
+ */
+export function pushDelivery(
+  repoPath: string,
+  host: PushHost,
+  secret: string,
+  delivery: string = randomUUID(),
+  now = new Date(),
+): { body: string; headers: Record<string, string> } {
+  const gh = pushPayloadFor(repoPath) as {
+    ref: string;
+    before: string;
+    after: string;
+    commits: {
+      id: string;
+      message: string;
+      timestamp: string;
+      author: unknown;
+      added: string[];
+      modified: string[];
+      removed: string[];
+    }[];
+    repository: { name: string; full_name: string; clone_url: string };
+  };
+  const json = 'application/json';
+  if (host === 'github') {
+    const body = JSON.stringify(gh);
+    return { body, headers: githubHeaders(body, secret, delivery) };
+  }
+  const gitlabLike = (withFiles: boolean) => ({
+    object_kind: 'push',
+    before: gh.before,
+    after: gh.after,
+    ref: gh.ref,
+    checkout_sha: gh.after,
+    project: { path_with_namespace: gh.repository.full_name, git_http_url: gh.repository.clone_url },
+    repository: { name: gh.repository.name, git_http_url: gh.repository.clone_url },
+    commits: gh.commits.map(({ added, modified, removed, ...c }) =>
+      withFiles ? { ...c, added, modified, removed } : c,
+    ),
+    total_commits_count: gh.commits.length,
+  });
+  if (host === 'gitlab') {
+    const body = JSON.stringify(gitlabLike(true));
+    return {
+      body,
+      headers: {
+        'content-type': json,
+        'x-gitlab-event': 'Push Hook',
+        'x-gitlab-token': secret,
+        'x-gitlab-event-uuid': delivery,
+        'idempotency-key': delivery,
+      },
+    };
+  }
+  if (host === 'codeup') {
+    // Codeup's documented commits carry no file lists: git-webhook leaves the diff to the build.
+    const body = JSON.stringify(gitlabLike(false));
+    return { body, headers: { 'content-type': json, 'codeup-event': 'Push Hook', 'x-codeup-token': secret } };
+  }
+  const timestamp = String(now.getTime());
+  const body = JSON.stringify({ hook_name: 'push_hooks', ...gh, timestamp });
+  return {
+    body,
+    headers: {
+      'content-type': json,
+      'x-gitee-event': 'Push Hook',
+      'x-gitee-timestamp': timestamp,
+      'x-gitee-token': giteeSignature(secret, timestamp),
+    },
   };
 }
 

@@ -14,8 +14,8 @@ const USAGE = `fc-devops <command>
                                 invoke a function of the running local runtime
   send oss-put --bucket B --key K [--file F] [--url ...]
                                 write an object to a local bucket (fires its OSS triggers)
-  send git-push --repo PATH [--delivery ID] [--url ...]
-                                a signed GitHub push of the repository's latest commit to git-webhook
+  send git-push --repo PATH [--host github|gitlab|codeup|gitee] [--delivery ID] [--url ...]
+                                a signed push of the repository's latest commit to git-webhook
   runs [--kind K] [--subject S] [--status S] [--limit N]
                                 recent runs, newest first
   runs show <run-id> [--tail BYTES]

@@ -74,6 +74,8 @@ export async function runPacker(run: PackerRun): Promise<PackerResult> {
   const mask = (line: string) => secrets.reduce((l, s) => l.split(s).join('***'), line);
   const log = (line: string) => run.onLog?.(mask(line));
 
+  // One budget for validate and build together.
+  const deadline = Date.now() + run.timeoutMs;
   const common = {
     cwd: run.dir,
     env,
@@ -117,6 +119,7 @@ export async function runPacker(run: PackerRun): Promise<PackerResult> {
     ['build', '-machine-readable', '-color=false', `-var-file=${varFile}`, run.template],
     {
       ...common,
+      timeoutMs: Math.max(1000, deadline - Date.now()),
       onStdout: (line) => {
         const row = parseRow(line);
         if (!row) return log(line);

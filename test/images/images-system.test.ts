@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { githubHeaders, pushPayloadFor } from '../../local/cli/git-push.ts';
+import { githubHeaders, pushDelivery, pushPayloadFor } from '../../local/cli/git-push.ts';
 import { signRequest } from '../../shared/auth/signing.ts';
 import { giteeSignature } from '../../shared/events/git/verify.ts';
 import type { ChannelEntry } from '../../shared/images/build-job.ts';
@@ -322,6 +322,32 @@ describe('git push to machine image, through the running system', () => {
     );
     expect(mail.text).toContain('the template does not validate');
     expect(mail.text).toContain('nonsense');
+  }, 120_000);
+
+  it("takes each host's push (signed or tokened its own way) and builds the commit once", async () => {
+    const sha = commit(repo, 'packer/hosts.txt', 'every host\n');
+    const accepted: Record<string, unknown> = {};
+    for (const host of ['gitlab', 'codeup', 'gitee', 'github'] as const) {
+      const { body, headers } = pushDelivery(repo, host, SECRET);
+      const r = await webhook(body, headers);
+      expect(r.status, host).toBe(202);
+      accepted[host] = ((await r.json()) as { jobs: { pipeline: string }[] }).jobs.map((j) => j.pipeline);
+      const forged = pushDelivery(repo, host, 'wrong-secret');
+      expect((await webhook(forged.body, forged.headers)).status, host).toBe(401);
+    }
+    // Codeup sends no file lists: every pipeline of the repository is enqueued and the build diffs.
+    expect(accepted).toEqual({
+      gitlab: ['web'],
+      codeup: ['web', 'smoky', 'docs'],
+      gitee: ['web'],
+      github: ['web'],
+    });
+    const run = await finished(`web@${sha.slice(0, 12)}`);
+    expect(run.status).toBe('succeeded');
+    for (const p of ['smoky', 'docs'])
+      expect((await finished(`${p}@${sha.slice(0, 12)}`)).result).toMatchObject({ status: 'skipped' });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await buildRuns()).filter((r) => r.subject === `web@${sha.slice(0, 12)}`)).toHaveLength(1);
   }, 120_000);
 
   it('diffs a GitLab push that lists only some commits, and skips pipelines whose paths did not change', async () => {
