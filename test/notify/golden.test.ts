@@ -49,6 +49,19 @@ const cases: Record<string, NotifyEvent> = {
     details: { minutes: 17 },
     links: [],
   }),
+  'image-prune-report': NotifyEventSchema.parse({
+    ...base,
+    subject: 'image prune',
+    kind: 'image.prune.report',
+    severity: 'info',
+    summary: 'deleted 1 image(s), kept 3',
+    details: {
+      deleted: 'm-bp1old (web-2026-09-01): 87 days old, not among the newest 2, not in use',
+      kept: 'm-bp1new (web-2026-11-25): one of the newest 2; younger than 7 days\nm-bp1prod (web-2026-10-01): on channel prod\nm-bp1asg (web-2026-09-15): in scaling configuration asc-1 (asg-1)',
+      dryRun: false,
+    },
+    links: [],
+  }),
   'unknown-kind': NotifyEventSchema.parse({
     ...base,
     kind: 'custom.thing.happened',
