@@ -18,3 +18,14 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Replace one value somewhere in a real payload with garbage. */
+export function mutate(value: unknown, path: number[], garbage: unknown): unknown {
+  if (path.length === 0 || value === null || typeof value !== 'object') return garbage;
+  const keys = Object.keys(value);
+  if (keys.length === 0) return garbage;
+  const key = keys[path[0]! % keys.length]!;
+  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as never) : { ...value };
+  copy[key] = mutate((value as Record<string, unknown>)[key], path.slice(1), garbage);
+  return copy;
+}

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readDelivery, UnsupportedDelivery } from '../../shared/events/git/delivery.ts';
 import { ParseError } from '../../shared/runtime/errors.ts';
+import { mutate } from '../helpers.ts';
 
 const HOSTS: [Record<string, string>, string][] = [
   [{ 'x-github-event': 'push', 'x-github-delivery': 'd' }, 'github-push-new-branch.json'],
@@ -14,17 +15,6 @@ const HOSTS: [Record<string, string>, string][] = [
 const payloads = HOSTS.map(
   ([h, f]) => [h, JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/git', f), 'utf8'))] as const,
 );
-
-/** Replace one value somewhere in a real payload with garbage. */
-function mutate(value: unknown, path: number[], garbage: unknown): unknown {
-  if (path.length === 0 || value === null || typeof value !== 'object') return garbage;
-  const keys = Object.keys(value);
-  if (keys.length === 0) return garbage;
-  const key = keys[path[0]! % keys.length]!;
-  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as never) : { ...value };
-  copy[key] = mutate((value as Record<string, unknown>)[key], path.slice(1), garbage);
-  return copy;
-}
 
 /** A delivery is read, or refused with a ParseError naming a field or an UnsupportedDelivery; nothing else. */
 function readsOrRefuses(headers: Record<string, string>, body: Buffer): void {

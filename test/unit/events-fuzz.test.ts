@@ -7,7 +7,7 @@ import { parseOssEvent } from '../../shared/events/oss.ts';
 import { decodeJson } from '../../shared/events/parse.ts';
 import { parseTimerEvent } from '../../shared/events/timer.ts';
 import { ParseError } from '../../shared/runtime/errors.ts';
-import { fixture } from '../helpers.ts';
+import { fixture, mutate } from '../helpers.ts';
 
 const parsers: Record<string, (value: unknown) => unknown> = {
   timer: (v) => parseTimerEvent(v, z.object({ n: z.number() })),
@@ -24,17 +24,6 @@ function onlyParseErrors(parse: (value: unknown) => unknown, value: unknown) {
     expect(error).toBeInstanceOf(ParseError);
     for (const issue of (error as ParseError).issues) expect(Array.isArray(issue.path)).toBe(true);
   }
-}
-
-/** Replace one value somewhere in a real event with garbage. */
-function mutate(value: unknown, path: number[], garbage: unknown): unknown {
-  if (path.length === 0 || value === null || typeof value !== 'object') return garbage;
-  const keys = Object.keys(value);
-  if (keys.length === 0) return garbage;
-  const key = keys[path[0]! % keys.length]!;
-  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as never) : { ...value };
-  copy[key] = mutate((value as Record<string, unknown>)[key], path.slice(1), garbage);
-  return copy;
 }
 
 describe('envelopes under generated garbage', () => {
