@@ -182,7 +182,11 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
     });
     if (!result.ok) {
       const what =
-        result.stage === 'validate' ? 'the template does not validate' : `packer build ${result.reason}`;
+        result.stage === 'validate'
+          ? 'the template does not validate'
+          : result.stage === 'init'
+            ? 'packer could not install the plugins the template needs'
+            : `packer build ${result.reason}`;
       throw new BuildFailed(`packer-${result.stage}`, `${what}: ${result.message}`);
     }
     log.line(`packer made ${result.output.artifacts.length} artifact(s)`);

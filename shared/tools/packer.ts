@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type PackerOutput, parseMachineReadable, parseRow } from './packer-output.ts';
 import { runProcess } from './process.ts';
@@ -30,7 +30,7 @@ export type PackerResult =
   | { ok: true; output: PackerOutput }
   | {
       ok: false;
-      stage: 'validate' | 'build';
+      stage: 'init' | 'validate' | 'build';
       reason: 'failed' | 'timeout' | 'cancelled';
       /** Packer's own message (its error rows, or the tail of what it printed). */
       message: string;
@@ -82,6 +82,32 @@ export async function runPacker(run: PackerRun): Promise<PackerResult> {
     timeoutMs: run.timeoutMs,
     ...(run.signal ? { signal: run.signal } : {}),
   };
+  // Templates that declare plugins (Packer >= 1.7, where alicloud-ecs is a plugin) need them
+  // installed first; in FC they come from a layer through PACKER_PLUGIN_PATH, so init is a no-op there.
+  if (declaresPlugins(join(run.dir, run.template))) {
+    log(`$ packer init ${run.template}`);
+    const init = await runProcess(run.bin, ['init', run.template], {
+      ...common,
+      onStdout: log,
+      onStderr: log,
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (init && (init.code !== 0 || init.killed))
+      return {
+        ok: false,
+        stage: 'init',
+        reason: init.killed ?? 'failed',
+        message: mask(
+          init.code === 127
+            ? `the packer at "${run.bin}" has no init command (it is older than 1.7) but the template declares required_plugins`
+            : tail(`${init.stdout}\n${init.stderr}`, 20) || `packer init exited with ${init.code}`,
+        ),
+        exitCode: init.code,
+        output: { artifacts: [], errors: [], messages: [] },
+      };
+  }
   log(`$ packer validate -var-file=${varFile} ${run.template}`);
   let validate: Awaited<ReturnType<typeof runProcess>>;
   try {
@@ -154,4 +180,18 @@ function errorText(output: PackerOutput): string {
   const perBuild = output.errors.filter((e) => e.build);
   const chosen = perBuild.length > 0 ? perBuild : output.errors;
   return [...new Set(chosen.map((e) => (e.build ? `${e.build}: ${e.message}` : e.message)))].join('\n');
+}
+
+/** Whether an HCL2 template (a file, or a directory of them) declares `required_plugins`. */
+function declaresPlugins(path: string): boolean {
+  try {
+    const files = statSync(path).isDirectory()
+      ? readdirSync(path)
+          .filter((f) => f.endsWith('.pkr.hcl'))
+          .map((f) => join(path, f))
+      : [path];
+    return files.some((f) => /\brequired_plugins\b/.test(readFileSync(f, 'utf8')));
+  } catch {
+    return false;
+  }
 }

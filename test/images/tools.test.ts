@@ -149,6 +149,34 @@ describe('packer runner (real packer binary)', () => {
     });
   });
 
+  it('installs declared plugins first, and says so when this packer cannot', async () => {
+    const { dir, scratch } = base();
+    writeFileSync(
+      join(dir, 'web.pkr.hcl'),
+      `packer {
+  required_plugins {
+    alicloud = { version = ">= 1.1.0", source = "github.com/hashicorp/alicloud" }
+  }
+}
+source "file" "x" {
+  target  = "out/x"
+  content = "x"
+}
+build { sources = ["sources.file.x"] }
+`,
+    );
+    const lines: string[] = [];
+    const r = await pack(dir, scratch, { template: 'web.pkr.hcl', onLog: (l) => lines.push(l) });
+    expect(lines[0]).toBe('$ packer init web.pkr.hcl');
+    // Debian's packer 1.6.6 predates `packer init`.
+    expect(r).toMatchObject({
+      ok: false,
+      stage: 'init',
+      message:
+        'the packer at "packer" has no init command (it is older than 1.7) but the template declares required_plugins',
+    });
+  });
+
   it("fails a template that does not validate with packer's message", async () => {
     const { dir, scratch } = base();
     template(dir, { builders: [{ type: 'file', target: 'x', content: 'x' }], bogus: 1 });
