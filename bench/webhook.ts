@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { bucketStore, invokeTarget } from '../local/cli/dev-wiring.ts';
 import { githubHeaders } from '../local/cli/git-push.ts';
 import { LocalRuntime } from '../local/runtime/runtime.ts';
@@ -45,6 +46,30 @@ const pct = (sorted: number[], p: number) =>
  * repository does not exist), so what is measured is the answer, not the build.
  */
 export async function runWebhookBench(): Promise<void> {
+  await measure('PGlite state server (the npm start default)', undefined);
+  const admin = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `fcd_bench_webhook_${process.pid}`;
+  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    console.log(
+      `  postgres: skipped (${admin.replace(/\/\/[^@]*@/, '//')} unreachable: ${(error as Error).message})`,
+    );
+    return;
+  }
+  await client.query(`create database ${name}`);
+  try {
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    await measure(`PostgreSQL (${url.host})`, url.toString());
+  } finally {
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.end();
+  }
+}
+
+async function measure(storeLabel: string, databaseUrl: string | undefined): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-webhook-'));
   writeFileSync(join(dir, 'fc-devops.yaml'), CONFIG);
   const sandbox = await Sandbox.start({ port: 0, dir: join(dir, 'sandbox'), keys: SANDBOX_KEYS });
@@ -52,6 +77,7 @@ export async function runWebhookBench(): Promise<void> {
     template: resolve(import.meta.dirname, '../s.yaml'),
     port: 0,
     stateDir: join(dir, 'state'),
+    ...(databaseUrl ? { databaseUrl } : {}),
     print: () => {},
     env: {
       FC_DEVOPS_CLOUD_URL: sandbox.url,
@@ -74,7 +100,9 @@ export async function runWebhookBench(): Promise<void> {
   };
   try {
     for (let i = 0; i < 20; i++) await send('main'); // warm the instances
-    console.log('\nwebhook acknowledgement at the local runtime (signed GitHub push -> 202)');
+    console.log(
+      `\nwebhook acknowledgement at the local runtime (signed GitHub push -> 202), store: ${storeLabel}`,
+    );
     for (const [label, branch] of [
       ['one job enqueued', 'main'],
       ['no pipeline matches', 'feature'],
