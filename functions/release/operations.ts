@@ -1,5 +1,6 @@
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
+import { type ChannelEntry, channelKey } from '../../shared/images/build-job.ts';
 import type { EventInput, Events } from '../../shared/notify/publish.ts';
 import { type AliasRelease, aliasAt, decide, promoteCalls } from '../../shared/release/canary.ts';
 import { runHealthChecks } from '../../shared/release/health.ts';
@@ -29,12 +30,8 @@ export const keys = {
   state: (t: string) => `release:state:${t}`,
   history: (t: string) => `release:history:${t}`,
   frozen: (t: string) => `release:frozen:${t}`,
-  channel: (c: string) => `channel:${c}`,
+  channel: channelKey,
 };
-
-export interface ChannelEntry {
-  images: Record<string, string>;
-}
 
 export async function latest<V>(store: Store, key: string): Promise<V | undefined> {
   return (await store.readHistory<V>(key, { limit: 1 }))[0]?.value;

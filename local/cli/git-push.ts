@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { ZERO_SHA } from '../../shared/events/git/push.ts';
 import { giteeSignature, githubSignature } from '../../shared/events/git/verify.ts';
 
 const git = (repo: string, ...args: string[]) =>
@@ -41,7 +42,7 @@ export function pushPayloadFor(repoPath: string): Record<string, unknown> {
     ref: `refs/heads/${branch}`,
     before,
     after,
-    created: /^0+$/.test(before),
+    created: ZERO_SHA.test(before),
     deleted: false,
     forced: false,
     commits: [commit],

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { ZERO_SHA } from '../events/git/push.ts';
 import { runProcess } from './process.ts';
 
 export interface GitSource {
@@ -20,8 +21,6 @@ export class GitError extends Error {
     super(message);
   }
 }
-
-const ZERO = /^0+$/;
 
 /** Which user name each host expects beside a token in HTTP basic auth (UNVERIFIED for codeup, gitee). */
 const TOKEN_USER: Record<string, string> = { github: 'x-access-token', gitlab: 'oauth2' };
@@ -99,7 +98,7 @@ export async function changedPaths(
   before: string | undefined,
   after: string,
 ): Promise<string[]> {
-  if (before && !ZERO.test(before)) {
+  if (before && !ZERO_SHA.test(before)) {
     try {
       await fetchOne(dir, source, before);
       const out = await git(dir, ['diff', '--name-only', '-z', before, after], source);

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { parseWith } from '../parse.ts';
-import { type GitPush, PushedCommitSchema, splitRef, unionPaths } from './push.ts';
+import { type GitPush, PushedCommitSchema, splitRef, unionPaths, ZERO_SHA } from './push.ts';
 
 /**
  * Gitee's push payload (`hook_name: push_hooks | tag_push_hooks`), GitHub-like. Example (Gitee help):
@@ -40,7 +40,7 @@ export function giteePush(value: unknown): GitPush | undefined {
     ...ref,
     before: p.before,
     after: p.after,
-    deleted: p.deleted || /^0+$/.test(p.after),
+    deleted: p.deleted || ZERO_SHA.test(p.after),
     commits: commits.map((c) => ({ id: c.id, message: c.message })),
     changedPaths: unionPaths(commits),
   };

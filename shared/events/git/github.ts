@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { parseWith } from '../parse.ts';
-import { type GitPush, PushedCommitSchema, splitRef, unionPaths } from './push.ts';
+import { type GitPush, PushedCommitSchema, splitRef, unionPaths, ZERO_SHA } from './push.ts';
 
 /**
  * GitHub's push payload (octokit/webhooks `push/event.schema.json`); only the fields fc-devops reads.
@@ -35,7 +35,7 @@ export function githubPush(value: unknown): GitPush | undefined {
     ...ref,
     before: p.before,
     after: p.after,
-    deleted: p.deleted || /^0+$/.test(p.after),
+    deleted: p.deleted || ZERO_SHA.test(p.after),
     commits: p.commits.map((c) => ({ id: c.id, message: c.message })),
     // GitHub leaves file lists empty for very large commits; an empty union cannot be trusted.
     changedPaths: nonEmpty(unionPaths(p.commits)),

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { parseWith } from '../parse.ts';
-import { type GitHost, type GitPush, PushedCommitSchema, splitRef, unionPaths } from './push.ts';
+import { type GitHost, type GitPush, PushedCommitSchema, splitRef, unionPaths, ZERO_SHA } from './push.ts';
 
 /**
  * GitLab's push and tag push payload (`object_kind: push | tag_push`), which Codeup copies. Example
@@ -67,7 +67,7 @@ export function gitlabPush(value: unknown, host: Extract<GitHost, 'gitlab' | 'co
     ...ref,
     before: p.before,
     after: p.after,
-    deleted: /^0+$/.test(p.after),
+    deleted: ZERO_SHA.test(p.after),
     commits: p.commits.map((c) => ({ id: c.id, message: c.message })),
     changedPaths: truncated ? null : unionPaths(p.commits),
   };
