@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { openStore } from '../shared/store/open.ts';
 import type { Store } from '../shared/store/port.ts';
+import { withScratchPostgres } from './scratch-postgres.ts';
 
 const OPS = Number(process.env.BENCH_STORE_OPS ?? 2000);
 
@@ -34,21 +34,7 @@ export async function runStoreBench(): Promise<void> {
   );
   await pglite.close();
 
-  const admin = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `fcd_bench_${process.pid}`;
-  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-  } catch (error) {
-    console.log(
-      `  postgres: skipped (${admin.replace(/\/\/[^@]*@/, '//')} unreachable: ${(error as Error).message})`,
-    );
-    return;
-  }
-  await client.query(`create database ${name}`);
-  try {
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
+  await withScratchPostgres('store', async (url) => {
     const store = await openStore({ databaseUrl: url.toString() });
     console.log(
       `  postgres (${url.host})  sequential ${(await claimAndComplete(store, 'seq', OPS, 1)).toFixed(0).padStart(7)} ops/s`,
@@ -57,8 +43,5 @@ export async function runStoreBench(): Promise<void> {
       `  postgres (${url.host})  3 in parallel ${(await claimAndComplete(store, 'par', OPS, 3)).toFixed(0).padStart(4)} ops/s (one function instance's pool)`,
     );
     await store.close();
-  } finally {
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
-  }
+  });
 }

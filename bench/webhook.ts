@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import { bucketStore, invokeTarget } from '../local/cli/dev-wiring.ts';
 import { githubHeaders } from '../local/cli/git-push.ts';
 import { LocalRuntime } from '../local/runtime/runtime.ts';
 import { SANDBOX_KEYS } from '../local/sandbox/keys.ts';
 import { Sandbox } from '../local/sandbox/server.ts';
+import { withScratchPostgres } from './scratch-postgres.ts';
 
 const SECRET = 'bench-webhook-secret';
 const REPO = '/nonexistent/bench/images';
@@ -47,26 +47,7 @@ const pct = (sorted: number[], p: number) =>
  */
 export async function runWebhookBench(): Promise<void> {
   await measure('PGlite state server (the npm start default)', undefined);
-  const admin = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `fcd_bench_webhook_${process.pid}`;
-  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-  } catch (error) {
-    console.log(
-      `  postgres: skipped (${admin.replace(/\/\/[^@]*@/, '//')} unreachable: ${(error as Error).message})`,
-    );
-    return;
-  }
-  await client.query(`create database ${name}`);
-  try {
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    await measure(`PostgreSQL (${url.host})`, url.toString());
-  } finally {
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
-  }
+  await withScratchPostgres('webhook', (url) => measure(`PostgreSQL (${url.host})`, url.toString()));
 }
 
 async function measure(storeLabel: string, databaseUrl: string | undefined): Promise<void> {
