@@ -1,6 +1,6 @@
 // backup-rotate: scheduled RDS backups with grandfather-father-son retention, and restore drills.
 import * as z from 'zod';
-import { guard } from '../../shared/auth/guard.ts';
+import { guardRunEndpoint } from '../../shared/auth/guard.ts';
 import { cloudFromContext } from '../../shared/cloud/cloud.ts';
 import { configPath, loadConfig } from '../../shared/config/load.ts';
 import { json, parseJsonBody } from '../../shared/events/http.ts';
@@ -220,16 +220,18 @@ export const handler = defineHandler({
   },
   // POST /policies/<name>/run {dryRun?, drill?}: run a policy now; a dry run answers with the plan.
   http: async (request, ctx) => {
-    const m = /^\/policies\/([a-z][a-z0-9-]{0,62})\/run\/?$/.exec(request.path);
-    if (!m || request.method !== 'POST')
-      return json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` });
-    const name = m[1]!;
-    const gate = await guard(
+    const gate = await guardRunEndpoint(
       request,
-      { action: 'run', target: name },
-      { keys: config.access.keys, store: await store(), now: ctx.now },
+      /^\/policies\/([a-z][a-z0-9-]{0,62})\/run\/?$/,
+      (m) => m[1]!,
+      {
+        keys: config.access.keys,
+        store: await store(),
+        now: ctx.now,
+      },
     );
     if (!gate.ok) return gate.response;
+    const name = gate.target;
     const policy = config.backups.policies[name];
     if (!policy) return json(404, { error: 'PolicyNotFound', message: `no backup policy named ${name}` });
     const body = parseJsonBody(request, RunBody.default({ dryRun: false, drill: false }));

@@ -1,7 +1,7 @@
 // image-build: a commit of a pipeline's repository -> packer -> tagged, smoke-tested ECS images on a channel.
 import { tmpdir } from 'node:os';
 import * as z from 'zod';
-import { guard } from '../../shared/auth/guard.ts';
+import { guardRunEndpoint } from '../../shared/auth/guard.ts';
 import { cloudFromContext } from '../../shared/cloud/cloud.ts';
 import { configPath, loadConfig } from '../../shared/config/load.ts';
 import { json, parseJsonBody } from '../../shared/events/http.ts';
@@ -92,16 +92,14 @@ export const handler = defineHandler({
   },
   // POST /pipelines/<name>/builds {commit, ref?}: build that commit again (authenticated, action `run`).
   http: async (request, ctx) => {
-    const m = /^\/pipelines\/([a-z][a-z0-9-]{0,62})\/builds\/?$/.exec(request.path);
-    if (!m || request.method !== 'POST')
-      return json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` });
-    const name = m[1]!;
-    const gate = await guard(
+    const gate = await guardRunEndpoint(
       request,
-      { action: 'run', target: name },
+      /^\/pipelines\/([a-z][a-z0-9-]{0,62})\/builds\/?$/,
+      (m) => m[1]!,
       { keys: config.access.keys, store: await store(), now: ctx.now },
     );
     if (!gate.ok) return gate.response;
+    const name = gate.target;
     if (!config.images.pipelines[name])
       return json(404, { error: 'PipelineNotFound', message: `no image pipeline named ${name}` });
     const body = parseJsonBody(request, RebuildBody);

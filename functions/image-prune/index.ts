@@ -1,6 +1,6 @@
 // image-prune: keep the newest N images per pipeline or family, delete older unused ones, report why.
 import * as z from 'zod';
-import { guard } from '../../shared/auth/guard.ts';
+import { guardRunEndpoint } from '../../shared/auth/guard.ts';
 import { cloudFromContext } from '../../shared/cloud/cloud.ts';
 import { configPath, loadConfig } from '../../shared/config/load.ts';
 import { json, parseJsonBody } from '../../shared/events/http.ts';
@@ -51,13 +51,11 @@ export const handler = defineHandler({
   store,
   // POST /run {dryRun?}: prune now (a dry run unless dryRun is false); authenticated, action `run` on `image-prune`.
   http: async (request, ctx) => {
-    if (!/^\/run\/?$/.test(request.path) || request.method !== 'POST')
-      return json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` });
-    const gate = await guard(
-      request,
-      { action: 'run', target: 'image-prune' },
-      { keys: config.access.keys, store: await store(), now: ctx.now },
-    );
+    const gate = await guardRunEndpoint(request, /^\/run\/?$/, () => 'image-prune', {
+      keys: config.access.keys,
+      store: await store(),
+      now: ctx.now,
+    });
     if (!gate.ok) return gate.response;
     if (!config.images.prune)
       return json(409, { error: 'NotConfigured', message: 'the config has no images.prune section' });

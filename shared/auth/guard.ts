@@ -124,3 +124,24 @@ export async function guard(
     ),
   };
 }
+
+/**
+ * A `POST` endpoint that runs something: 404 unless the method and path match, else `guard` for the
+ * action `run` on the target the path names (or a fixed one).
+ */
+export async function guardRunEndpoint(
+  request: HttpRequest,
+  path: RegExp,
+  target: (match: RegExpExecArray) => string,
+  deps: { keys: Config['access']['keys']; store: Store; now: () => Date; env?: NodeJS.ProcessEnv },
+): Promise<{ ok: true; keyId: string; target: string } | { ok: false; response: HttpResponse }> {
+  const m = path.exec(request.path);
+  if (!m || request.method !== 'POST')
+    return {
+      ok: false,
+      response: json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` }),
+    };
+  const name = target(m);
+  const gate = await guard(request, { action: 'run', target: name }, deps);
+  return gate.ok ? { ...gate, target: name } : gate;
+}

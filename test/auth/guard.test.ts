@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guard } from '../../shared/auth/guard.ts';
+import { guard, guardRunEndpoint } from '../../shared/auth/guard.ts';
 import { allowed, targetMatches } from '../../shared/auth/roles.ts';
 import { signRequest, stringToSign } from '../../shared/auth/signing.ts';
 import { parseConfig } from '../../shared/config/load.ts';
@@ -165,6 +165,50 @@ describe('operator authentication and authorization', () => {
   it('keeps secrets out of audit records', async () => {
     const all = JSON.stringify(await store.listAudit({ limit: 100 }));
     for (const secret of [env.ALICE, env.BOB, token]) expect(all).not.toContain(secret);
+  });
+
+  it('guards run endpoints: 404 for another path or method, else the run action on the named target', async () => {
+    const deps = { keys, store, now, env };
+    const path = /^\/pipelines\/([a-z-]+)\/builds$/;
+    const elsewhere = await guardRunEndpoint(
+      request('POST', '/pipelines/web', '', {}),
+      path,
+      (m) => m[1]!,
+      deps,
+    );
+    expect(elsewhere.ok || elsewhere.response.statusCode).toBe(404);
+    const get = await guardRunEndpoint(
+      request('GET', '/pipelines/web/builds', '', {}),
+      path,
+      (m) => m[1]!,
+      deps,
+    );
+    expect(get.ok || JSON.parse(get.response.body)).toEqual({
+      error: 'NotFound',
+      message: 'no endpoint GET /pipelines/web/builds',
+    });
+    // Alice may promote and roll back, not run: refused for the target the path named, and audited.
+    const refused = await guardRunEndpoint(
+      request(
+        'POST',
+        '/pipelines/web/builds',
+        '{}',
+        signRequest({
+          method: 'POST',
+          path: '/pipelines/web/builds',
+          body: '{}',
+          keyId: 'ops-alice',
+          secret: env.ALICE,
+          now: now(),
+        }),
+      ),
+      path,
+      (m) => m[1]!,
+      deps,
+    );
+    expect(refused.ok || refused.response.statusCode).toBe(403);
+    const [record] = await store.listAudit({ target: 'web', limit: 1 });
+    expect(record).toMatchObject({ actor: 'ops-alice', action: 'run', decision: 'refused' });
   });
 
   it('matches targets and roles', () => {
