@@ -229,6 +229,7 @@ describe('git push to machine image, through the running system', () => {
       'x-github-event': 'ping',
     });
     expect(ping.status).toBe(200);
+    expect(await ping.json()).toMatchObject({ pong: true, host: 'github' });
     expect(invocations('image-build')).toBe(before);
   });
 
