@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { dumpDatabase, type Engine, restoreAndCheck } from '../../shared/backup/dump.ts';
 import { planRetention } from '../../shared/backup/retention.ts';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { ConfigError } from '../../shared/runtime/errors.ts';
+import { sha256Hex } from '../../shared/util/hash.ts';
 import type { Policy } from './rotate.ts';
 
 const SUFFIX = '.sql.gz';
@@ -111,7 +111,7 @@ export async function drillDumps(
     };
   const body = await deps.cloud.oss.get(db.bucket, newest.key);
   const expected = (await deps.cloud.oss.get(db.bucket, `${newest.key}.sha256`)).toString('utf8').trim();
-  const actual = createHash('sha256').update(body).digest('hex');
+  const actual = sha256Hex(body);
   if (actual !== expected) {
     return {
       policy: name,

@@ -1,5 +1,4 @@
 // git-webhook: verify a push from GitHub, GitLab, Codeup or Gitee, match pipelines, enqueue builds, answer 202.
-import { createHash } from 'node:crypto';
 import { cloudFromContext } from '../../shared/cloud/cloud.ts';
 import { CloudError } from '../../shared/cloud/errors.ts';
 import { configPath, loadConfig } from '../../shared/config/load.ts';
@@ -15,6 +14,7 @@ import { BUILD_JOB, type BuildJob } from '../../shared/images/build-job.ts';
 import { matchPipelines } from '../../shared/images/match.ts';
 import { defineHandler } from '../../shared/runtime/define-handler.ts';
 import { storeFromEnv } from '../../shared/store/open.ts';
+import { sha256Hex } from '../../shared/util/hash.ts';
 import { authenticate, candidateSecrets } from './authenticate.ts';
 
 const config = loadConfig(configPath());
@@ -22,7 +22,7 @@ const store = storeFromEnv();
 const BUILDER = process.env.FC_DEVOPS_IMAGE_BUILD_FUNCTION ?? 'image-build';
 
 /** FC async task ids: letters, digits, `_` and `-`; a hash keeps the delivery's id stable and short. */
-const taskId = (key: string) => `fcd-${createHash('sha256').update(key).digest('hex').slice(0, 48)}`;
+const taskId = (key: string) => `fcd-${sha256Hex(key).slice(0, 48)}`;
 
 export const handler = defineHandler({
   store,

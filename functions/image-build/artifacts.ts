@@ -4,10 +4,10 @@ import { isAbsolute, join, relative } from 'node:path';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import { pollUntil } from '../../shared/cloud/poll.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
-import { globMatches } from '../../shared/images/match.ts';
 import { UpstreamError } from '../../shared/runtime/errors.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import { alicloudImages, type PackerArtifact } from '../../shared/tools/packer-output.ts';
+import { globMatches } from '../../shared/util/glob.ts';
 
 type Pipeline = Config['images']['pipelines'][string];
 

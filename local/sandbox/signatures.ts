@@ -1,6 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { acs3Signature, canonicalRequest, percentEncode, sha256Hex } from '../../shared/cloud/acs3.ts';
+import { createHash, createHmac } from 'node:crypto';
+import { acs3Signature, canonicalRequest, percentEncode } from '../../shared/cloud/acs3.ts';
 import { ossSignature, ossStringToSign } from '../../shared/cloud/oss.ts';
+import { safeEqual as same } from '../../shared/util/compare.ts';
+import { sha256Hex } from '../../shared/util/hash.ts';
 import { ApiError, type Params } from './api-error.ts';
 
 /** Sandbox access keys: id → secret. */
@@ -36,12 +38,6 @@ function checkTime(value: string | undefined, now = Date.now()): void {
     );
   if (Math.abs(now - at) > SKEW_MS)
     throw new ApiError(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.');
-}
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function mismatch(stringToSign: string): ApiError {

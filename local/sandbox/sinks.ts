@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { safeEqual as same } from '../../shared/util/compare.ts';
 
 /** Secrets the sinks check each channel's signature with. */
 export interface SinkSecrets {
@@ -22,8 +23,6 @@ export interface SinkAnswer {
   accepted: boolean;
 }
 
-const same = (a: string, b: string) =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 const HOUR = 3_600_000;
 
 /** Sink secrets from the variables the example config's channels use (local/dev.env in `npm start`). */

@@ -1,19 +1,17 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema/index.ts';
 import { resolveSecret } from '../config/secret-ref.ts';
 import { type HttpRequest, type HttpResponse, json } from '../events/http.ts';
 import type { Store } from '../store/port.ts';
+import { safeEqual } from '../util/compare.ts';
+import { sha256Hex } from '../util/hash.ts';
 import { type Action, allowed } from './roles.ts';
-import { SCHEME, sha256Hex, signature } from './signing.ts';
+import { SCHEME, signature } from './signing.ts';
 
 export const SKEW_SECONDS = 300;
 
 export type AuthResult =
   | { ok: true; keyId: string }
   | { ok: false; status: 401 | 403; reason: string; keyId: string | undefined };
-
-const same = (a: string, b: string) =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /**
  * Who is calling: a request signed with an access key's secret (see signing.ts), or a bearer token
@@ -31,7 +29,9 @@ export async function authenticate(
   const bearer = /^Bearer\s+(\S+)$/i.exec(auth);
   if (bearer) {
     const digest = sha256Hex(bearer[1]!);
-    const keyId = Object.entries(keys).find(([, k]) => k.tokenSha256 && same(k.tokenSha256, digest))?.[0];
+    const keyId = Object.entries(keys).find(
+      ([, k]) => k.tokenSha256 && safeEqual(k.tokenSha256, digest),
+    )?.[0];
     return keyId
       ? { ok: true, keyId }
       : { ok: false, status: 401, reason: 'unknown bearer token', keyId: undefined };
@@ -70,7 +70,7 @@ export async function authenticate(
     nonce,
     bodySha256,
   });
-  if (!same(expected, signed[2]!))
+  if (!safeEqual(expected, signed[2]!))
     return { ok: false, status: 401, reason: 'signature does not match', keyId };
   // Remember the nonce after the signature checks out, so forged requests cannot burn nonces.
   const claim = await deps.store.claim(`auth-nonce:${keyId}:${nonce}`, {

@@ -1,17 +1,8 @@
 import type { Config } from '../config/schema/index.ts';
+import { globMatches } from '../util/glob.ts';
+import { own } from '../util/records.ts';
 
 export type Action = 'view' | 'promote' | 'rollback' | 'approve' | 'run' | 'scale';
-
-/** `*` matches any run of characters within a target name (`api-*`, `*`). */
-export function targetMatches(glob: string, target: string): boolean {
-  const pattern = new RegExp(
-    `^${glob
-      .split('*')
-      .map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return pattern.test(target);
-}
 
 /** Whether a key's roles allow `action` on `target`. */
 export function allowed(
@@ -20,9 +11,9 @@ export function allowed(
   action: Action,
   target: string,
 ): boolean {
-  const key = keys[keyId];
+  const key = own(keys, keyId);
   return (
     !!key &&
-    key.roles.some((r) => r.actions.includes(action) && r.targets.some((g) => targetMatches(g, target)))
+    key.roles.some((r) => r.actions.includes(action) && r.targets.some((g) => globMatches(g, target)))
   );
 }

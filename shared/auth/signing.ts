@@ -1,5 +1,6 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { percentEncode } from '../cloud/acs3.ts';
+import { sha256Hex } from '../util/hash.ts';
 
 /**
  * How operators sign requests to fc-devops endpoints (the CLI implements it; so can anyone):
@@ -25,8 +26,6 @@ export interface SignedParts {
   nonce: string;
   bodySha256: string;
 }
-
-export const sha256Hex = (body: Buffer | string) => createHash('sha256').update(body).digest('hex');
 
 export function canonicalQuery(query: Readonly<Record<string, string>>): string {
   return Object.keys(query)

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { sha256Hex } from '../util/hash.ts';
 
 /** RFC 3986 encoding as Alibaba Cloud canonicalizes it: `A-Z a-z 0-9 - _ . ~` stay, the rest is %XY. */
 export function percentEncode(value: string): string {
@@ -7,8 +8,6 @@ export function percentEncode(value: string): string {
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
 }
-
-export const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 export interface Acs3Request {
   method: string;

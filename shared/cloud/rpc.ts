@@ -57,17 +57,15 @@ export class RpcClient {
           throw toError(this.config.service, action, error as PopError);
         }
       },
-      {
-        ...(this.config.retry ?? DEFAULT_RETRY),
-        onRetry: (attempt, delayMs, error) =>
-          this.config.log?.warn('cloud call retried', {
-            service: this.config.service,
-            action,
-            attempt,
-            delayMs,
-            code: error.upstreamCode,
-          }),
-      },
+      this.config.retry ?? DEFAULT_RETRY,
+      (attempt, delayMs, error) =>
+        this.config.log?.warn('cloud call retried', {
+          service: this.config.service,
+          action,
+          attempt,
+          delayMs,
+          code: error.upstreamCode,
+        }),
     );
   }
 }

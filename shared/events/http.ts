@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ParseError } from '../runtime/errors.ts';
+import { isRecord } from '../util/records.ts';
 import { parseWith } from './parse.ts';
-import { isRecord } from './timer.ts';
 
 /**
  * The event an FC3 HTTP trigger hands a built-in runtime (inside the Buffer). Example (FC docs):

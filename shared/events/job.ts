@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { ParseError } from '../runtime/errors.ts';
+import { isRecord } from '../util/records.ts';
 import { parseWith } from './parse.ts';
-import { isRecord } from './timer.ts';
 
 /** FC rejects async invocation payloads over 128 KB. */
 export const MAX_JOB_BYTES = 128 * 1024;

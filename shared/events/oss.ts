@@ -1,6 +1,6 @@
 import * as z from 'zod';
+import { isRecord } from '../util/records.ts';
 import { parseWith } from './parse.ts';
-import { isRecord } from './timer.ts';
 
 /**
  * One record of the event an OSS trigger delivers (FC docs, "formats of event for different triggers"):

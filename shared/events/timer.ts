@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isRecord } from '../util/records.ts';
 import { decodeJson, parseWith } from './parse.ts';
 
 /**
@@ -43,8 +44,4 @@ export function parseTimerEvent<P extends z.ZodType>(
     triggerName: event.triggerName,
     payload: payload as z.infer<P>,
   };
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

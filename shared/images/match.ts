@@ -1,26 +1,6 @@
 import type { GitPush } from '../events/git/push.ts';
 import { repoIdentity } from '../events/git/push.ts';
-
-/** `*` and `?` within one path segment, `**` across segments (`packer/**`, `**\/*.pkr.hcl`, `main`). */
-export function globMatches(glob: string, value: string): boolean {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      // `**/` also matches nothing, so `**/x` matches `x`.
-      if (glob[i + 2] === '/') {
-        re += '(?:.*/)?';
-        i += 2;
-      } else {
-        re += '.*';
-        i += 1;
-      }
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`).test(value);
-}
+import { globMatches } from '../util/glob.ts';
 
 export interface PipelineFilter {
   repository: { url: string };

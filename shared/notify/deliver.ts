@@ -2,6 +2,7 @@ import type { DirectMailAdapter } from '../cloud/adapters/directmail.ts';
 import type { Config } from '../config/schema/index.ts';
 import { resolveSecret } from '../config/secret-ref.ts';
 import { redactString } from '../runtime/redact.ts';
+import { retry } from '../util/retry.ts';
 import {
   dingtalkBody,
   dingtalkSignedUrl,
@@ -34,6 +35,16 @@ export interface DeliveryDeps {
 
 type Attempt = { ok: true } | { ok: false; retry: boolean; error: string };
 
+/** One failed attempt, thrown into the shared retry loop. */
+class AttemptFailed extends Error {
+  constructor(
+    readonly retryable: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Send one message to one channel, retrying throttling, 5xx and network failures with backoff.
  * A channel whose secret is missing fails at once, naming the variable.
@@ -44,20 +55,35 @@ export async function deliver(
   message: Message,
   deps: DeliveryDeps,
 ): Promise<DeliveryResult> {
-  const attempts = deps.attempts ?? 4;
-  const sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  let last: Attempt = { ok: false, retry: false, error: 'not attempted' };
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      last = await attemptOnce(channel, message, deps);
-    } catch (error) {
-      last = { ok: false, retry: true, error: `network: ${(error as Error).message}` };
-    }
-    if (last.ok) return { ok: true, attempts: attempt };
-    if (!last.retry) return { ok: false, attempts: attempt, error: redactString(last.error) };
-    if (attempt < attempts) await sleep(Math.min(5000, 250 * 2 ** (attempt - 1)));
+  const policy = {
+    attempts: deps.attempts ?? 4,
+    baseMs: 250,
+    maxMs: 5000,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  };
+  let attempts = 0;
+  try {
+    await retry(
+      async (attempt) => {
+        attempts = attempt;
+        let result: Attempt;
+        try {
+          result = await attemptOnce(channel, message, deps);
+        } catch (error) {
+          throw new AttemptFailed(true, `network: ${(error as Error).message}`);
+        }
+        if (!result.ok) throw new AttemptFailed(result.retry, result.error);
+      },
+      policy,
+      (error) => ({ retry: error instanceof AttemptFailed && error.retryable }),
+    );
+    return { ok: true, attempts };
+  } catch (error) {
+    const failure = error as AttemptFailed;
+    // A failure that retries could not fix names the channel; one that was never worth retrying speaks for itself.
+    const text = failure.retryable ? `${name}: ${failure.message}` : failure.message;
+    return { ok: false, attempts, error: redactString(text) };
   }
-  return { ok: false, attempts, error: redactString(`${name}: ${last.ok ? '' : last.error}`) };
 }
 
 function secret(ref: string | undefined, env: NodeJS.ProcessEnv): string | undefined {

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema/index.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Store } from '../store/port.ts';
+import { sha256Hex } from '../util/hash.ts';
 import type { ChannelConfig, DeliveryResult } from './deliver.ts';
 import { family, type NotifyEvent, outcome } from './event.ts';
 import { CHANNEL_LIMITS } from './limits.ts';
@@ -37,7 +37,7 @@ interface Digested {
 
 const GROUP = 'notify:group|';
 const DIGEST = 'notify:digest|';
-const short = (s: string) => (s.length <= 120 ? s : createHash('sha256').update(s).digest('hex'));
+const short = (s: string) => (s.length <= 120 ? s : sha256Hex(s));
 
 /**
  * Routes events to channels without flooding anyone and without losing anything:

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema/index.ts';
+import { globMatches } from '../util/glob.ts';
 import { type NotifyEvent, severityRank } from './event.ts';
-import { kindMatches } from './glob.ts';
 
 export interface Delivery {
   channel: string;
@@ -23,7 +23,7 @@ export function route(event: NotifyEvent, notifications: Config['notifications']
   let matched = false;
   for (const [i, r] of notifications.routes.entries()) {
     const m = r.match;
-    const kinds = m.kinds.some((g) => kindMatches(g, event.kind));
+    const kinds = m.kinds.some((g) => globMatches(g, event.kind, '.'));
     const severe = severityRank(event.severity) >= severityRank(m.severity);
     const labelled = Object.entries(m.labels).every(([k, v]) => event.labels[k] === v);
     if (!kinds || !severe || !labelled) continue;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type * as z from 'zod';
 import {
   type HttpRequest,
@@ -13,6 +12,7 @@ import { isOssEvent, type OssEvent, parseOssEvent } from '../events/oss.ts';
 import { decodeJson } from '../events/parse.ts';
 import { isTimerEvent, parseTimerEvent, type TimerInput } from '../events/timer.ts';
 import type { Store } from '../store/port.ts';
+import { sha256Hex } from '../util/hash.ts';
 import type { FcContext } from './context.ts';
 import { ConflictError, FcDevopsError, formatPath, ParseError, UpstreamError } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -92,7 +92,7 @@ export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHa
         const objects = event.events.map(
           (e) => `${e.oss.bucket.name}/${e.oss.object.key}@${e.oss.object.eTag ?? e.eventTime}`,
         );
-        const key = `oss:${createHash('sha256').update(objects.join('\n')).digest('hex')}`;
+        const key = `oss:${sha256Hex(objects.join('\n'))}`;
         return await spec.oss(event, context(spec, fc, base, 'oss', fc.requestId, key));
       }
       if (source === 'job' && spec.jobs) {

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { LIMITS } from '../store/limits.ts';
 import type { Store } from '../store/port.ts';
+import { sha256Hex } from '../util/hash.ts';
 import type { FcContext } from './context.ts';
 import { ConflictError, formatPath, InvariantError, ParseError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -94,7 +94,7 @@ export async function runOnce<T>(
 /** Long keys (object keys, caller-supplied headers) are hashed to fit the store's limit. */
 function fitKey(key: string): string {
   if (key.length <= LIMITS.key) return key;
-  return `${key.slice(0, 200)}#sha256:${createHash('sha256').update(key).digest('hex')}`;
+  return `${key.slice(0, 200)}#sha256:${sha256Hex(key)}`;
 }
 
 function describeError(error: unknown) {

@@ -1,4 +1,6 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { safeEqual } from '../util/compare.ts';
+import { sha256Hex } from '../util/hash.ts';
 import { checkLength } from './limits.ts';
 import type { Approval, Decision } from './port.ts';
 import type { SqlClient } from './sql.ts';
@@ -32,8 +34,6 @@ const toApproval = (r: Row): Approval => ({
   createdAt: r.created_at,
 });
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
 export async function createApproval(
   db: SqlClient,
   now: Date,
@@ -51,7 +51,7 @@ export async function createApproval(
       input.subject,
       input.action,
       JSON.stringify(input.payload ?? null),
-      sha256(token),
+      sha256Hex(token),
       input.requestedBy,
       new Date(now.getTime() + input.ttlMs),
       now,
@@ -73,8 +73,7 @@ export async function decideApproval(
   checkLength('actor', input.decidedBy);
   const [current] = await db.query<Row>('select * from approvals where id = $1', [input.id]);
   if (!current) return { ok: false, reason: 'not-found' };
-  const given = Buffer.from(sha256(input.token));
-  if (!timingSafeEqual(given, Buffer.from(current.token_sha256))) return { ok: false, reason: 'bad-token' };
+  if (!safeEqual(sha256Hex(input.token), current.token_sha256)) return { ok: false, reason: 'bad-token' };
   if (input.decision === 'approved' && input.decidedBy === current.requested_by) {
     return { ok: false, reason: 'self-approval', approval: toApproval(current) };
   }

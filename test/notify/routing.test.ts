@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../shared/config/load.ts';
 import { NotifyEventSchema, outcome } from '../../shared/notify/event.ts';
-import { kindMatches } from '../../shared/notify/glob.ts';
 import { route } from '../../shared/notify/routing.ts';
 
 const config = parseConfig(
@@ -37,18 +36,6 @@ const event = (kind: string, severity = 'info', labels: Record<string, string> =
     time: '2026-11-27T10:00:00Z',
     labels,
   });
-
-describe('kind globs', () => {
-  it.each([
-    ['image.**', 'image.build.failed', true],
-    ['image.*', 'image.build.failed', false],
-    ['image.*.failed', 'image.build.failed', true],
-    ['**.failed', 'backup.drill.failed', true],
-    ['**', 'anything.at.all', true],
-    ['release.*', 'release.promoted', true],
-    ['release.*', 'releases.promoted', false],
-  ])('%s matches %s: %s', (glob, kind, expected) => expect(kindMatches(glob, kind)).toBe(expected));
-});
 
 describe('routing', () => {
   const channels = (e: ReturnType<typeof event>) => route(e, config).map((d) => d.channel);

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../../util/hash.ts';
+import { isRecord } from '../../util/records.ts';
 import { decodeJson } from '../parse.ts';
-import { isRecord } from '../timer.ts';
 import { giteePush } from './gitee.ts';
 import { githubPush } from './github.ts';
 import { gitlabPush } from './gitlab.ts';
@@ -30,8 +30,6 @@ export function hostOf(headers: Readonly<Record<string, string>>): GitHost {
     'unknown git host: expected one of the headers X-GitHub-Event, X-Gitlab-Event, X-Gitee-Event, Codeup-Event',
   );
 }
-
-const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
 
 /**
  * Recognise host, event and delivery id, and normalise a push. Hosts without a delivery id (Codeup,

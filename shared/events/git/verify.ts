@@ -1,16 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-
-/** Compare two strings in time that does not depend on where they differ. */
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  // Compare against itself on a length mismatch so the time does not reveal the length either.
-  if (x.length !== y.length) {
-    timingSafeEqual(x, x);
-    return false;
-  }
-  return timingSafeEqual(x, y);
-}
+import { createHmac } from 'node:crypto';
+import { safeEqual } from '../../util/compare.ts';
 
 /** GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`. */
 export function githubSignature(secret: string, body: Buffer | string): string {
