@@ -13,7 +13,7 @@ function compile(glob: string, sep: string): RegExp {
   const cacheKey = `${sep}${glob}`;
   const hit = cache.get(cacheKey);
   if (hit) return hit;
-  const s = escape(sep);
+  const s = escapeRegex(sep);
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
@@ -27,7 +27,7 @@ function compile(glob: string, sep: string): RegExp {
       }
     } else if (c === '*') re += `[^${s}]*`;
     else if (c === '?') re += `[^${s}]`;
-    else re += escape(c);
+    else re += escapeRegex(c);
   }
   const compiled = new RegExp(`^${re}$`);
   if (cache.size > 1000) cache.clear();
@@ -35,6 +35,6 @@ function compile(glob: string, sep: string): RegExp {
   return compiled;
 }
 
-function escape(text: string): string {
+function escapeRegex(text: string): string {
   return text.replace(/[.+^${}()|[\]\\/*?]/g, '\\$&');
 }
