@@ -3,7 +3,7 @@ import { safeEqual } from '../util/compare.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { checkLength } from './limits.ts';
 import type { Approval, Decision } from './port.ts';
-import type { SqlClient } from './sql.ts';
+import { type SqlClient, toJsonb } from './sql.ts';
 
 interface Row {
   id: string;
@@ -50,7 +50,7 @@ export async function createApproval(
       `apr-${randomUUID()}`,
       input.subject,
       input.action,
-      JSON.stringify(input.payload ?? null),
+      toJsonb(input.payload ?? null),
       sha256Hex(token),
       input.requestedBy,
       new Date(now.getTime() + input.ttlMs),

@@ -1,6 +1,6 @@
 import { checkLength } from './limits.ts';
 import type { AuditRecord } from './port.ts';
-import type { SqlClient } from './sql.ts';
+import { type SqlClient, toJsonb } from './sql.ts';
 
 interface Row {
   id: string | number;
@@ -43,7 +43,7 @@ export async function audit(
       input.decision,
       input.reason ?? null,
       input.source ?? null,
-      JSON.stringify(input.details ?? null),
+      toJsonb(input.details ?? null),
     ],
   );
   return toRecord(row!);

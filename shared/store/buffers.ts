@@ -1,5 +1,5 @@
 import { checkLength } from './limits.ts';
-import type { SqlClient } from './sql.ts';
+import { type SqlClient, toJsonb } from './sql.ts';
 
 /**
  * Add an item to the open buffer under `key`, opening one due at `dueAt` if none is open.
@@ -21,10 +21,7 @@ export async function bufferAdd(
     );
     // The row lock orders this add against a concurrent take of the same buffer.
     await tx.query('select key from buffers where key = $1 for update', [key]);
-    await tx.query('insert into buffer_items (key, item) values ($1, $2::jsonb)', [
-      key,
-      JSON.stringify(item),
-    ]);
+    await tx.query('insert into buffer_items (key, item) values ($1, $2::jsonb)', [key, toJsonb(item)]);
     const [count] = await tx.query<{ n: string }>('select count(*) as n from buffer_items where key = $1', [
       key,
     ]);
@@ -59,8 +56,10 @@ export async function takeDueBuffers(
 }
 
 /**
- * Admit one use of `key` if fewer than `limit` were admitted in the last `windowMs`; otherwise say
- * when the next one will be admitted.
+ * Take a slot for one use of `key` if fewer than `limit` slots fall in the last `windowMs`;
+ * otherwise say when one will be free. A slot is dated `inFlightMs` ahead (the longest the use can
+ * take) until `rateSettle` dates it when the use ended: a receiver that counts arrivals sees an
+ * arrival anywhere between the two, so the window is kept as it counts, however long a send took.
  */
 export async function rateTake(
   db: SqlClient,
@@ -68,7 +67,8 @@ export async function rateTake(
   key: string,
   limit: number,
   windowMs: number,
-): Promise<{ allowed: true } | { allowed: false; retryAt: Date }> {
+  inFlightMs = 0,
+): Promise<{ allowed: true; slot: string } | { allowed: false; retryAt: Date }> {
   checkLength('key', key);
   return db.transaction(async (tx) => {
     // Serialize takers of one key: the advisory lock is released with the transaction.
@@ -80,7 +80,19 @@ export async function rateTake(
       [key, limit],
     );
     if (rows.length >= limit) return { allowed: false, retryAt: new Date(rows[0]!.at.getTime() + windowMs) };
-    await tx.query('insert into rate_events (key, at) values ($1, $2)', [key, now]);
-    return { allowed: true };
+    const [slot] = await tx.query<{ id: string | number }>(
+      'insert into rate_events (key, at) values ($1, $2) returning id',
+      [key, new Date(now.getTime() + inFlightMs)],
+    );
+    return { allowed: true, slot: String(slot!.id) };
   });
+}
+
+/**
+ * Date a slot at the end of its use (never later than the in-flight date it was taken with), or
+ * give it back when it was not used after all.
+ */
+export async function rateSettle(db: SqlClient, now: Date, slot: string, used: boolean): Promise<void> {
+  if (!used) await db.query('delete from rate_events where id = $1', [slot]);
+  else await db.query('update rate_events set at = least(at, $2) where id = $1', [slot, now]);
 }

@@ -1,7 +1,7 @@
 import { checkLength } from './limits.ts';
 import { assertFence } from './locks.ts';
 import type { Fence, HistoryEntry } from './port.ts';
-import { type SqlClient, sqlState, UNIQUE_VIOLATION } from './sql.ts';
+import { type SqlClient, sqlState, toJsonb, UNIQUE_VIOLATION } from './sql.ts';
 
 interface Row {
   key: string;
@@ -37,7 +37,7 @@ export async function appendHistory<V>(
           `insert into history (key, seq, value, actor, note, created_at)
            select $1, coalesce(max(seq), 0) + 1, $2::jsonb, $3, $4, $5 from history where key = $1
            returning *`,
-          [key, JSON.stringify(entry.value), entry.actor ?? null, entry.note ?? null, now],
+          [key, toJsonb(entry.value), entry.actor ?? null, entry.note ?? null, now],
         );
         return toEntry<V>(row!);
       });

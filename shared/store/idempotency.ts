@@ -1,7 +1,7 @@
 import { judge } from './idempotency-state.ts';
 import { checkLength } from './limits.ts';
 import type { Claim } from './port.ts';
-import type { SqlClient } from './sql.ts';
+import { type SqlClient, toJsonb } from './sql.ts';
 
 interface Row {
   key: string;
@@ -10,13 +10,14 @@ interface Row {
   lease_expires_at: Date;
   expires_at: Date;
   result: unknown;
+  payload_sha256: string | null;
 }
 
 export async function claim(
   db: SqlClient,
   now: Date,
   key: string,
-  options: { owner: string; leaseMs: number; ttlMs: number },
+  options: { owner: string; leaseMs: number; ttlMs: number; payloadSha256?: string | undefined },
 ): Promise<Claim> {
   checkLength('key', key);
   checkLength('owner', options.owner);
@@ -26,22 +27,24 @@ export async function claim(
   //   t0  A: insert k           → row returned: A owns k
   //   t1  B: insert k, conflict → update only if k failed, expired, or its lease ran out → no row: B lost
   //   t2  B: select k           → completed: B gets A's result; in progress: B gets a conflict
+  const payload = options.payloadSha256 ?? null;
   const won = await db.query<{ taken_over: boolean }>(
-    `insert into idempotency (key, status, owner, lease_expires_at, expires_at, created_at, updated_at)
-     values ($1, 'in_progress', $2, $3, $4, $5, $5)
+    `insert into idempotency (key, status, owner, lease_expires_at, expires_at, created_at, updated_at, payload_sha256)
+     values ($1, 'in_progress', $2, $3, $4, $5, $5, $6)
      on conflict (key) do update set
        status = 'in_progress', owner = excluded.owner, lease_expires_at = excluded.lease_expires_at,
-       expires_at = excluded.expires_at, result = null, error = null, updated_at = excluded.updated_at
+       expires_at = excluded.expires_at, result = null, error = null, updated_at = excluded.updated_at,
+       payload_sha256 = excluded.payload_sha256
      where idempotency.status = 'failed'
         or idempotency.expires_at <= excluded.updated_at
         or (idempotency.status = 'in_progress' and idempotency.lease_expires_at <= excluded.updated_at)
      returning (xmax <> 0) as taken_over`,
-    [key, options.owner, lease, expires, now],
+    [key, options.owner, lease, expires, now, payload],
   );
   if (won[0]) return { status: 'claimed', key, owner: options.owner, takenOver: won[0].taken_over };
 
   const [row] = await db.query<Row>(
-    'select key, status, owner, lease_expires_at, expires_at, result from idempotency where key = $1',
+    'select key, status, owner, lease_expires_at, expires_at, result, payload_sha256 from idempotency where key = $1',
     [key],
   );
   const verdict = judge(
@@ -50,6 +53,8 @@ export async function claim(
   );
   // Purged, failed or expired between the two statements: claim again.
   if (!row || verdict === 'claimable') return claim(db, now, key, options);
+  // The key was first used for something else: neither its result nor a wait is the right answer.
+  if (payload && row.payload_sha256 && payload !== row.payload_sha256) return { status: 'mismatch', key };
   if (verdict === 'duplicate') return { status: 'completed', key, result: row.result };
   return { status: 'in_progress', key, owner: row.owner, leaseExpiresAt: row.lease_expires_at };
 }
@@ -61,9 +66,7 @@ export async function settle(
   owner: string,
   outcome: { status: 'completed'; result: unknown } | { status: 'failed'; error: unknown },
 ): Promise<boolean> {
-  const value = JSON.stringify(
-    outcome.status === 'completed' ? (outcome.result ?? null) : (outcome.error ?? null),
-  );
+  const value = toJsonb(outcome.status === 'completed' ? (outcome.result ?? null) : (outcome.error ?? null));
   const column = outcome.status === 'completed' ? 'result' : 'error';
   const rows = await db.query(
     `update idempotency set status = $3, ${column} = $4::jsonb, updated_at = $5

@@ -3,6 +3,17 @@ import { checkLength } from './limits.ts';
 import type { Fence, LockResult } from './port.ts';
 import type { SqlClient, SqlRunner } from './sql.ts';
 
+/** A released lock's expiry: earlier than any clock, so the next acquirer takes it at once. */
+const RELEASED = new Date(0);
+
+/**
+ * Take `name` unless someone holds it. A lock's row stays when it is released, and each acquisition
+ * counts its token up from the row's, inside the statement that takes the row: a later holder always
+ * has a larger token, however long an earlier acquire stalled, and a failed attempt draws nothing.
+ *   t0  A: update … where expired  → row locked by X's transaction: A waits
+ *   t1  X: takes the lock (token n+1), releases it, commits
+ *   t2  A: re-reads the row (released) → takes it with token n+2
+ */
 export async function acquireLock(
   db: SqlClient,
   now: Date,
@@ -12,23 +23,33 @@ export async function acquireLock(
   checkLength('lockName', name);
   checkLength('owner', options.owner);
   const expiresAt = new Date(now.getTime() + options.ttlMs);
-  // Every acquisition draws a new token from one sequence, so a later holder always has a larger one.
-  const rows = await db.query<{ token: number }>(
-    `insert into locks (name, owner, token, expires_at, acquired_at)
-     values ($1, $2, nextval('lock_tokens'), $3, $4)
-     on conflict (name) do update set
-       owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at, acquired_at = excluded.acquired_at
-     where locks.expires_at <= excluded.acquired_at
-     returning token`,
-    [name, options.owner, expiresAt, now],
-  );
-  if (rows[0]) return { acquired: true, name, owner: options.owner, token: Number(rows[0].token), expiresAt };
-  const [held] = await db.query<{ owner: string; expires_at: Date }>(
-    'select owner, expires_at from locks where name = $1',
-    [name],
-  );
-  if (!held) return acquireLock(db, now, name, options);
-  return { acquired: false, name, holder: held.owner, expiresAt: held.expires_at };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const taken = await db.query<{ token: string | number }>(
+      `update locks set owner = $2, token = token + 1, expires_at = $3, acquired_at = $4
+       where name = $1 and expires_at <= $4 returning token`,
+      [name, options.owner, expiresAt, now],
+    );
+    if (taken[0])
+      return { acquired: true, name, owner: options.owner, token: Number(taken[0].token), expiresAt };
+    // A name's first acquisition: the sequence is drawn only when no row exists (the target list is
+    // not evaluated for a filtered-out row); two first acquirers racing burn one value, nothing more.
+    const created = await db.query<{ token: string | number }>(
+      `insert into locks (name, owner, token, expires_at, acquired_at)
+       select $1, $2, nextval('lock_tokens'), $3, $4 where not exists (select 1 from locks where name = $1)
+       on conflict (name) do nothing returning token`,
+      [name, options.owner, expiresAt, now],
+    );
+    if (created[0])
+      return { acquired: true, name, owner: options.owner, token: Number(created[0].token), expiresAt };
+    const [held] = await db.query<{ owner: string; expires_at: Date }>(
+      'select owner, expires_at from locks where name = $1',
+      [name],
+    );
+    if (held && held.expires_at > now)
+      return { acquired: false, name, holder: held.owner, expiresAt: held.expires_at };
+    // Released or expired between the statements: try again.
+  }
+  throw new ConflictError(`lock ${name} changed hands five times while being acquired`);
 }
 
 export async function renewLock(db: SqlClient, now: Date, fence: Fence, ttlMs: number): Promise<boolean> {
@@ -39,10 +60,11 @@ export async function renewLock(db: SqlClient, now: Date, fence: Fence, ttlMs: n
   return rows.length === 1;
 }
 
+/** Give the lock up; the row (and its token) stays for the next holder to count on from. */
 export async function releaseLock(db: SqlClient, fence: Fence): Promise<boolean> {
   const rows = await db.query(
-    'delete from locks where name = $1 and owner = $2 and token = $3 returning name',
-    [fence.lock, fence.owner, fence.token],
+    'update locks set expires_at = $4 where name = $1 and owner = $2 and token = $3 and expires_at > $4 returning name',
+    [fence.lock, fence.owner, fence.token, RELEASED],
   );
   return rows.length === 1;
 }
@@ -53,16 +75,17 @@ export async function releaseLock(db: SqlClient, fence: Fence): Promise<boolean>
  * cannot land after a takeover.
  */
 export async function assertFence(tx: SqlRunner, now: Date, fence: Fence): Promise<void> {
-  const [row] = await tx.query<{ owner: string; token: number; expires_at: Date }>(
+  const [row] = await tx.query<{ owner: string; token: string | number; expires_at: Date }>(
     'select owner, token, expires_at from locks where name = $1 for update',
     [fence.lock],
   );
-  if (row && row.token === fence.token && row.owner === fence.owner && row.expires_at > now) return;
-  const state = row
+  if (row && Number(row.token) === fence.token && row.owner === fence.owner && row.expires_at > now) return;
+  const live = row && row.expires_at > now;
+  const state = live
     ? { holder: row.owner, token: Number(row.token), expiresAt: row.expires_at }
     : { holder: null };
   throw new ConflictError(
-    `fencing token ${fence.token} of ${fence.owner} on lock ${fence.lock} is stale${row ? ` (current token ${row.token}, held by ${row.owner})` : ' (lock released)'}`,
+    `fencing token ${fence.token} of ${fence.owner} on lock ${fence.lock} is stale${live ? ` (current token ${row.token}, held by ${row.owner})` : ' (lock released or expired)'}`,
     { state },
   );
 }

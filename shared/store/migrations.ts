@@ -142,6 +142,24 @@ export const MIGRATIONS: readonly Migration[] = [
       create index rate_events_key_at on rate_events (key, at);
     `,
   },
+  {
+    version: 3,
+    name: 'per-lock fencing tokens, idempotency payloads, rate slots',
+    tables: ['locks', 'idempotency', 'rate_events'],
+    sql: `
+      -- A lock's row now outlives its holders and its token counts up from the previous holder's,
+      -- so tokens grow in acquisition order; the sequence only numbers a name's first acquisition.
+      alter sequence lock_tokens as bigint;
+      alter table locks alter column token type bigint;
+
+      -- What a key was first used for (SHA-256 of the request or payload): a reuse with another
+      -- payload is refused instead of answered with the first result.
+      alter table idempotency add column payload_sha256 text;
+
+      -- A rate slot is taken before a send and dated when the send ends (in flight until then).
+      alter table rate_events add column id bigserial primary key;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,7 +6,9 @@
 export type Claim =
   | { status: 'claimed'; key: string; owner: string; takenOver: boolean }
   | { status: 'completed'; key: string; result: unknown }
-  | { status: 'in_progress'; key: string; owner: string; leaseExpiresAt: Date };
+  | { status: 'in_progress'; key: string; owner: string; leaseExpiresAt: Date }
+  /** The key was first claimed with another payload (`payloadSha256`). */
+  | { status: 'mismatch'; key: string };
 
 export type LockResult =
   | { acquired: true; name: string; owner: string; token: number; expiresAt: Date }
@@ -97,7 +99,10 @@ export interface Store {
   readonly engine: 'postgres' | 'pglite';
 
   // Idempotency: claim before acting, complete or fail after.
-  claim(key: string, options: { owner: string; leaseMs: number; ttlMs?: number }): Promise<Claim>;
+  claim(
+    key: string,
+    options: { owner: string; leaseMs: number; ttlMs?: number; payloadSha256?: string },
+  ): Promise<Claim>;
   /** False when the claim was lost (its lease ran out and someone else took the key over). */
   complete(key: string, owner: string, result: unknown): Promise<boolean>;
   /** Gives the key back so a retry can claim it. */
@@ -178,7 +183,10 @@ export interface Store {
     key: string,
     limit: number,
     windowMs: number,
-  ): Promise<{ allowed: true } | { allowed: false; retryAt: Date }>;
+    options?: { inFlightMs?: number },
+  ): Promise<{ allowed: true; slot: string } | { allowed: false; retryAt: Date }>;
+  /** Date a slot from `rateTake` when its use ended (it counts from then), or give it back unused. */
+  rateSettle(slot: string, options?: { used?: boolean }): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { ParseError } from '../runtime/errors.ts';
 import { checkLength } from './limits.ts';
 import { assertFence } from './locks.ts';
 import { type Fence, type Run, type RunQuery, RunStatus } from './port.ts';
-import type { SqlClient } from './sql.ts';
+import { type SqlClient, toJsonb } from './sql.ts';
 
 // Log chunks stay well under PostgreSQL's 1 GB field limit and keep appends cheap.
 const CHUNK_CHARS = 256 * 1024;
@@ -93,9 +93,9 @@ export async function updateRun(
         id,
         patch.status ?? null,
         'result' in patch,
-        JSON.stringify(patch.result ?? null),
+        toJsonb(patch.result ?? null),
         'error' in patch,
-        JSON.stringify(patch.error ?? null),
+        toJsonb(patch.error ?? null),
         patch.attempt ?? null,
         now,
         terminal,

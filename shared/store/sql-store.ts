@@ -1,23 +1,24 @@
 import { createApproval, decideApproval, getApproval } from './approvals.ts';
 import { audit, listAudit } from './audit.ts';
-import { bufferAdd, rateTake, takeDueBuffers } from './buffers.ts';
+import { bufferAdd, rateSettle, rateTake, takeDueBuffers } from './buffers.ts';
 import { appendHistory, readHistory } from './history.ts';
 import { claim, purgeExpired, settle } from './idempotency.ts';
 import { acquireLock, releaseLock, renewLock } from './locks.ts';
 import type { Store } from './port.ts';
 import { appendRunLog, createRun, getRun, listRuns, readRunLog, updateRun } from './runs.ts';
-import type { SqlClient } from './sql.ts';
+import { type SqlClient, storableParams } from './sql.ts';
 
 /** The Store over any SQL engine with PostgreSQL's dialect. */
 export function sqlStore(
-  db: SqlClient,
+  client: SqlClient,
   options: { now?: () => Date; idempotencyTtlMs?: number } = {},
 ): Store {
+  const db = storableParams(client);
   const now = options.now ?? (() => new Date());
   const ttl = options.idempotencyTtlMs ?? 24 * 3_600_000;
   return {
     engine: db.engine,
-    claim: (key, o) => claim(db, now(), key, { owner: o.owner, leaseMs: o.leaseMs, ttlMs: o.ttlMs ?? ttl }),
+    claim: (key, o) => claim(db, now(), key, { ...o, ttlMs: o.ttlMs ?? ttl }),
     complete: (key, owner, result) => settle(db, now(), key, owner, { status: 'completed', result }),
     fail: (key, owner, error) => settle(db, now(), key, owner, { status: 'failed', error }),
     purgeExpired: () => purgeExpired(db, now()),
@@ -39,7 +40,8 @@ export function sqlStore(
     listAudit: (query = {}) => listAudit(db, query),
     bufferAdd: (key, item, dueAt) => bufferAdd(db, now(), key, item, dueAt),
     takeDueBuffers: (o = {}) => takeDueBuffers(db, now(), o.prefix ?? ''),
-    rateTake: (key, limit, windowMs) => rateTake(db, now(), key, limit, windowMs),
+    rateTake: (key, limit, windowMs, o = {}) => rateTake(db, now(), key, limit, windowMs, o.inFlightMs),
+    rateSettle: (slot, o = {}) => rateSettle(db, now(), slot, o.used ?? true),
     close: () => db.close(),
   };
 }

@@ -95,6 +95,31 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
       );
 
       it(
+        'refuses a key reused with another payload, and lets the same payload through',
+        withStore(async ({ store }) => {
+          const p1 = { owner: 'a', leaseMs: 60_000, payloadSha256: 'a'.repeat(64) };
+          const p2 = { owner: 'b', leaseMs: 60_000, payloadSha256: 'b'.repeat(64) };
+          expect((await store.claim('pay', p1)).status).toBe('claimed');
+          expect(await store.claim('pay', p2)).toEqual({ status: 'mismatch', key: 'pay' });
+          await store.complete('pay', 'a', { done: 1 });
+          expect(await store.claim('pay', p2)).toEqual({ status: 'mismatch', key: 'pay' });
+          expect(await store.claim('pay', { ...p1, owner: 'c' })).toEqual({
+            status: 'completed',
+            key: 'pay',
+            result: { done: 1 },
+          });
+          // A key that failed is free again, for any payload.
+          await store.claim('pay-f', p1);
+          await store.fail('pay-f', 'a', { message: 'boom' });
+          expect((await store.claim('pay-f', p2)).status).toBe('claimed');
+          expect(await store.claim('pay-f', { ...p1, owner: 'd' })).toEqual({
+            status: 'mismatch',
+            key: 'pay-f',
+          });
+        }),
+      );
+
+      it(
         'rejects keys over the limit, saying the limit',
         withStore(async ({ store }) => {
           await expect(store.claim('k'.repeat(513), { owner: 'a', leaseMs: 1 })).rejects.toThrow(
@@ -135,6 +160,42 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
             true,
           );
           expect((await store.acquireLock('ws/loadtest', { owner: 'c', ttlMs: 1000 })).acquired).toBe(true);
+        }),
+      );
+
+      it(
+        'gives every later holder a larger token and draws none for failed attempts',
+        withStore(async ({ store, advance }) => {
+          const tokens: number[] = [];
+          for (let i = 0; i < 4; i++) {
+            const held = await store.acquireLock('release:web', { owner: `o${i}`, ttlMs: 10_000 });
+            if (!held.acquired) throw new Error('lock not acquired');
+            tokens.push(held.token);
+            for (let poll = 0; poll < 3; poll++)
+              expect((await store.acquireLock('release:web', { owner: 'poller', ttlMs: 1 })).acquired).toBe(
+                false,
+              );
+            if (i % 2 === 0)
+              await store.releaseLock({ lock: 'release:web', owner: `o${i}`, token: held.token });
+            else advance(10_001);
+          }
+          expect(tokens.slice(1).map((t, i) => t - tokens[i]!)).toEqual([1, 1, 1]);
+          expect(await store.acquireLock('other', { owner: 'x', ttlMs: 10 })).toMatchObject({
+            acquired: true,
+          });
+        }),
+      );
+
+      it(
+        'gives exactly one of 20 concurrent acquirers the lock',
+        withStore(async ({ store }) => {
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) => store.acquireLock('hot', { owner: `w${i}`, ttlMs: 60_000 })),
+          );
+          const won = results.filter((r) => r.acquired);
+          expect(won).toHaveLength(1);
+          for (const r of results.filter((x) => !x.acquired))
+            expect(r).toMatchObject({ holder: won[0]!.owner });
         }),
       );
 
@@ -199,6 +260,43 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
           expect(done.result).toEqual({ images: { 'cn-hangzhou': 'm-1' } });
           expect(done.finishedAt!.getTime() - done.createdAt.getTime()).toBe(1000);
           await expect(store.updateRun('run-none', { status: 'failed' })).rejects.toThrow(/no run run-none/);
+        }),
+      );
+
+      it(
+        'keeps text with NUL characters and lone surrogates instead of failing the write',
+        withStore(async ({ store }) => {
+          const nasty = 'tail\u0000of a log \ud800 end';
+          const kept = 'tail\uFFFDof a log \uFFFD end';
+          const entry = await store.appendHistory('h/nul', {
+            value: { summary: nasty, 'k\u0000': 1, list: [nasty] },
+            actor: 'a\u0000b',
+            note: nasty,
+          });
+          expect(entry).toMatchObject({
+            value: { summary: kept, 'k\uFFFD': 1, list: [kept] },
+            actor: 'a\uFFFDb',
+          });
+          const run = await store.createRun({ kind: 'image.build', subject: `web ${nasty}` });
+          await store.appendRunLog(run.id, `${nasty}\n`);
+          expect(await store.readRunLog(run.id)).toBe(`${kept}\n`);
+          const done = await store.updateRun(run.id, { status: 'failed', error: { message: nasty } });
+          expect(done.error).toEqual({ message: kept });
+          const record = await store.audit({
+            actor: 'x',
+            action: 'rollback',
+            target: 't',
+            decision: 'refused',
+            reason: nasty,
+          });
+          expect(record.reason).toBe(kept);
+          await store.claim('nul-key', { owner: 'o', leaseMs: 1000 });
+          expect(await store.complete('nul-key', 'o', { text: nasty })).toBe(true);
+          expect(await store.claim('nul-key', { owner: 'p', leaseMs: 1000 })).toMatchObject({
+            result: { text: kept },
+          });
+          await store.bufferAdd('buf/nul', { text: nasty }, new Date(0));
+          expect((await store.takeDueBuffers({ prefix: 'buf/' }))[0]?.items).toEqual([{ text: kept }]);
         }),
       );
 
@@ -422,6 +520,30 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
             Array.from({ length: 10 }, () => store.rateTake('channel:lark', 5, 1000)),
           );
           expect(burst.filter((r) => r.allowed)).toHaveLength(5);
+        }),
+      );
+    });
+
+    describe('rate slots counted until the use ends', () => {
+      it(
+        'counts a slot from when its use ended, and gives an unused one back',
+        withStore(async ({ store, advance }) => {
+          const start = Date.parse('2026-11-27T10:00:00Z');
+          const first = await store.rateTake('bot', 2, 60_000, { inFlightMs: 30_000 });
+          const second = await store.rateTake('bot', 2, 60_000, { inFlightMs: 30_000 });
+          if (!first.allowed || !second.allowed) throw new Error('not admitted');
+          // In flight: both count until they are dated, here 30 s on for the first.
+          advance(30_000);
+          await store.rateSettle(first.slot);
+          await store.rateSettle(second.slot, { used: false });
+          advance(1000);
+          expect((await store.rateTake('bot', 2, 60_000)).allowed).toBe(true);
+          expect(await store.rateTake('bot', 2, 60_000)).toEqual({
+            allowed: false,
+            retryAt: new Date(start + 30_000 + 60_000),
+          });
+          advance(59_000);
+          expect((await store.rateTake('bot', 2, 60_000)).allowed).toBe(true);
         }),
       );
     });

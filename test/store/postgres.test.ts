@@ -2,7 +2,11 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/runtime/errors.ts';
+import { acquireLock, releaseLock } from '../../shared/store/locks.ts';
+import { MIGRATIONS } from '../../shared/store/migrations.ts';
 import { openStore } from '../../shared/store/open.ts';
+import type { SqlClient } from '../../shared/store/sql.ts';
+import { until } from '../helpers.ts';
 import { storeContract } from './contract.ts';
 
 /** The PostgreSQL server on this machine (CI starts it); each test gets a database of its own. */
@@ -43,8 +47,51 @@ describe('PostgreSQL engine', () => {
     await client.connect();
     const { rows } = await client.query('select version from fc_devops_schema order by version');
     await client.end();
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('never gives an acquire that stalled behind another transaction a smaller token than a holder that came and went', async () => {
+    const url = await freshDatabase();
+    let t = Date.parse('2026-11-27T10:00:00Z');
+    const store = await openStore({ databaseUrl: url, now: () => new Date(t) });
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    // The second connection runs the store's own statements inside a transaction it holds open.
+    const inTx: SqlClient = {
+      engine: 'postgres',
+      query: async (text, params) => (await other.query(text, params as unknown[])).rows,
+      transaction: (fn) => fn(inTx),
+      close: async () => {},
+    };
+    try {
+      const first = await store.acquireLock('release:web', { owner: 'first', ttlMs: 1000 });
+      expect(first.acquired).toBe(true);
+      t += 2000;
+      // The other connection holds the lock's row in an open transaction (the stall) ...
+      await other.query('begin');
+      await other.query('select name from locks where name = $1 for update', ['release:web']);
+      // ... so this acquire waits for it,
+      const stalled = store.acquireLock('release:web', { owner: 'stalled', ttlMs: 60_000 });
+      await until(async () => {
+        const { rows } = await other.query(
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+        );
+        return rows[0].n > 0 || undefined;
+      });
+      // ... while a newer holder takes the lock and gives it back inside that transaction.
+      const newer = await acquireLock(inTx, new Date(t), 'release:web', { owner: 'newer', ttlMs: 60_000 });
+      if (!newer.acquired) throw new Error('newer holder did not get the lock');
+      expect(await releaseLock(inTx, { lock: 'release:web', owner: 'newer', token: newer.token })).toBe(true);
+      await other.query('commit');
+      const got = await stalled;
+      if (!got.acquired || !first.acquired) throw new Error('stalled acquire did not get the released lock');
+      expect(newer.token).toBeGreaterThan(first.token);
+      expect(got.token).toBeGreaterThan(newer.token);
+    } finally {
+      await other.end();
+      await store.close();
+    }
   });
 
   it('fails fast at cold start naming the host of an unreachable DATABASE_URL', async () => {
