@@ -11,17 +11,28 @@ import { isJobMessage, type JobMessage, MAX_JOB_BYTES, parseJob } from '../event
 import { isOssEvent, type OssEvent, parseOssEvent } from '../events/oss.ts';
 import { decodeJson } from '../events/parse.ts';
 import { isTimerEvent, parseTimerEvent, type TimerInput } from '../events/timer.ts';
-import type { Store } from '../store/port.ts';
 import { sha256Hex } from '../util/hash.ts';
+import { own } from '../util/records.ts';
 import type { FcContext } from './context.ts';
-import { ConflictError, FcDevopsError, formatPath, ParseError, UpstreamError } from './errors.ts';
+import {
+  ConflictError,
+  FcDevopsError,
+  formatPath,
+  KeyReuseError,
+  ParseError,
+  UpstreamError,
+} from './errors.ts';
+import { type Instance, type InstanceOptions, instance } from './instance.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { type OnceOptions, type OnceResult, type RunHandle, runOnce } from './once.ts';
+import { type Busy, type OnceOptions, type OnceResult, type RunHandle, runOnce } from './once.ts';
 
 export type EventSource = 'http' | 'timer' | 'oss' | 'job';
 
-/** What every handler gets besides its input. */
-export interface HandlerContext {
+/**
+ * What every handler gets besides its input: what is built once per instance (`config`, `store`,
+ * `cloud`, `events`) and what belongs to this invocation (its logger, ids, clock and `once`).
+ */
+export interface HandlerContext extends Instance {
   fc: FcContext;
   log: Logger;
   requestId: string;
@@ -32,7 +43,15 @@ export interface HandlerContext {
    * Do `work` once per event: keyed by the delivery (job idempotency key, timer name and time, OSS
    * bucket/key/eTag, the caller's Idempotency-Key), with a run record it can log to.
    */
-  once<T>(work: (run: RunHandle) => Promise<T>, options?: OnceOptions): Promise<OnceResult<T>>;
+  once<T>(
+    work: (run: RunHandle) => Promise<T>,
+    options: OnceOptions & { whenBusy: 'report' },
+  ): Promise<OnceResult<T> | Busy>;
+  once<T>(
+    work: (run: RunHandle) => Promise<T>,
+    options?: OnceOptions & { whenBusy?: 'conflict' },
+  ): Promise<OnceResult<T>>;
+  once<T>(work: (run: RunHandle) => Promise<T>, options: OnceOptions): Promise<OnceResult<T> | Busy>;
 }
 
 export interface JobRoute<S extends z.ZodType> {
@@ -45,16 +64,12 @@ export function jobRoute<S extends z.ZodType>(payload: S, run: JobRoute<S>['run'
   return { payload, run };
 }
 
-export interface HandlerSpec<TP extends z.ZodType = z.ZodType> {
+export interface HandlerSpec<TP extends z.ZodType = z.ZodType> extends InstanceOptions {
   http?: (request: HttpRequest, ctx: HandlerContext) => Promise<HttpResponse>;
   timer?: { payload?: TP; run: (input: TimerInput<z.infer<TP>>, ctx: HandlerContext) => Promise<unknown> };
   oss?: (event: OssEvent, ctx: HandlerContext) => Promise<unknown>;
   // biome-ignore lint/suspicious/noExplicitAny: each route keeps its own payload type
   jobs?: Readonly<Record<string, JobRoute<any>>>;
-  /** Tests pass a fixed clock; functions use real time. */
-  now?: () => Date;
-  /** The state store, opened on first use (`storeFromEnv()`); needed by `ctx.once`. */
-  store?: () => Promise<Store>;
 }
 
 export type FcHandler = (event: Buffer | string, context: FcContext) => Promise<unknown>;
@@ -63,14 +78,17 @@ export type FcHandler = (event: Buffer | string, context: FcContext) => Promise<
  * The FC entry point of a function: decode the Buffer, recognise the event source, parse it through
  * its envelope, run, and answer in the shape the trigger expects. Bad input is a ParseError: HTTP gets
  * a 400 naming the field; async and timer events are logged and acknowledged, never retried forever.
- * Other errors answer 409/502/500 over HTTP and are rethrown for async events so FC retries them.
+ * Other errors answer 409/422/502/500 over HTTP and are rethrown for async events so FC retries them.
+ * Called at module top level: the config is read (and a broken one fails the instance) at cold start.
  */
 export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHandler {
   const accepted = (['http', 'timer', 'oss', 'jobs'] as const).filter((s) => spec[s] !== undefined);
+  const shared = instance(spec);
 
   return async (event, fc) => {
     const base = createLogger({ function: fc.function?.name, requestId: fc.requestId });
     const bytes = typeof event === 'string' ? Buffer.byteLength(event) : event.length;
+    shared.enter(fc, base);
     let source: EventSource | undefined;
     try {
       const value = decodeJson(event);
@@ -79,13 +97,21 @@ export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHa
         const request = parseHttpEvent(value);
         const correlationId = request.headers['x-correlation-id'] ?? request.requestId;
         const key = request.headers['idempotency-key'];
-        const ctx = context(spec, fc, base, 'http', correlationId, key && `http:${key}`);
+        // The key is bound to what the request asks: method, path, query and body.
+        const asked = sha256Hex(
+          `${request.method} ${request.path}?${new URLSearchParams(request.query)}\n${sha256Hex(request.body)}`,
+        );
+        const ctx = context(shared, spec, fc, base, 'http', correlationId, key && `http:${key}`, asked);
         return await respondHttp(() => spec.http!(request, ctx), ctx.log);
       }
       if (source === 'timer' && spec.timer) {
         const input = parseTimerEvent(value, spec.timer.payload);
         const key = `timer:${input.triggerName}:${input.triggerTime.toISOString()}`;
-        return await spec.timer.run(input, context(spec, fc, base, 'timer', fc.requestId, key));
+        const asked = sha256Hex(JSON.stringify(input.payload ?? null));
+        return await spec.timer.run(
+          input,
+          context(shared, spec, fc, base, 'timer', fc.requestId, key, asked),
+        );
       }
       if (source === 'oss' && spec.oss) {
         const event = parseOssEvent(value);
@@ -93,7 +119,7 @@ export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHa
           (e) => `${e.oss.bucket.name}/${e.oss.object.key}@${e.oss.object.eTag ?? e.eventTime}`,
         );
         const key = `oss:${sha256Hex(objects.join('\n'))}`;
-        return await spec.oss(event, context(spec, fc, base, 'oss', fc.requestId, key));
+        return await spec.oss(event, context(shared, spec, fc, base, 'oss', fc.requestId, key, key));
       }
       if (source === 'job' && spec.jobs) {
         if (bytes > MAX_JOB_BYTES) {
@@ -104,16 +130,18 @@ export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHa
         const schemas = Object.fromEntries(Object.entries(spec.jobs).map(([k, r]) => [k, r.payload]));
         const job = parseJob(value, schemas);
         const ctx = context(
+          shared,
           spec,
           fc,
           base,
           'job',
           job.correlationId,
           `job:${job.idempotencyKey}`,
+          sha256Hex(`${job.kind}\n${JSON.stringify(job.payload)}`),
           job.kind,
           job.attempt,
         );
-        return await spec.jobs[job.kind]!.run(job.payload, job, ctx);
+        return await own(spec.jobs, job.kind)!.run(job.payload, job, ctx);
       }
       throw new ParseError('event', [
         { path: [], message: `not an event this function accepts (accepts: ${accepted.join(', ')})` },
@@ -147,26 +175,38 @@ function detect(value: unknown): EventSource | undefined {
 }
 
 function context(
+  shared: ReturnType<typeof instance>,
   spec: HandlerSpec,
   fc: FcContext,
   base: Logger,
   source: EventSource,
   correlationId: string,
   eventKey: string | undefined,
+  eventPayloadSha256: string,
   kind = fc.function?.name ?? 'function',
   attempt = (fc.retryCount ?? 0) + 1,
 ): HandlerContext {
   const log = base.child({ correlationId });
-  return {
+  const deps = {
+    store: shared.openStore,
+    fc,
+    log,
+    correlationId,
+    eventKey,
+    eventPayloadSha256,
+    kind,
+    attempt,
+  };
+  return Object.assign(Object.create(shared.view) as Instance, {
     fc,
     log,
     requestId: fc.requestId,
     correlationId,
     source,
     now: spec.now ?? (() => new Date()),
-    once: (work, options = {}) =>
-      runOnce({ store: spec.store, fc, log, correlationId, eventKey, kind, attempt }, options, work),
-  };
+    once: (work: (run: RunHandle) => Promise<unknown>, options: OnceOptions = {}) =>
+      runOnce(deps, options, work),
+  }) as HandlerContext;
 }
 
 /** Map errors to HTTP answers at the edge; internal details never leak on a 5xx. */
@@ -182,6 +222,10 @@ async function respondHttp(run: () => Promise<HttpResponse>, log: Logger): Promi
     if (error instanceof ConflictError) {
       log.warn('request conflicts', { error: error.message });
       return json(409, { error: error.code, message: error.message, state: error.state ?? null });
+    }
+    if (error instanceof KeyReuseError) {
+      log.warn('idempotency key reused', { error: error.message });
+      return json(422, { error: 'IdempotencyKeyReused', message: error.message, key: error.key });
     }
     log.error('request failed', { error: describe(error) });
     if (error instanceof UpstreamError) {

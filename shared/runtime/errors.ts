@@ -1,6 +1,6 @@
 /**
- * The error taxonomy. Every error fc-devops raises on purpose is one of these five, so the runtime can
- * map it to an answer (400, 409, 502, 500) and decide whether an async event is worth retrying.
+ * The error taxonomy. Every error fc-devops raises on purpose is one of these six, so the runtime can
+ * map it to an answer (400, 409, 422, 502, 500) and decide whether an async event is worth retrying.
  * Expected outcomes ("lock held", "already done", "nothing to do") are results, not errors.
  */
 
@@ -10,6 +10,7 @@ export const ErrorCode = {
   conflict: 'ConflictError',
   upstream: 'UpstreamError',
   invariant: 'InvariantError',
+  keyReuse: 'KeyReuseError',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -117,4 +118,19 @@ export class UpstreamError extends FcDevopsError {
 export class InvariantError extends FcDevopsError {
   readonly code = ErrorCode.invariant;
   readonly retryable = false;
+}
+
+/**
+ * An idempotency key used again for a different request or payload. Answering with the first
+ * request's result would be a lie, and waiting would not help: a 422 that names the key.
+ */
+export class KeyReuseError extends FcDevopsError {
+  readonly code = ErrorCode.keyReuse;
+  readonly retryable = false;
+  readonly key: string;
+
+  constructor(key: string, what: string) {
+    super(`${what} ${key} was first used for a different request; use a new key for a new request`);
+    this.key = key;
+  }
 }

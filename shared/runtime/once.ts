@@ -1,52 +1,69 @@
 import { LIMITS } from '../store/limits.ts';
-import type { Store } from '../store/port.ts';
+import type { Fence, Store } from '../store/port.ts';
 import { sha256Hex } from '../util/hash.ts';
 import type { FcContext } from './context.ts';
-import { ConflictError, formatPath, InvariantError, ParseError } from './errors.ts';
+import { ConflictError, formatPath, KeyReuseError, ParseError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
-/** What the work inside `once` gets: its run record, to log to. */
+/** What the work inside `once` gets: its run record, to log to, and the fence of its lock if it took one. */
 export interface RunHandle {
   id: string;
   log: Logger;
   /** Append text to the run's log (build output, plans); kept with the run, not in the function log. */
   append(text: string): Promise<void>;
+  /** Proof of holding `options.lock`: pass it to the store writes the lock guards. */
+  fence: Fence | undefined;
 }
 
 export type OnceResult<T> = { status: 'done'; result: T; runId: string } | { status: 'duplicate'; result: T };
 
+/** The key or the lock is held by someone else (only with `whenBusy: 'report'`). */
+export interface Busy {
+  status: 'busy';
+  message: string;
+  holder: string;
+  until: string;
+}
+
 export interface OnceOptions {
   /** Overrides the key derived from the event (delivery id, trigger time, object eTag, Idempotency-Key). */
-  key?: string;
+  key?: string | undefined;
+  /** What the key is bound to: a reuse of the key with another payload is refused. Default: the event's. */
+  payload?: unknown;
   /** Run kind; defaults to the job kind or the function name. */
   kind?: string;
   subject?: string;
+  /** Hold this leased lock while the work runs: one at a time per thing, whichever key asked. */
+  lock?: string | undefined;
+  /** When the key or the lock is busy: a ConflictError (409; FC retries an async event), or a `Busy` result. */
+  whenBusy?: 'conflict' | 'report';
 }
 
 export interface OnceDeps {
-  store: (() => Promise<Store>) | undefined;
+  store: () => Promise<Store>;
   fc: FcContext;
   log: Logger;
   correlationId: string;
   /** The idempotency key the event itself carries, if any. */
   eventKey: string | undefined;
+  /** SHA-256 of what the event asks for (request line and body, job payload, trigger payload). */
+  eventPayloadSha256: string;
   kind: string;
   attempt: number;
 }
 
 /**
- * Exactly-once side effects for a handler: claim the event's key, record a run, do the work, store
- * the result. A redelivered event gets the stored result without running again; one that arrives
- * while the first is still running gets a ConflictError (409 over HTTP; FC retries an async event
- * later); a failed attempt gives the key back so FC's retry can run it.
+ * Exactly-once side effects for a handler: claim the event's key, take the lock if one is named,
+ * record a run, do the work, store the result. A redelivered event gets the stored result without
+ * running again; one that arrives while the first is still running is busy (a ConflictError by
+ * default); a failed attempt gives the key back so FC's retry can run it; a key reused for another
+ * payload is a KeyReuseError.
  */
 export async function runOnce<T>(
   deps: OnceDeps,
   options: OnceOptions,
   work: (run: RunHandle) => Promise<T>,
-): Promise<OnceResult<T>> {
-  if (!deps.store)
-    throw new InvariantError('ctx.once needs a store: pass `store: storeFromEnv()` to defineHandler');
+): Promise<OnceResult<T> | Busy> {
   const raw = options.key ?? deps.eventKey;
   if (!raw) {
     throw new ParseError('request', [
@@ -59,36 +76,64 @@ export async function runOnce<T>(
   const key = fitKey(`${deps.fc.function.name}:${raw}`);
   const store = await deps.store();
   const owner = `${deps.fc.requestId}`;
-  const claim = await store.claim(key, { owner, leaseMs: deps.fc.function.timeout * 1000 + 10_000 });
+  const leaseMs = deps.fc.function.timeout * 1000 + 10_000;
+  const payloadSha256 =
+    options.payload === undefined ? deps.eventPayloadSha256 : sha256Hex(JSON.stringify(options.payload));
+  const claim = await store.claim(key, { owner, leaseMs, payloadSha256 });
+  if (claim.status === 'mismatch') throw new KeyReuseError(raw, 'idempotency key');
   if (claim.status === 'completed') {
     deps.log.info('duplicate event, returning the stored result', { key });
     return { status: 'duplicate', result: claim.result as T };
   }
   if (claim.status === 'in_progress') {
-    throw new ConflictError(`already running under key ${key}`, {
-      state: { key, owner: claim.owner, leaseExpiresAt: claim.leaseExpiresAt.toISOString() },
-    });
+    return busy(options, `already running under key ${raw}`, claim.owner, claim.leaseExpiresAt);
   }
-  const run = await store.createRun({
-    kind: options.kind ?? deps.kind,
-    subject: (options.subject ?? raw).slice(0, LIMITS.subject),
-    correlationId: deps.correlationId,
-    attempt: deps.attempt,
-  });
-  const log = deps.log.child({ runId: run.id });
-  try {
-    const result = await work({ id: run.id, log, append: (text) => store.appendRunLog(run.id, text) });
-    await store.updateRun(run.id, { status: 'succeeded', result: result ?? null });
-    if (!(await store.complete(key, owner, result ?? null))) {
-      log.warn('finished after the claim was taken over; the result stays with the run only', { key });
+  let fence: Fence | undefined;
+  if (options.lock) {
+    const lock = await store.acquireLock(options.lock, { owner, ttlMs: leaseMs });
+    if (!lock.acquired) {
+      // Nothing ran: the key goes back, so the next delivery (or FC's retry) can claim it.
+      await store.fail(key, owner, { message: `lock ${options.lock} held by ${lock.holder}` });
+      return busy(options, `${options.lock} is held by ${lock.holder}`, lock.holder, lock.expiresAt);
     }
-    return { status: 'done', result, runId: run.id };
-  } catch (error) {
-    const described = describeError(error);
-    await store.updateRun(run.id, { status: 'failed', error: described }).catch(() => {});
-    await store.fail(key, owner, described).catch(() => {});
-    throw error;
+    fence = { lock: lock.name, owner, token: lock.token };
   }
+  try {
+    const run = await store.createRun({
+      kind: options.kind ?? deps.kind,
+      subject: (options.subject ?? raw).slice(0, LIMITS.subject),
+      correlationId: deps.correlationId,
+      attempt: deps.attempt,
+    });
+    const log = deps.log.child({ runId: run.id });
+    try {
+      const result = await work({
+        id: run.id,
+        log,
+        append: (text) => store.appendRunLog(run.id, text),
+        fence,
+      });
+      await store.updateRun(run.id, { status: 'succeeded', result: result ?? null });
+      if (!(await store.complete(key, owner, result ?? null))) {
+        log.warn('finished after the claim was taken over; the result stays with the run only', { key });
+      }
+      return { status: 'done', result, runId: run.id };
+    } catch (error) {
+      await store.updateRun(run.id, { status: 'failed', error: describeError(error) }).catch(() => {});
+      throw error;
+    }
+  } catch (error) {
+    await store.fail(key, owner, describeError(error)).catch(() => {});
+    throw error;
+  } finally {
+    if (fence) await store.releaseLock(fence).catch(() => {});
+  }
+}
+
+function busy(options: OnceOptions, message: string, holder: string, until: Date): Busy {
+  const state = { holder, until: until.toISOString() };
+  if (options.whenBusy === 'report') return { status: 'busy', message, ...state };
+  throw new ConflictError(message, { state });
 }
 
 /** Long keys (object keys, caller-supplied headers) are hashed to fit the store's limit. */

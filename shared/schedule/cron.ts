@@ -14,6 +14,8 @@ export interface Schedule {
   readonly everyMs: number | undefined;
   /** The first firing strictly after `after`. `@every` counts whole intervals from `anchor`. */
   next(after: Date, anchor?: Date): Date;
+  /** The last firing after `since` and at or before `until`, if any (`@every` counts from `since`). */
+  latest(since: Date, until: Date): Date | undefined;
 }
 
 export class ScheduleError extends Error {
@@ -42,6 +44,10 @@ export function parseSchedule(expression: string): Schedule {
         const elapsed = after.getTime() - anchor.getTime();
         const periods = elapsed < 0 ? 0 : Math.floor(elapsed / everyMs) + 1;
         return new Date(anchor.getTime() + periods * everyMs);
+      },
+      latest(since, until) {
+        const periods = Math.floor((until.getTime() - since.getTime()) / everyMs);
+        return periods >= 1 ? new Date(since.getTime() + periods * everyMs) : undefined;
       },
     };
   }
@@ -72,6 +78,14 @@ export function parseSchedule(expression: string): Schedule {
     next(after) {
       const cron = CronExpressionParser.parse(parts.join(' '), { tz: timeZone, currentDate: after });
       return cron.next().toDate();
+    },
+    latest(since, until) {
+      // prev() is strictly before its current date: start a millisecond after `until`.
+      const at = new Date(until.getTime() + 1);
+      const last = CronExpressionParser.parse(parts.join(' '), { tz: timeZone, currentDate: at })
+        .prev()
+        .toDate();
+      return last > since ? last : undefined;
     },
   };
 }

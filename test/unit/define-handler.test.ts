@@ -21,6 +21,8 @@ const asBuffer = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 describe('defineHandler', () => {
   const handler = defineHandler({
+    // A function without an fc-devops.yaml.
+    config: null,
     http: async (request) => {
       if (request.path === '/conflict')
         throw new ConflictError('release in progress', { state: { step: 2 } });
@@ -103,6 +105,8 @@ describe('defineHandler', () => {
 
   it('rethrows other errors of async events so FC retries them', async () => {
     const failing = defineHandler({
+      // A function without an fc-devops.yaml.
+      config: null,
       jobs: {
         'image.build': jobRoute(z.object({}), async () => {
           throw new UpstreamError('packer', 'exited 1');
@@ -114,7 +118,7 @@ describe('defineHandler', () => {
   });
 
   it('refuses an event of a source the function does not accept', async () => {
-    const httpOnly = defineHandler({ http: async () => json(200, {}) });
+    const httpOnly = defineHandler({ config: null, http: async () => json(200, {}) });
     expect(await httpOnly(asBuffer(fixture('timer/timer.json')), context)).toMatchObject({
       status: 'rejected',
     });

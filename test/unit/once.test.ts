@@ -22,6 +22,8 @@ describe('ctx.once', () => {
   let calls = 0;
   let failNext = false;
   const handler = defineHandler({
+    // A function without an fc-devops.yaml.
+    config: null,
     store: () => opened as Promise<Store>,
     http: async (_request, ctx) => {
       const outcome = await ctx.once(async (run) => {
