@@ -1,17 +1,16 @@
 import type { Config } from '../config/schema/index.ts';
 import { resolveSecret } from '../config/secret-ref.ts';
 import { type HttpRequest, type HttpResponse, json } from '../events/http.ts';
+import { ConflictError, FcDevopsError, KeyReuseError, ParseError } from '../runtime/errors.ts';
+import { redactString } from '../runtime/redact.ts';
 import type { Store } from '../store/port.ts';
 import { safeEqual } from '../util/compare.ts';
 import { sha256Hex } from '../util/hash.ts';
+import { own } from '../util/records.ts';
 import { type Action, allowed } from './roles.ts';
 import { SCHEME, signature } from './signing.ts';
 
 export const SKEW_SECONDS = 300;
-
-export type AuthResult =
-  | { ok: true; keyId: string }
-  | { ok: false; status: 401 | 403; reason: string; keyId: string | undefined };
 
 /**
  * Who is calling: a request signed with an access key's secret (see signing.ts), or a bearer token
@@ -45,7 +44,7 @@ export async function authenticate(
       keyId: undefined,
     };
   const keyId = signed[1]!;
-  const key = keys[keyId];
+  const key = own(keys, keyId);
   const secret = key?.secret ? resolveSecret(key.secret, deps.env ?? process.env) : undefined;
   if (!secret) return { ok: false, status: 401, reason: 'unknown key', keyId };
   const timestamp = request.headers['x-fc-devops-timestamp'] ?? '';
@@ -84,64 +83,124 @@ export async function authenticate(
   return { ok: true, keyId };
 }
 
+export interface GuardDeps {
+  keys: Config['access']['keys'];
+  store: Store;
+  now: () => Date;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Access {
+  /** What the caller does (`promote`, `approve`, `reject`, `run`, ...), as the audit log records it. */
+  action: string;
+  target: string;
+  /** Who may: by default a key whose roles allow `action` on `target`. */
+  authorize?: (keyId: string) => boolean;
+}
+
 /**
- * The gate in front of every endpoint that changes something: authenticate, authorize the action on
- * the target, and write an audit record for every attempt, allowed or refused. Returns the key id,
- * or the 401/403 response to send.
+ * The gate in front of every operator endpoint: authenticate, authorize the action on the target,
+ * run `handle` for the caller, and write one audit record of what happened. A request refused at
+ * the gate (401, 403) is recorded refused with the reason; one the handler refuses (a 4xx answer,
+ * or an error the runtime answers with one: a bad body, a conflict) is recorded refused with the
+ * answer's message; one that failed (a 5xx, an unexpected error) is recorded failed. Only an
+ * answer below 400 is recorded allowed.
  */
-export async function guard(
+export async function guarded(
   request: HttpRequest,
-  access: { action: Action; target: string },
-  deps: { keys: Config['access']['keys']; store: Store; now: () => Date; env?: NodeJS.ProcessEnv },
-): Promise<{ ok: true; keyId: string } | { ok: false; response: HttpResponse }> {
+  access: Access,
+  deps: GuardDeps,
+  handle: (keyId: string) => Promise<HttpResponse>,
+): Promise<HttpResponse> {
   const who = await authenticate(request, deps.keys, deps);
-  let result: AuthResult = who;
-  if (who.ok && !allowed(deps.keys, who.keyId, access.action, access.target)) {
-    result = {
-      ok: false,
+  let refusal: { status: 401 | 403; reason: string; keyId: string | undefined } | undefined;
+  if (!who.ok) refusal = who;
+  else if (
+    !(access.authorize ?? ((k) => allowed(deps.keys, k, access.action as Action, access.target)))(who.keyId)
+  )
+    refusal = {
       status: 403,
       reason: `key ${who.keyId} may not ${access.action} ${access.target}`,
       keyId: who.keyId,
     };
+  const record = (
+    actor: string,
+    decision: 'allowed' | 'refused' | 'failed',
+    reason?: string,
+    status?: number,
+  ) =>
+    deps.store.audit({
+      actor,
+      action: access.action,
+      target: access.target,
+      decision,
+      ...(reason ? { reason: reason.slice(0, 2000) } : {}),
+      ...(request.sourceIp ? { source: request.sourceIp } : {}),
+      details: {
+        method: request.method,
+        path: request.path,
+        requestId: request.requestId,
+        status: status ?? null,
+      },
+    });
+  if (refusal) {
+    await record(refusal.keyId ?? 'anonymous', 'refused', refusal.reason, refusal.status);
+    const error = refusal.status === 401 ? 'Unauthorized' : 'Forbidden';
+    return json(
+      refusal.status,
+      { error, message: refusal.reason },
+      refusal.status === 401 ? { 'www-authenticate': SCHEME } : {},
+    );
   }
-  await deps.store.audit({
-    actor: result.keyId ?? 'anonymous',
-    action: access.action,
-    target: access.target,
-    decision: result.ok ? 'allowed' : 'refused',
-    ...(result.ok ? {} : { reason: result.reason }),
-    ...(request.sourceIp ? { source: request.sourceIp } : {}),
-    details: { method: request.method, path: request.path, requestId: request.requestId },
-  });
-  if (result.ok) return result;
-  const error = result.status === 401 ? 'Unauthorized' : 'Forbidden';
-  return {
-    ok: false,
-    response: json(
-      result.status,
-      { error, message: result.reason },
-      result.status === 401 ? { 'www-authenticate': SCHEME } : {},
-    ),
-  };
+  const keyId = (who as { keyId: string }).keyId;
+  let response: HttpResponse;
+  try {
+    response = await handle(keyId);
+  } catch (error) {
+    const refused =
+      error instanceof FcDevopsError &&
+      (error instanceof ParseError || error instanceof ConflictError || error instanceof KeyReuseError);
+    await record(
+      keyId,
+      refused ? 'refused' : 'failed',
+      redactString(`${(error as Error).name}: ${(error as Error).message}`),
+    );
+    throw error;
+  }
+  const status = response.statusCode;
+  await record(
+    keyId,
+    status < 400 ? 'allowed' : status < 500 ? 'refused' : 'failed',
+    status < 400 ? undefined : messageOf(response),
+    status,
+  );
+  return response;
+}
+
+/** The `message` of a JSON error answer, else its status. */
+function messageOf(response: HttpResponse): string {
+  try {
+    const body = JSON.parse(response.body) as { message?: unknown; error?: unknown };
+    if (typeof body.message === 'string') return body.message;
+    if (typeof body.error === 'string') return body.error;
+  } catch {}
+  return `HTTP ${response.statusCode}`;
 }
 
 /**
- * A `POST` endpoint that runs something: 404 unless the method and path match, else `guard` for the
- * action `run` on the target the path names (or a fixed one).
+ * A `POST` endpoint that runs something: 404 unless the method and path match, else `guarded` for
+ * the action `run` on the target the path names (or a fixed one).
  */
-export async function guardRunEndpoint(
+export async function guardedRun(
   request: HttpRequest,
   path: RegExp,
   target: (match: RegExpExecArray) => string,
-  deps: { keys: Config['access']['keys']; store: Store; now: () => Date; env?: NodeJS.ProcessEnv },
-): Promise<{ ok: true; keyId: string; target: string } | { ok: false; response: HttpResponse }> {
+  deps: GuardDeps,
+  handle: (keyId: string, target: string) => Promise<HttpResponse>,
+): Promise<HttpResponse> {
   const m = path.exec(request.path);
   if (!m || request.method !== 'POST')
-    return {
-      ok: false,
-      response: json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` }),
-    };
+    return json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` });
   const name = target(m);
-  const gate = await guard(request, { action: 'run', target: name }, deps);
-  return gate.ok ? { ...gate, target: name } : gate;
+  return guarded(request, { action: 'run', target: name }, deps, (keyId) => handle(keyId, name));
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guard, guardRunEndpoint } from '../../shared/auth/guard.ts';
+import { guarded, guardedRun } from '../../shared/auth/guard.ts';
 import { allowed } from '../../shared/auth/roles.ts';
 import { signRequest, stringToSign } from '../../shared/auth/signing.ts';
 import { parseConfig } from '../../shared/config/load.ts';
-import type { HttpRequest } from '../../shared/events/http.ts';
+import { type HttpRequest, type HttpResponse, json } from '../../shared/events/http.ts';
+import { ConflictError, ParseError } from '../../shared/runtime/errors.ts';
 import { openStore } from '../../shared/store/open.ts';
 import type { Store } from '../../shared/store/port.ts';
 
@@ -55,8 +56,25 @@ describe('operator authentication and authorization', () => {
   });
   afterAll(async () => store?.close());
 
-  const gate = (req: HttpRequest, action: 'promote' | 'approve' | 'view', target: string) =>
-    guard(req, { action, target }, { keys, store, now, env });
+  const deps = {
+    keys,
+    get store() {
+      return store;
+    },
+    now,
+    env,
+  };
+  // The gate with a handler that lets everyone it admits through.
+  const gate = async (
+    req: HttpRequest,
+    action: 'promote' | 'approve' | 'view',
+    target: string,
+  ): Promise<{ ok: true; keyId: string } | { ok: false; response: HttpResponse }> => {
+    const response = await guarded(req, { action, target }, deps, async (keyId) => json(200, { keyId }));
+    return response.statusCode === 200
+      ? { ok: true, keyId: JSON.parse(response.body).keyId }
+      : { ok: false, response };
+  };
   const signed = (
     keyId: string,
     secret: string,
@@ -167,28 +185,97 @@ describe('operator authentication and authorization', () => {
     for (const secret of [env.ALICE, env.BOB, token]) expect(all).not.toContain(secret);
   });
 
+  it('records what the handler answered: a refusal after the gate is refused, with its reason', async () => {
+    const call = (handle: () => Promise<HttpResponse>) =>
+      guarded(signed('ops-bob', env.BOB), { action: 'approve', target: 'api-audit' }, deps, handle);
+    expect(
+      (
+        await call(async () =>
+          json(403, { error: 'self-approval', message: 'the key that asked cannot approve' }),
+        )
+      ).statusCode,
+    ).toBe(403);
+    expect((await call(async () => json(202, { ok: true }))).statusCode).toBe(202);
+    await expect(
+      call(async () => {
+        throw new ParseError('request body', [{ path: ['body', 'reason'], message: 'must not contain NUL' }]);
+      }),
+    ).rejects.toBeInstanceOf(ParseError);
+    await expect(
+      call(async () => {
+        throw new ConflictError('another operation on api-audit is running');
+      }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      call(async () => {
+        throw new Error('bug');
+      }),
+    ).rejects.toThrow('bug');
+    expect(
+      (await call(async () => json(502, { error: 'UpstreamError', message: 'fc failed' }))).statusCode,
+    ).toBe(502);
+    const records = (await store.listAudit({ target: 'api-audit', limit: 10 })).reverse();
+    expect(records.map((r) => [r.actor, r.action, r.decision, r.reason])).toEqual([
+      ['ops-bob', 'approve', 'refused', 'the key that asked cannot approve'],
+      ['ops-bob', 'approve', 'allowed', null],
+      [
+        'ops-bob',
+        'approve',
+        'refused',
+        'ParseError: invalid request body: body.reason: must not contain NUL',
+      ],
+      ['ops-bob', 'approve', 'refused', 'ConflictError: another operation on api-audit is running'],
+      ['ops-bob', 'approve', 'failed', 'Error: bug'],
+      ['ops-bob', 'approve', 'failed', 'fc failed'],
+    ]);
+    expect(records.map((r) => (r.details as { status: number | null }).status)).toEqual([
+      403,
+      202,
+      null,
+      null,
+      null,
+      502,
+    ]);
+  });
+
+  it('lets a custom rule decide who may (a requester withdrawing their own request)', async () => {
+    const response = await guarded(
+      signed('ops-alice', env.ALICE),
+      { action: 'reject', target: 'api-prod', authorize: (k) => k === 'ops-alice' },
+      deps,
+      async () => json(200, {}),
+    );
+    expect(response.statusCode).toBe(200);
+    const refused = await guarded(
+      signed('ops-bob', env.BOB),
+      { action: 'reject', target: 'api-prod', authorize: (k) => k === 'ops-alice' },
+      deps,
+      async () => json(200, {}),
+    );
+    expect(JSON.parse(refused.body)).toEqual({
+      error: 'Forbidden',
+      message: 'key ops-bob may not reject api-prod',
+    });
+  });
+
   it('guards run endpoints: 404 for another path or method, else the run action on the named target', async () => {
-    const deps = { keys, store, now, env };
     const path = /^\/pipelines\/([a-z-]+)\/builds$/;
-    const elsewhere = await guardRunEndpoint(
-      request('POST', '/pipelines/web', '', {}),
-      path,
-      (m) => m[1]!,
-      deps,
-    );
-    expect(elsewhere.ok || elsewhere.response.statusCode).toBe(404);
-    const get = await guardRunEndpoint(
-      request('GET', '/pipelines/web/builds', '', {}),
-      path,
-      (m) => m[1]!,
-      deps,
-    );
-    expect(get.ok || JSON.parse(get.response.body)).toEqual({
+    const run = (req: HttpRequest) =>
+      guardedRun(
+        req,
+        path,
+        (m) => m[1]!,
+        deps,
+        async () => json(202, {}),
+      );
+    expect((await run(request('POST', '/pipelines/web', '', {}))).statusCode).toBe(404);
+    const get = await run(request('GET', '/pipelines/web/builds', '', {}));
+    expect(JSON.parse(get.body)).toEqual({
       error: 'NotFound',
       message: 'no endpoint GET /pipelines/web/builds',
     });
     // Alice may promote and roll back, not run: refused for the target the path named, and audited.
-    const refused = await guardRunEndpoint(
+    const refused = await run(
       request(
         'POST',
         '/pipelines/web/builds',
@@ -202,11 +289,8 @@ describe('operator authentication and authorization', () => {
           now: now(),
         }),
       ),
-      path,
-      (m) => m[1]!,
-      deps,
     );
-    expect(refused.ok || refused.response.statusCode).toBe(403);
+    expect(refused.statusCode).toBe(403);
     const [record] = await store.listAudit({ target: 'web', limit: 1 });
     expect(record).toMatchObject({ actor: 'ops-alice', action: 'run', decision: 'refused' });
   });
