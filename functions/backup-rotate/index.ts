@@ -1,21 +1,16 @@
 // backup-rotate: scheduled RDS backups with grandfather-father-son retention, and restore drills.
 import * as z from 'zod';
-import { guardRunEndpoint } from '../../shared/auth/guard.ts';
-import { cloudFromContext } from '../../shared/cloud/cloud.ts';
-import { configPath, loadConfig } from '../../shared/config/load.ts';
-import { json, parseJsonBody } from '../../shared/events/http.ts';
+import { guardedRun } from '../../shared/auth/guard.ts';
+import { type HttpRequest, json, parseJsonBody } from '../../shared/events/http.ts';
 import { createJob } from '../../shared/events/job.ts';
-import { eventsVia } from '../../shared/notify/publish.ts';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { ParseError } from '../../shared/runtime/errors.ts';
-import { parseSchedule } from '../../shared/schedule/cron.ts';
-import { storeFromEnv } from '../../shared/store/open.ts';
+import { runWhenDue } from '../../shared/schedule/due.ts';
+import { own } from '../../shared/util/records.ts';
 import { type DrillState, runDrill } from './drill.ts';
 import { drillDumps, rotateDumps } from './dumps.ts';
 import { type Policy, type RotationReport, rotateInstance } from './rotate.ts';
 
-const config = loadConfig(configPath());
-const store = storeFromEnv();
 const SELF = process.env.FC_FUNCTION_NAME ?? 'backup-rotate';
 
 const RotatePayload = z.object({
@@ -39,10 +34,12 @@ const DrillPayload = z.object({
     })
     .optional(),
 });
-const RunBody = z.object({ dryRun: z.boolean().default(false), drill: z.boolean().default(false) }).strict();
+// A rotation applies retention (it deletes): it is a dry run unless the caller says `dryRun: false`.
+// A drill deletes nothing of the user's (its clone is its own), so it runs unless asked for a dry run.
+const RunBody = z.object({ dryRun: z.boolean().optional(), drill: z.boolean().default(false) }).strict();
 
-function policyOf(name: string): Policy {
-  const policy = config.backups.policies[name];
+function policyOf(ctx: HandlerContext, name: string): Policy {
+  const policy = own(ctx.config.backups.policies, name);
   if (!policy)
     throw new ParseError('backup job', [
       { path: ['payload', 'policy'], message: `no backup policy named ${name}` },
@@ -55,8 +52,7 @@ async function instancesOf(ctx: HandlerContext, policy: Policy): Promise<string[
   if (policy.engine !== 'rds') return ['database'];
   const ids = new Set(policy.instances);
   if (Object.keys(policy.tags).length > 0) {
-    for (const i of await cloudFromContext(ctx.fc).rds.describeInstances({ tags: policy.tags }))
-      ids.add(i.DBInstanceId);
+    for (const i of await ctx.cloud.rds.describeInstances({ tags: policy.tags })) ids.add(i.DBInstanceId);
   }
   return [...ids];
 }
@@ -71,13 +67,13 @@ async function enqueue(
   payload: unknown,
 ): Promise<void> {
   const { bytes } = createJob({ kind, idempotencyKey, payload, correlationId: ctx.correlationId });
-  await cloudFromContext(ctx.fc).fc.invokeAsync(SELF, bytes);
+  await ctx.cloud.fc.invokeAsync(SELF, bytes);
 }
 
 async function report(ctx: HandlerContext, r: RotationReport): Promise<void> {
   if (r.status === 'following') return;
   const failed = r.status === 'backup-failed' || r.status === 'refused';
-  await eventsVia(cloudFromContext(ctx.fc).fc)
+  await ctx.events
     .publish({
       kind: failed ? 'backup.rotate.failed' : 'backup.rotated',
       severity: failed ? 'error' : 'info',
@@ -91,15 +87,14 @@ async function report(ctx: HandlerContext, r: RotationReport): Promise<void> {
 }
 
 export const handler = defineHandler({
-  store,
   jobs: {
     'backup.rotate': jobRoute(RotatePayload, (p, _job, ctx) =>
       ctx.once(
         async () => {
-          const policy = policyOf(p.policy);
+          const policy = policyOf(ctx, p.policy);
           if (policy.engine !== 'rds') {
             const { plan: _p, ...summary } = await rotateDumps(
-              { cloud: cloudFromContext(ctx.fc, process.env, ctx.log), now: ctx.now },
+              { cloud: ctx.cloud, now: ctx.now },
               p.policy,
               policy,
               { dryRun: p.dryRun },
@@ -109,8 +104,8 @@ export const handler = defineHandler({
           }
           const r = await rotateInstance(
             {
-              cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
-              store: await store(),
+              cloud: ctx.cloud,
+              store: ctx.store,
               now: ctx.now,
               log: ctx.log,
               budgetMs: budget(ctx),
@@ -123,7 +118,7 @@ export const handler = defineHandler({
                 }),
             },
             p.policy,
-            policyOf(p.policy),
+            policyOf(ctx, p.policy),
             p.instanceId,
             { dryRun: p.dryRun, createBackup: true, ...(p.jobId ? { jobId: p.jobId } : {}), round: p.round },
           );
@@ -137,18 +132,14 @@ export const handler = defineHandler({
     'backup.drill': jobRoute(DrillPayload, (p, _job, ctx) =>
       ctx.once(
         async () => {
-          const policy = policyOf(p.policy);
+          const policy = policyOf(ctx, p.policy);
           const r =
             policy.engine !== 'rds'
-              ? await drillDumps(
-                  { cloud: cloudFromContext(ctx.fc, process.env, ctx.log), now: ctx.now },
-                  p.policy,
-                  policy,
-                )
+              ? await drillDumps({ cloud: ctx.cloud, now: ctx.now }, p.policy, policy)
               : await runDrill(
                   {
-                    cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
-                    store: await store(),
+                    cloud: ctx.cloud,
+                    store: ctx.store,
                     now: ctx.now,
                     budgetMs: budget(ctx),
                     followUp: (s: DrillState) =>
@@ -164,7 +155,7 @@ export const handler = defineHandler({
                   p.state,
                 );
           if (r.status !== 'following') {
-            await eventsVia(cloudFromContext(ctx.fc).fc)
+            await ctx.events
               .publish({
                 kind: r.status === 'passed' ? 'backup.drill.passed' : 'backup.drill.failed',
                 severity: r.status === 'passed' ? 'info' : 'error',
@@ -185,96 +176,123 @@ export const handler = defineHandler({
       ),
     ),
   },
-  // Each tick starts the policies (and drills) whose schedule came due since their last start.
+  // Each tick starts the policies (and drills) whose schedule came due since their last start that
+  // succeeded; one that fails to start stays due, for FC's retry or the next tick.
   timer: {
-    run: async (input, ctx) =>
-      (
-        await ctx.once(async () => {
-          const s = await store();
-          const started: string[] = [];
-          for (const [name, policy] of Object.entries(config.backups.policies)) {
-            for (const [what, schedule] of [
-              ['rotate', policy.schedule],
-              ['drill', policy.drill?.schedule],
-            ] as const) {
-              if (!schedule) continue;
-              const key = `backup:last-${what}:${name}`;
-              const last = (await s.readHistory<string>(key, { limit: 1 }))[0];
-              const since = last ? new Date(last.value) : new Date(input.triggerTime.getTime() - 60_000);
-              const due = parseSchedule(schedule).next(since);
-              if (due > input.triggerTime) continue;
-              await s.appendHistory(key, { value: input.triggerTime.toISOString() });
-              for (const instanceId of await instancesOf(ctx, policy)) {
-                const id = `${what}:${name}:${instanceId}:${due.toISOString()}`;
-                await enqueue(ctx, what === 'rotate' ? 'backup.rotate' : 'backup.drill', id, {
-                  policy: name,
-                  instanceId,
-                });
-                started.push(id);
-              }
-            }
+    run: async (input, ctx) => {
+      const started: string[] = [];
+      let failure: unknown;
+      for (const [name, policy] of Object.entries(ctx.config.backups.policies)) {
+        for (const [what, schedule] of [
+          ['rotate', policy.schedule],
+          ['drill', policy.drill?.schedule],
+        ] as const) {
+          if (!schedule) continue;
+          try {
+            const outcome = await runWhenDue(
+              ctx,
+              {
+                name: `backup:${what}:${name}`,
+                schedule,
+                kind: `backup.schedule`,
+                subject: `${what} ${name}`,
+              },
+              input.triggerTime,
+              async (_run, due) => {
+                const ids: string[] = [];
+                for (const instanceId of await instancesOf(ctx, policy)) {
+                  // Keyed by the firing: a start repeated after a failure enqueues nothing twice.
+                  const id = `${what}:${name}:${instanceId}:${due.toISOString()}`;
+                  await enqueue(ctx, what === 'rotate' ? 'backup.rotate' : 'backup.drill', id, {
+                    policy: name,
+                    instanceId,
+                  });
+                  ids.push(id);
+                }
+                return ids;
+              },
+            );
+            if (outcome.status === 'done') started.push(...outcome.result);
+          } catch (error) {
+            ctx.log.error('scheduled backup work not started', {
+              policy: name,
+              what,
+              error: (error as Error).message,
+            });
+            failure ??= error;
           }
-          return { started };
-        })
-      ).result,
+        }
+      }
+      // The others went ahead; FC retries the tick for the one that failed.
+      if (failure) throw failure;
+      return { started };
+    },
   },
-  // POST /policies/<name>/run {dryRun?, drill?}: run a policy now; a dry run answers with the plan.
-  http: async (request, ctx) => {
-    const gate = await guardRunEndpoint(
+  // POST /policies/<name>/run {dryRun?, drill?}: rotate now (a dry run, answering with the plan, unless
+  // dryRun is false), or start a restore drill.
+  http: (request, ctx) =>
+    guardedRun(
       request,
       /^\/policies\/([a-z][a-z0-9-]{0,62})\/run\/?$/,
       (m) => m[1]!,
-      {
-        keys: config.access.keys,
-        store: await store(),
-        now: ctx.now,
-      },
-    );
-    if (!gate.ok) return gate.response;
-    const name = gate.target;
-    const policy = config.backups.policies[name];
-    if (!policy) return json(404, { error: 'PolicyNotFound', message: `no backup policy named ${name}` });
-    const body = parseJsonBody(request, RunBody.default({ dryRun: false, drill: false }));
-    const instances = await instancesOf(ctx, policy);
-    if (body.dryRun) {
-      const cloud = cloudFromContext(ctx.fc, process.env, ctx.log);
-      const reports = [];
-      if (policy.engine !== 'rds')
-        return json(200, {
-          dryRun: true,
-          reports: [await rotateDumps({ cloud, now: ctx.now }, name, policy, { dryRun: true })],
-        });
-      for (const instanceId of instances) {
-        reports.push(
-          await rotateInstance(
-            {
-              cloud,
-              store: await store(),
-              now: ctx.now,
-              log: ctx.log,
-              budgetMs: 0,
-              followUp: async () => {},
-            },
-            name,
-            policy,
-            instanceId,
-            { dryRun: true, createBackup: false },
-          ).catch((error) => ({
-            policy: name,
-            instanceId,
-            status: 'failed',
-            reason: (error as Error).message,
-          })),
-        );
-      }
-      return json(200, { dryRun: true, reports });
-    }
-    const ids = [];
-    for (const instanceId of instances) {
-      const id = `manual:${gate.keyId}:${name}:${instanceId}:${request.requestId}`;
-      await enqueue(ctx, body.drill ? 'backup.drill' : 'backup.rotate', id, { policy: name, instanceId });
-      ids.push(id);
-    }
-    return json(202, { policy: name, instances, jobs: ids });
-  },
+      ctx.guardDeps,
+      (keyId, name) => runNow(request, ctx, keyId, name),
+    ),
 });
+
+async function runNow(request: HttpRequest, ctx: HandlerContext, keyId: string, name: string) {
+  const policy = own(ctx.config.backups.policies, name);
+  if (!policy) return json(404, { error: 'PolicyNotFound', message: `no backup policy named ${name}` });
+  const body = parseJsonBody(request, RunBody.default({ drill: false }));
+  const dryRun = body.dryRun ?? !body.drill;
+  const instances = await instancesOf(ctx, policy);
+  if (dryRun && body.drill)
+    return json(200, {
+      dryRun: true,
+      drill: {
+        policy: name,
+        instances,
+        plan: 'restore the newest successful backup of each instance into a temporary clone, run the check, delete the clone',
+      },
+    });
+  if (dryRun) {
+    const cloud = ctx.cloud;
+    const reports: unknown[] = [];
+    if (policy.engine !== 'rds')
+      return json(200, {
+        dryRun: true,
+        reports: [await rotateDumps({ cloud, now: ctx.now }, name, policy, { dryRun: true })],
+      });
+    for (const instanceId of instances) {
+      reports.push(
+        await rotateInstance(
+          {
+            cloud,
+            store: ctx.store,
+            now: ctx.now,
+            log: ctx.log,
+            budgetMs: 0,
+            followUp: async () => {},
+          },
+          name,
+          policy,
+          instanceId,
+          { dryRun: true, createBackup: false },
+        ).catch((error) => ({
+          policy: name,
+          instanceId,
+          status: 'failed',
+          reason: (error as Error).message,
+        })),
+      );
+    }
+    return json(200, { dryRun: true, reports });
+  }
+  const ids = [];
+  for (const instanceId of instances) {
+    const id = `manual:${keyId}:${name}:${instanceId}:${request.headers['idempotency-key'] ?? request.requestId}`;
+    await enqueue(ctx, body.drill ? 'backup.drill' : 'backup.rotate', id, { policy: name, instanceId });
+    ids.push(id);
+  }
+  return json(202, { policy: name, instances, jobs: ids });
+}

@@ -1,7 +1,5 @@
 // git-webhook: verify a push from GitHub, GitLab, Codeup or Gitee, match pipelines, enqueue builds, answer 202.
-import { cloudFromContext } from '../../shared/cloud/cloud.ts';
 import { CloudError } from '../../shared/cloud/errors.ts';
-import { configPath, loadConfig } from '../../shared/config/load.ts';
 import {
   hostOf,
   MAX_WEBHOOK_BYTES,
@@ -13,19 +11,15 @@ import { createJob } from '../../shared/events/job.ts';
 import { BUILD_JOB, type BuildJob } from '../../shared/images/build-job.ts';
 import { matchPipelines } from '../../shared/images/match.ts';
 import { defineHandler } from '../../shared/runtime/define-handler.ts';
-import { storeFromEnv } from '../../shared/store/open.ts';
 import { sha256Hex } from '../../shared/util/hash.ts';
 import { authenticate, candidateSecrets } from './authenticate.ts';
 
-const config = loadConfig(configPath());
-const store = storeFromEnv();
 const BUILDER = process.env.FC_DEVOPS_IMAGE_BUILD_FUNCTION ?? 'image-build';
 
 /** FC async task ids: letters, digits, `_` and `-`; a hash keeps the delivery's id stable and short. */
 const taskId = (key: string) => `fcd-${sha256Hex(key).slice(0, 48)}`;
 
 export const handler = defineHandler({
-  store,
   http: async (request, ctx) => {
     if (request.method !== 'POST')
       return json(405, { error: 'MethodNotAllowed', message: 'webhooks are POSTed' }, { allow: 'POST' });
@@ -46,7 +40,7 @@ export const handler = defineHandler({
         host,
         request.headers,
         request.body,
-        candidateSecrets(config, undefined),
+        candidateSecrets(ctx.config, undefined),
         ctx.now(),
       );
       if (!auth.ok) return json(401, { error: 'Unauthenticated', message: auth.reason });
@@ -57,7 +51,7 @@ export const handler = defineHandler({
       delivery.host,
       request.headers,
       request.body,
-      candidateSecrets(config, push),
+      candidateSecrets(ctx.config, push),
       ctx.now(),
     );
     if (!auth.ok) {
@@ -69,7 +63,7 @@ export const handler = defineHandler({
     if (!push)
       return json(202, { delivery: delivery.id, jobs: [], ignored: 'the ref is neither a branch nor a tag' });
 
-    const matches = matchPipelines(push, config.images.pipelines);
+    const matches = matchPipelines(push, ctx.config.images.pipelines);
     const skipped = matches
       .filter((m) => !m.matched)
       .map((m) => ({ pipeline: m.pipeline, reason: m.reason }));
@@ -97,7 +91,7 @@ export const handler = defineHandler({
             correlationId: ctx.correlationId,
           });
           try {
-            await cloudFromContext(ctx.fc).fc.invokeAsync(BUILDER, bytes, { taskId: taskId(idempotencyKey) });
+            await ctx.cloud.fc.invokeAsync(BUILDER, bytes, { taskId: taskId(idempotencyKey) });
           } catch (error) {
             // An earlier attempt of this delivery already enqueued it: FC kept the first.
             if (!(error instanceof CloudError && error.upstreamCode === 'AsyncTaskAlreadyExist')) throw error;

@@ -3,21 +3,16 @@ import { join } from 'node:path';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
-import {
-  type BuildJob,
-  buildKey,
-  type ChannelEntry,
-  channelKey,
-  TAG,
-} from '../../shared/images/build-job.ts';
+import { type BuildJob, type ChannelEntry, channelKey, TAG } from '../../shared/images/build-job.ts';
 import { selectedPaths } from '../../shared/images/match.ts';
 import type { EventInput, Events } from '../../shared/notify/publish.ts';
-import { ConflictError, UpstreamError } from '../../shared/runtime/errors.ts';
+import { UpstreamError } from '../../shared/runtime/errors.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { RunHandle } from '../../shared/runtime/once.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { changedPaths, checkoutCommit, GitError } from '../../shared/tools/git.ts';
 import { type PackerCredentials, runPacker } from '../../shared/tools/packer.ts';
+import { own } from '../../shared/util/records.ts';
 import {
   type Collected,
   collectArtifacts,
@@ -101,7 +96,7 @@ function runLog(run: RunHandle) {
 
 /** Fetch, packer validate + build, collect and tag, smoke-test, put on the channel; events throughout. */
 export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildOutcome> {
-  const pipeline = deps.config.images.pipelines[job.pipeline];
+  const pipeline = own(deps.config.images.pipelines, job.pipeline);
   if (!pipeline) throw new BuildFailed('config', `no image pipeline named ${job.pipeline}`);
   const subject = `pipeline ${job.pipeline} @ ${job.commit.slice(0, 12)}`;
   const publish = (e: Omit<EventInput, 'subject' | 'runId'>) =>
@@ -111,16 +106,6 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
         deps.log.warn('event not published', { kind: e.kind, error: (error as Error).message }),
       );
 
-  // One build per pipeline and commit at a time, whichever delivery or rebuild asked for it.
-  const lockName = buildKey(job.pipeline, job.commit);
-  const lock = await deps.store.acquireLock(lockName, {
-    owner: deps.run.id,
-    ttlMs: deps.timeoutMs + 600_000,
-  });
-  if (!lock.acquired)
-    throw new ConflictError(`${subject} is already building (run ${lock.holder})`, {
-      state: { holder: lock.holder, expiresAt: lock.expiresAt.toISOString() },
-    });
   const scratch = join(deps.scratchRoot, `build-${deps.run.id}`);
   const log = runLog(deps.run);
   try {
@@ -243,11 +228,11 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
     if (pipeline.channel && Object.keys(images).length > 0) {
       channel = pipeline.channel;
       const entry: ChannelEntry = { images, pipeline: job.pipeline, commit: job.commit, runId: deps.run.id };
-      await deps.store.appendHistory(channelKey(channel), {
-        value: entry,
-        actor: 'image-build',
-        note: `built from ${job.refName || job.commit.slice(0, 12)}`,
-      });
+      await deps.store.appendHistory(
+        channelKey(channel),
+        { value: entry, actor: 'image-build', note: `built from ${job.refName || job.commit.slice(0, 12)}` },
+        deps.run.fence ? { fence: deps.run.fence } : {},
+      );
       log.line(`channel ${channel} now holds ${Object.values(images).join(', ')}`);
     }
     const seconds = Math.round((deps.now().getTime() - started.getTime()) / 1000);
@@ -292,7 +277,6 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
     throw error;
   } finally {
     await log.close();
-    await deps.store.releaseLock({ lock: lockName, owner: deps.run.id, token: lock.token }).catch(() => {});
     rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -1,18 +1,14 @@
 // image-prune: keep the newest N images per pipeline or family, delete older unused ones, report why.
 import * as z from 'zod';
-import { guardRunEndpoint } from '../../shared/auth/guard.ts';
-import { cloudFromContext } from '../../shared/cloud/cloud.ts';
-import { configPath, loadConfig } from '../../shared/config/load.ts';
+import { guardedRun } from '../../shared/auth/guard.ts';
 import { json, parseJsonBody } from '../../shared/events/http.ts';
-import { eventsVia } from '../../shared/notify/publish.ts';
-import { defineHandler } from '../../shared/runtime/define-handler.ts';
-import { parseSchedule } from '../../shared/schedule/cron.ts';
-import { storeFromEnv } from '../../shared/store/open.ts';
+import { defineHandler, type HandlerContext } from '../../shared/runtime/define-handler.ts';
+import type { RunHandle } from '../../shared/runtime/once.ts';
+import { runWhenDue } from '../../shared/schedule/due.ts';
 import { type PruneReport, prune } from './prune.ts';
 
-const config = loadConfig(configPath());
-const store = storeFromEnv();
-const LAST_RUN = 'image-prune:last-run';
+/** One real prune at a time, whoever started it. */
+const LOCK = 'image-prune';
 
 const line = (d: { id: string; name: string; reasons: string[] }) =>
   `${d.id} (${d.name}): ${d.reasons.join('; ')}`;
@@ -26,9 +22,9 @@ const reportText = (report: PruneReport) =>
     ...report.failed.map((f) => `FAILED ${f.id}: ${f.error}`),
   ].join('\n');
 
-async function announce(report: PruneReport, fc: Parameters<typeof cloudFromContext>[0]): Promise<void> {
+async function announce(ctx: HandlerContext, report: PruneReport): Promise<void> {
   const n = report.deleted.length;
-  await eventsVia(cloudFromContext(fc).fc).publish({
+  await ctx.events.publish({
     kind: report.failed.length > 0 ? 'image.prune.failed' : 'image.prune.report',
     severity: report.failed.length > 0 ? 'warning' : 'info',
     subject: 'image prune',
@@ -45,75 +41,62 @@ async function announce(report: PruneReport, fc: Parameters<typeof cloudFromCont
   });
 }
 
+/** Prune, keep the report with the run, and tell people (unless it was only a dry run they asked for). */
+async function pruneAndReport(ctx: HandlerContext, run: RunHandle, dryRun: boolean, tell: boolean) {
+  const report = await prune(
+    { cloud: ctx.cloud, store: ctx.store, config: ctx.config, now: ctx.now(), log: run.log },
+    { dryRun },
+  );
+  await run.append(reportText(report));
+  if (tell)
+    await announce(ctx, report).catch((error) =>
+      run.log.warn('event not published', { error: (error as Error).message }),
+    );
+  return report;
+}
+
 const RunBody = z.strictObject({ dryRun: z.boolean().default(true) });
 
 export const handler = defineHandler({
-  store,
   // POST /run {dryRun?}: prune now (a dry run unless dryRun is false); authenticated, action `run` on `image-prune`.
-  http: async (request, ctx) => {
-    const gate = await guardRunEndpoint(request, /^\/run\/?$/, () => 'image-prune', {
-      keys: config.access.keys,
-      store: await store(),
-      now: ctx.now,
-    });
-    if (!gate.ok) return gate.response;
-    if (!config.images.prune)
-      return json(409, { error: 'NotConfigured', message: 'the config has no images.prune section' });
-    const body = parseJsonBody(request, RunBody.default({ dryRun: true }));
-    const done = await ctx.once(
-      async (run) => {
-        const report = await prune(
-          {
-            cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
-            store: await store(),
-            config,
-            now: ctx.now(),
-            log: run.log,
-          },
-          { dryRun: body.dryRun },
-        );
-        await run.append(reportText(report));
-        if (!body.dryRun) await announce(report, ctx.fc).catch(() => {});
-        return report;
+  http: (request, ctx) =>
+    guardedRun(
+      request,
+      /^\/run\/?$/,
+      () => 'image-prune',
+      ctx.guardDeps,
+      async (keyId) => {
+        if (!ctx.config.images.prune)
+          return json(409, { error: 'NotConfigured', message: 'the config has no images.prune section' });
+        const body = parseJsonBody(request, RunBody.default({ dryRun: true }));
+        const done = await ctx.once((run) => pruneAndReport(ctx, run, body.dryRun, !body.dryRun), {
+          key: `manual:${keyId}:${request.headers['idempotency-key'] ?? request.requestId}`,
+          kind: 'image.prune',
+          lock: body.dryRun ? undefined : LOCK,
+        });
+        return json(200, done.result);
       },
-      {
-        key: `manual:${gate.keyId}:${request.headers['idempotency-key'] ?? request.requestId}`,
-        kind: 'image.prune',
-      },
-    );
-    return json(200, done.result);
-  },
-  // Each tick prunes when the configured schedule came due since the last prune.
+    ),
+  // Each tick prunes when the configured schedule came due since the last prune that succeeded.
   timer: {
-    run: async (input, ctx) =>
-      (
-        await ctx.once(
-          async (run) => {
-            const policy = config.images.prune;
-            if (!policy) return { skipped: 'no images.prune section in the config' };
-            const s = await store();
-            const last = (await s.readHistory<string>(LAST_RUN, { limit: 1 }))[0];
-            const since = last ? new Date(last.value) : new Date(input.triggerTime.getTime() - 60_000);
-            if (parseSchedule(policy.schedule).next(since) > input.triggerTime) return { skipped: 'not due' };
-            await s.appendHistory(LAST_RUN, { value: input.triggerTime.toISOString() });
-            const report = await prune(
-              {
-                cloud: cloudFromContext(ctx.fc, process.env, ctx.log),
-                store: s,
-                config,
-                now: ctx.now(),
-                log: run.log,
-              },
-              { dryRun: policy.dryRun },
-            );
-            await run.append(reportText(report));
-            await announce(report, ctx.fc).catch((error) =>
-              run.log.warn('event not published', { error: (error as Error).message }),
-            );
-            return report;
-          },
-          { kind: 'image.prune', subject: 'schedule' },
-        )
-      ).result,
+    run: async (input, ctx) => {
+      const policy = ctx.config.images.prune;
+      if (!policy) return { skipped: 'no images.prune section in the config' };
+      const outcome = await runWhenDue(
+        ctx,
+        {
+          name: 'image-prune',
+          schedule: policy.schedule,
+          kind: 'image.prune',
+          subject: 'schedule',
+          lock: LOCK,
+        },
+        input.triggerTime,
+        (run) => pruneAndReport(ctx, run, policy.dryRun, true),
+      );
+      if (outcome.status === 'not-due') return { skipped: 'not due', next: outcome.next.toISOString() };
+      if (outcome.status === 'busy') return { skipped: outcome.message };
+      return outcome.result;
+    },
   },
 });

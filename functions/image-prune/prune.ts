@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
 import { type ChannelEntry, channelKey, TAG } from '../../shared/images/build-job.ts';
@@ -10,9 +9,9 @@ import {
   type PruneDecision,
   planPrune,
 } from '../../shared/images/prune-plan.ts';
-import { ConflictError } from '../../shared/runtime/errors.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { Store } from '../../shared/store/port.ts';
+import { own } from '../../shared/util/records.ts';
 
 export interface PruneReport {
   dryRun: boolean;
@@ -30,7 +29,7 @@ export function groupOf(
   config: Config,
 ): string | undefined {
   const pipeline = image.Tags?.Tag?.find((t) => t.TagKey === TAG.pipeline)?.TagValue;
-  if (pipeline && config.images.pipelines[pipeline]) return `pipeline:${pipeline}`;
+  if (pipeline && own(config.images.pipelines, pipeline)) return `pipeline:${pipeline}`;
   const families = new Set(
     Object.values(config.images.pipelines)
       .map((p) => p.family)
@@ -78,23 +77,11 @@ export async function observeInUse(
 
 type PruneDeps = { cloud: Cloud; store: Store; config: Config; now: Date; log: Logger };
 
-/** One prune at a time (the schedule and a manual run may overlap); a dry run needs no lock. */
+/**
+ * Plan the prune from what is in use, and unless it is a dry run, delete. The caller holds the
+ * `image-prune` lock for a real run: the schedule and a manual run may overlap.
+ */
 export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Promise<PruneReport> {
-  if (options.dryRun) return pruneOnce(deps, options);
-  const owner = randomUUID();
-  const lock = await deps.store.acquireLock('image-prune', { owner, ttlMs: 30 * 60_000 });
-  if (!lock.acquired)
-    throw new ConflictError(`another prune is running (${lock.holder})`, {
-      state: { holder: lock.holder, expiresAt: lock.expiresAt.toISOString() },
-    });
-  try {
-    return await pruneOnce(deps, options);
-  } finally {
-    await deps.store.releaseLock({ lock: 'image-prune', owner, token: lock.token }).catch(() => {});
-  }
-}
-
-async function pruneOnce(deps: PruneDeps, options: { dryRun: boolean }): Promise<PruneReport> {
   const policy = deps.config.images.prune;
   if (!policy) return { dryRun: options.dryRun, deleted: [], kept: [], failed: [], snapshotsDeleted: [] };
   const listed = await deps.cloud.ecs.describeImages({

@@ -1,18 +1,7 @@
-import type { DirectMailAdapter } from '../../shared/cloud/adapters/directmail.ts';
-import type { Config } from '../../shared/config/schema/index.ts';
 import { deliver } from '../../shared/notify/deliver.ts';
 import { type DeliveryRecord, Notifier } from '../../shared/notify/notifier.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import type { RunHandle } from '../../shared/runtime/once.ts';
-import type { Store } from '../../shared/store/port.ts';
-
-export interface NotifyDeps {
-  config: Config;
-  store: () => Promise<Store>;
-  ctx: HandlerContext;
-  run: RunHandle;
-  mail: () => DirectMailAdapter;
-}
 
 /**
  * One notify run: do `work` (accept an event), then send whatever is due, and record every delivery
@@ -21,21 +10,22 @@ export interface NotifyDeps {
  * other channels' messages twice).
  */
 export async function notifyRun(
-  deps: NotifyDeps,
+  ctx: HandlerContext,
+  run: RunHandle,
   work: (n: Notifier) => Promise<DeliveryRecord[]>,
 ): Promise<{ deliveries: DeliveryRecord[] }> {
-  const store = await deps.store();
+  const store = ctx.store;
   const notifier = new Notifier({
-    notifications: deps.config.notifications,
+    notifications: ctx.config.notifications,
     store,
-    now: deps.ctx.now,
-    log: deps.run.log,
+    now: ctx.now,
+    log: run.log,
     send: (channel, config, message) =>
-      deliver(channel, config, message, { env: process.env, now: deps.ctx.now, mail: deps.mail }),
+      deliver(channel, config, message, { env: process.env, now: ctx.now, mail: () => ctx.cloud.mail }),
   });
   const deliveries = [...(await work(notifier)), ...(await notifier.flush())];
   if (deliveries.length > 0) {
-    await deps.run.append(
+    await run.append(
       deliveries
         .map(
           (d) =>
@@ -48,7 +38,7 @@ export async function notifyRun(
     const run = await store.createRun({
       kind: 'notify.delivery',
       subject: failed.channel,
-      correlationId: deps.ctx.correlationId,
+      correlationId: ctx.correlationId,
     });
     await store.updateRun(run.id, {
       status: 'failed',
