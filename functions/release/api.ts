@@ -1,22 +1,48 @@
 import * as z from 'zod';
-import { guard } from '../../shared/auth/guard.ts';
-import { type Action, allowed } from '../../shared/auth/roles.ts';
+import { guarded } from '../../shared/auth/guard.ts';
+import { allowed } from '../../shared/auth/roles.ts';
 import { type HttpRequest, type HttpResponse, json, parseJsonBody } from '../../shared/events/http.ts';
-import { freeze, history, promote, type ReleaseDeps, rollback, status } from './operations.ts';
+import { humanText } from '../../shared/events/text.ts';
+import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
+import type { Decision } from '../../shared/store/port.ts';
+import { own } from '../../shared/util/records.ts';
+import type { AliasRelease } from './canary.ts';
+import type { Plan, PromoteResult, RollbackResult } from './outcome.ts';
+import {
+  type Busy,
+  isBusy,
+  keys,
+  latest,
+  operator,
+  type ReleaseDeps,
+  tell,
+  withTargetLock,
+} from './state.ts';
+import { freeze, history, promote, reconcile, rollback, status } from './target.ts';
 
-const PromoteBody = z
-  .object({
-    version: z.string().regex(/^\d+$/, 'a published version number').optional(),
-    dryRun: z.boolean().default(false),
-  })
-  .strict();
-const RollbackBody = z
-  .object({ dryRun: z.boolean().default(false), reason: z.string().max(500).optional() })
-  .strict();
-const FreezeBody = z.object({ reason: z.string().min(1).max(500) }).strict();
-const DecideBody = z.object({ token: z.string().min(1), reason: z.string().max(500).optional() }).strict();
+const PromoteBody = z.strictObject({
+  version: z
+    .string()
+    .regex(/^\d{1,18}$/, 'a published version number')
+    .optional(),
+  dryRun: z.boolean().default(false),
+});
+const RollbackBody = z.strictObject({
+  dryRun: z.boolean().default(false),
+  reason: humanText(500).optional(),
+});
+const FreezeBody = z.strictObject({ reason: humanText(500).pipe(z.string().min(1)) });
+const DecideBody = z.strictObject({
+  token: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'the token the promote request answered with'),
+  reason: humanText(500).optional(),
+});
+const ApprovedPromote = z.object({ version: z.string().optional() });
 
 const APPROVAL_TTL_MS = 24 * 3_600_000;
+const TARGET = /^\/targets\/([a-z][a-z0-9-]{0,62})(?:\/(history|promote|rollback|freeze|unfreeze))?\/?$/;
+const APPROVAL = /^\/approvals\/([A-Za-z0-9_-]{1,100})\/(approve|reject)\/?$/;
+
+type Op = 'history' | 'promote' | 'rollback' | 'freeze' | 'unfreeze' | undefined;
 
 /**
  * The release endpoints (below the function's HTTP trigger):
@@ -28,177 +54,244 @@ const APPROVAL_TTL_MS = 24 * 3_600_000;
  *   POST /targets/<t>/unfreeze                                  (promote)
  *   POST /approvals/<id>/approve  {token, reason?}              (approve; never the requester)
  *   POST /approvals/<id>/reject   {token, reason?}              (approve, or the requester withdrawing)
- * Every call is authenticated, authorized per target and action, and audited.
+ * Every call is authenticated, authorized per target and action, and audited with its outcome.
+ * Everything that changes a target holds the target's lock; a second change meanwhile gets 409.
  */
-export async function handle(request: HttpRequest, deps: ReleaseDeps): Promise<HttpResponse> {
-  const t = /^\/targets\/([a-z][a-z0-9-]{0,62})(?:\/(history|promote|rollback|freeze|unfreeze))?\/?$/.exec(
-    request.path,
-  );
-  const a = /^\/approvals\/([\w-]+)\/(approve|reject)\/?$/.exec(request.path);
-  if (!t && !a)
-    return json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` });
-
-  if (a) return decide(request, deps, a[1]!, a[2] as 'approve' | 'reject');
-
-  const name = t![1]!;
-  const op = t![2] as 'history' | 'promote' | 'rollback' | 'freeze' | 'unfreeze' | undefined;
+export async function handle(request: HttpRequest, ctx: HandlerContext): Promise<HttpResponse> {
+  const a = APPROVAL.exec(request.path);
+  if (a) {
+    if (request.method !== 'POST') return wrongMethod(request, 'POST');
+    return decide(request, ctx, a[1]!, a[2] as 'approve' | 'reject');
+  }
+  const t = TARGET.exec(request.path);
+  if (!t) return json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` });
+  const name = t[1]!;
+  const op = t[2] as Op;
   const method = op === undefined || op === 'history' ? 'GET' : 'POST';
-  if (request.method !== method)
-    return json(
-      405,
-      { error: 'MethodNotAllowed', message: `use ${method} for ${request.path}` },
-      { allow: method },
-    );
-  const action: Action =
+  if (request.method !== method) return wrongMethod(request, method);
+  const action =
     op === undefined || op === 'history'
       ? 'view'
       : op === 'rollback' || op === 'freeze'
         ? 'rollback'
         : 'promote';
-  const gate = await guard(
-    request,
-    { action, target: name },
-    { keys: deps.config.access.keys, store: deps.store, now: deps.now },
-  );
-  if (!gate.ok) return gate.response;
-  const target = deps.config.releases.targets[name];
-  if (!target) return json(404, { error: 'TargetNotFound', message: `no release target named ${name}` });
-  const by = gate.keyId;
-  if (op === undefined || op === 'history')
-    return reply(op === undefined ? await status(deps, name, target) : await history(deps, name));
-
-  // One operation per target at a time.
-  const lock = await deps.store.acquireLock(`release:${name}`, { owner: request.requestId, ttlMs: 120_000 });
-  if (!lock.acquired)
-    return json(409, {
-      error: 'InProgress',
-      message: `another operation on ${name} is running (${lock.holder})`,
-    });
-  try {
-    return await operate(request, deps, name, target, op, by);
-  } finally {
-    await deps.store.releaseLock({ lock: lock.name, owner: lock.owner, token: lock.token });
-  }
-}
-
-async function operate(
-  request: HttpRequest,
-  deps: ReleaseDeps,
-  name: string,
-  target: NonNullable<ReleaseDeps['config']['releases']['targets'][string]>,
-  op: 'promote' | 'rollback' | 'freeze' | 'unfreeze',
-  by: string,
-): Promise<HttpResponse> {
-  switch (op) {
-    case 'freeze':
-      return reply(await freeze(deps, name, true, parseJsonBody(request, FreezeBody).reason, by));
-    case 'unfreeze':
-      return reply(await freeze(deps, name, false, undefined, by));
-    case 'rollback': {
-      const body = parseJsonBody(request, RollbackBody.default({ dryRun: false }));
-      return reply(await rollback(deps, name, target, body, by, body.reason));
-    }
-    case 'promote': {
-      const body = parseJsonBody(request, PromoteBody.default({ dryRun: false }));
-      if (target.requireApproval && !body.dryRun) {
-        const { approval, token } = await deps.store.createApproval({
-          subject: `release/${name}`,
-          action: 'promote',
-          payload: body,
-          requestedBy: by,
-          ttlMs: APPROVAL_TTL_MS,
-        });
-        await deps.events
-          .publish({
-            kind: 'release.approval.requested',
-            severity: 'warning',
-            subject: name,
-            summary: `${by} asks to promote ${name}${body.version ? ` to version ${body.version}` : ''}; approval ${approval.id}`,
-          })
-          .catch(() => {});
-        return json(202, {
-          target: name,
-          approval: { id: approval.id, token, expiresAt: approval.expiresAt.toISOString() },
-          message: `waiting for approval: someone else with the approve role runs fc-devops release approve ${approval.id} --token <token>`,
+  return guarded(request, { action, target: name }, ctx.guardDeps, async (keyId) => {
+    const target = own(ctx.config.releases.targets, name);
+    if (!target) return json(404, { error: 'TargetNotFound', message: `no release target named ${name}` });
+    const d = deps(ctx);
+    if (op === undefined) return json(200, await status(d, name, target));
+    if (op === 'history') return json(200, await history(d, name));
+    const actor = operator(keyId);
+    // Every body is checked before anything changes.
+    switch (op) {
+      case 'freeze':
+      case 'unfreeze': {
+        const reason = op === 'freeze' ? parseJsonBody(request, FreezeBody).reason : undefined;
+        return locked(d, name, request, async (l) =>
+          json(200, await freeze(l, name, op === 'freeze', reason, actor)),
+        );
+      }
+      case 'rollback': {
+        const body = parseJsonBody(request, RollbackBody.default({ dryRun: false }));
+        return locked(d, name, request, async (l) => {
+          await reconcile(l, name, target);
+          return rolledBack(name, await rollback(l, name, target, body, actor));
         });
       }
-      return reply(await promote(deps, name, target, body, by));
+      case 'promote': {
+        const body = parseJsonBody(request, PromoteBody.default({ dryRun: false }));
+        if (target.requireApproval && !body.dryRun) return askApproval(d, name, body, keyId);
+        return locked(d, name, request, async (l) => {
+          await reconcile(l, name, target);
+          return promoted(name, await promote(l, name, target, body, actor));
+        });
+      }
     }
-  }
-}
-
-async function decide(
-  request: HttpRequest,
-  deps: ReleaseDeps,
-  id: string,
-  verb: 'approve' | 'reject',
-): Promise<HttpResponse> {
-  const approval = await deps.store.getApproval(id);
-  const target = approval?.subject.replace(/^release\//, '') ?? id;
-  const gate = await guard(
-    request,
-    { action: verb === 'approve' ? 'approve' : 'view', target },
-    { keys: deps.config.access.keys, store: deps.store, now: deps.now },
-  );
-  if (!gate.ok) return gate.response;
-  if (!approval) return json(404, { error: 'ApprovalNotFound', message: `no approval ${id}` });
-  // Anyone may withdraw their own request; rejecting someone else's needs the approve role.
-  if (
-    verb === 'reject' &&
-    gate.keyId !== approval.requestedBy &&
-    !allowed(deps.config.access.keys, gate.keyId, 'approve', target)
-  ) {
-    return json(403, { error: 'Forbidden', message: `key ${gate.keyId} may not reject ${id}` });
-  }
-  const body = parseJsonBody(request, DecideBody);
-  const decision = await deps.store.decideApproval({
-    id,
-    token: body.token,
-    decision: verb === 'approve' ? 'approved' : 'rejected',
-    decidedBy: gate.keyId,
-    ...(body.reason ? { reason: body.reason } : {}),
   });
-  if (!decision.ok) {
-    const status = {
-      'not-found': 404,
-      'bad-token': 403,
-      'self-approval': 403,
-      'already-decided': 409,
-      expired: 410,
-    }[decision.reason];
-    const message = {
-      'not-found': `no approval ${id}`,
-      'bad-token': 'the approval token does not match',
-      'self-approval': 'the key that asked for a promote cannot approve it',
-      'already-decided': `approval ${id} was already decided`,
-      expired: `approval ${id} expired`,
-    }[decision.reason];
-    return json(status, { error: decision.reason, message });
-  }
-  await deps.events
-    .publish({
-      kind: `release.approval.${verb === 'approve' ? 'approved' : 'rejected'}`,
-      severity: 'info',
-      subject: target,
-      summary: `${gate.keyId} ${verb === 'approve' ? 'approved' : 'rejected'} ${approval.requestedBy}'s promote of ${target}`,
-    })
-    .catch(() => {});
-  if (verb === 'reject') return json(200, { approval: { id, status: 'rejected' } });
-  const name = target;
-  const releaseTarget = deps.config.releases.targets[name];
-  if (!releaseTarget)
-    return json(404, { error: 'TargetNotFound', message: `no release target named ${name}` });
-  const payload = approval.payload as { version?: string; dryRun?: boolean };
-  const outcome = await promote(
-    deps,
-    name,
-    releaseTarget,
-    { version: payload.version, dryRun: false },
-    approval.requestedBy,
-  );
-  return json(outcome.status, { ...outcome.body, approval: { id, approvedBy: gate.keyId } });
 }
 
-function reply(outcome: { status: number; body: Record<string, unknown> }): HttpResponse {
-  return json(outcome.status, outcome.body);
+function deps(ctx: HandlerContext): ReleaseDeps {
+  return {
+    config: ctx.config,
+    store: ctx.store,
+    cloud: ctx.cloud,
+    events: ctx.events,
+    now: ctx.now,
+    log: ctx.log,
+  };
+}
+
+async function locked(
+  d: ReleaseDeps,
+  name: string,
+  request: HttpRequest,
+  work: Parameters<typeof withTargetLock<HttpResponse>>[3],
+): Promise<HttpResponse> {
+  const outcome = await withTargetLock(d, name, request.requestId, work);
+  return isBusy(outcome) ? busy(name, outcome) : outcome;
+}
+
+async function askApproval(
+  d: ReleaseDeps,
+  name: string,
+  body: { version?: string | undefined },
+  keyId: string,
+) {
+  const { approval, token } = await d.store.createApproval({
+    subject: `release/${name}`,
+    action: 'promote',
+    payload: body.version ? { version: body.version } : {},
+    requestedBy: keyId,
+    ttlMs: APPROVAL_TTL_MS,
+  });
+  await tell(d, {
+    kind: 'release.approval.requested',
+    severity: 'warning',
+    subject: name,
+    summary: `${keyId} asks to promote ${name}${body.version ? ` to version ${body.version}` : ''}; approval ${approval.id}`,
+  });
+  return json(202, {
+    target: name,
+    approval: { id: approval.id, token, expiresAt: approval.expiresAt.toISOString() },
+    message: `waiting for approval: someone else with the approve role runs fc-devops release approve ${approval.id} --token <token>`,
+  });
+}
+
+/**
+ * Approve or reject a waiting promote. The decision is taken under the target's lock and only when
+ * the target is free: while another operation holds it, or a canary of it is running, or it is
+ * frozen, the answer is 409 and the approval stays pending (no decision recorded, no notice sent).
+ */
+async function decide(request: HttpRequest, ctx: HandlerContext, id: string, verb: 'approve' | 'reject') {
+  const approval = await ctx.store.getApproval(id);
+  const name = approval?.subject.replace(/^release\//, '') ?? id;
+  const keysOf = ctx.config.access.keys;
+  // Anyone may withdraw their own request; deciding someone else's needs the approve role.
+  const authorize = (k: string) =>
+    allowed(keysOf, k, 'approve', name) || (verb === 'reject' && k === approval?.requestedBy);
+  return guarded(request, { action: verb, target: name, authorize }, ctx.guardDeps, async (keyId) => {
+    const body = parseJsonBody(request, DecideBody);
+    if (!approval) return json(404, { error: 'ApprovalNotFound', message: `no approval ${id}` });
+    const target = own(ctx.config.releases.targets, name);
+    if (!target) return json(404, { error: 'TargetNotFound', message: `no release target named ${name}` });
+    const d = deps(ctx);
+    return locked(d, name, request, async (l) => {
+      await reconcile(l, name, target);
+      if (verb === 'approve') {
+        const running = await latest<AliasRelease>(l.store, keys.state(name));
+        if (running?.status === 'running')
+          return json(409, {
+            error: 'InProgress',
+            message: `${name} is being promoted (${running.from} -> ${running.to}); approval ${id} stays pending`,
+            release: running,
+          });
+      }
+      const decision = await l.store.decideApproval({
+        id,
+        token: body.token,
+        decision: verb === 'approve' ? 'approved' : 'rejected',
+        decidedBy: keyId,
+        ...(body.reason ? { reason: body.reason } : {}),
+      });
+      if (!decision.ok) return refused(id, decision);
+      if (verb === 'reject') {
+        await tell(l, {
+          kind: 'release.approval.rejected',
+          severity: 'info',
+          subject: name,
+          summary: `${keyId} rejected ${approval.requestedBy}'s promote of ${name}`,
+        });
+        return json(200, { approval: { id, status: 'rejected' } });
+      }
+      const payload = ApprovedPromote.parse(approval.payload ?? {});
+      const outcome = await promote(
+        l,
+        name,
+        target,
+        { version: payload.version, dryRun: false },
+        operator(approval.requestedBy),
+      );
+      await tell(l, {
+        kind: 'release.approval.approved',
+        severity: 'info',
+        subject: name,
+        summary: `${keyId} approved ${approval.requestedBy}'s promote of ${name}`,
+      });
+      const response = promoted(name, outcome);
+      return json(response.statusCode, { ...JSON.parse(response.body), approval: { id, approvedBy: keyId } });
+    });
+  });
+}
+
+function refused(id: string, decision: Extract<Decision, { ok: false }>): HttpResponse {
+  const answers: Record<typeof decision.reason, [number, string]> = {
+    'not-found': [404, `no approval ${id}`],
+    'bad-token': [403, 'the approval token does not match'],
+    'self-approval': [403, 'the key that asked for a promote cannot approve it'],
+    'already-decided': [409, `approval ${id} was already decided`],
+    expired: [410, `approval ${id} expired`],
+  };
+  const [status, message] = answers[decision.reason];
+  return json(status, { error: decision.reason, message });
+}
+
+const planBody = (plan: Plan) => ({
+  dryRun: true,
+  plan,
+  ...(plan.requiresApproval
+    ? {
+        message: `a real promote of ${plan.target} waits until another key with the approve role approves it`,
+      }
+    : {}),
+});
+
+/** The one place promote results become HTTP answers. */
+function promoted(name: string, r: PromoteResult): HttpResponse {
+  switch (r.kind) {
+    case 'plan':
+      return json(200, planBody(r.plan));
+    case 'frozen':
+      return json(409, { error: 'Frozen', message: `${name} is frozen: ${r.reason}` });
+    case 'in-progress':
+      return json(409, {
+        error: 'InProgress',
+        message: `${name} is already being promoted`,
+        release: r.release,
+      });
+    case 'not-found':
+      return json(404, { error: r.error, message: r.message });
+    case 'unchanged':
+      return json(200, { target: name, message: r.message });
+    case 'promoted':
+      return json(200, { target: name, promoted: { from: r.from, to: r.to } });
+    case 'canary':
+      return json(202, { target: name, release: r.release });
+  }
+}
+
+function rolledBack(name: string, r: RollbackResult): HttpResponse {
+  switch (r.kind) {
+    case 'plan':
+      return json(200, planBody(r.plan));
+    case 'nothing':
+      return json(409, { error: 'NothingToRollBack', message: r.message });
+    case 'rolled-back':
+      return json(200, { target: name, rolledBack: { from: r.from, to: r.to } });
+  }
+}
+
+function busy(name: string, b: Busy): HttpResponse {
+  return json(409, {
+    error: 'InProgress',
+    message: `another operation on ${name} is running (${b.holder})`,
+    state: { holder: b.holder, until: b.until },
+  });
+}
+
+function wrongMethod(request: HttpRequest, method: string): HttpResponse {
+  return json(
+    405,
+    { error: 'MethodNotAllowed', message: `use ${method} for ${request.path}` },
+    { allow: method },
+  );
 }

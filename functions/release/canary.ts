@@ -15,14 +15,24 @@ export interface AliasRelease {
   status: 'running' | 'succeeded' | 'rolled-back';
   nextAt: string | null;
   by: string;
-  reason?: string;
+  reason?: string | undefined;
+  /**
+   * Written before the alias is changed and cleared once the change is recorded: what the alias is
+   * being set to, and the state before. A state that still says `applying` after its operation ended
+   * (the store write behind the cloud call failed) is reconciled against the alias itself.
+   */
+  applying?:
+    | { alias: AliasWeights; previous: AliasRelease | null; record?: unknown; since: string }
+    | undefined;
+}
+
+export interface AliasWeights {
+  versionId: string;
+  additionalVersionWeight: Record<string, number>;
 }
 
 /** What the alias should look like at a step: the main version and the canary's weight. */
-export function aliasAt(
-  release: Pick<AliasRelease, 'from' | 'to' | 'steps'>,
-  step: number,
-): { versionId: string; additionalVersionWeight: Record<string, number> } {
+export function aliasAt(release: Pick<AliasRelease, 'from' | 'to' | 'steps'>, step: number): AliasWeights {
   const percent = release.steps[step];
   if (percent === undefined || percent >= 100) return { versionId: release.to, additionalVersionWeight: {} };
   return { versionId: release.from, additionalVersionWeight: { [release.to]: percent / 100 } };

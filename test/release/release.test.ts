@@ -193,7 +193,8 @@ describe('release: promote and roll back through the running system', () => {
       action: 'rollback',
       from: '2',
       to: '1',
-      by: 'fc-devops',
+      by: 'timer:advance',
+      automatic: true,
     });
     // notify received the automatic rollback as an event of its own.
     const told = await until(async () =>
@@ -242,7 +243,7 @@ describe('release: promote and roll back through the running system', () => {
     await store.appendHistory('channel:staging', { value: { images: { 'cn-hangzhou': 'm-new' } } });
     const cloud = sandboxCloud();
     const plan = await call('ops-alice', 'POST', '/targets/web-lt/promote', { dryRun: true });
-    expect(plan.body.plan.map((c: { action: string }) => c.action)).toEqual([
+    expect(plan.body.plan.calls.map((c: { action: string }) => c.action)).toEqual([
       'SetChannel',
       'CreateLaunchTemplateVersion',
       'ModifyLaunchTemplateDefaultVersion',
