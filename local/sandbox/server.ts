@@ -18,7 +18,7 @@ import { rdsActions } from './products/rds.ts';
 import type { RestRequest, RestResponse } from './products/rest.ts';
 import { applySeed, type Seed } from './seed.ts';
 import { type KeyStore, NonceCache, verifyAcs3, verifyOss, verifyRoa, verifyRpc } from './signatures.ts';
-import { receive, type SinkMessage, type SinkSecrets } from './sinks.ts';
+import { receive, SinkLimiter, type SinkMessage, type SinkSecrets } from './sinks.ts';
 import { type SandboxState, StateFile } from './state.ts';
 
 export interface SandboxOptions {
@@ -66,6 +66,8 @@ export class Sandbox {
   readonly calls: CallRecord[] = [];
   readonly mails: SentMail[] = [];
   readonly messages: SinkMessage[] = [];
+  /** The services' rate limits, counted on the sandbox clock by arrival. */
+  readonly sinkLimits = new SinkLimiter();
   readonly faults = new Faults();
   readonly clock: SandboxClock;
   url = '';
@@ -358,12 +360,16 @@ export class Sandbox {
       body,
     );
     if (outcome.answer.accepted && outcome.channel) {
-      this.messages.push({
-        channel: outcome.channel,
-        target: outcome.target,
-        body: outcome.body,
-        at: new Date().toISOString(),
-      });
+      const now = this.clock.now();
+      const throttled = this.sinkLimits.admit(outcome.channel, outcome.target, now);
+      if (throttled) outcome.answer = throttled;
+      else
+        this.messages.push({
+          channel: outcome.channel,
+          target: outcome.target,
+          body: outcome.body,
+          at: new Date(now).toISOString(),
+        });
     }
     this.record(
       'sinks',

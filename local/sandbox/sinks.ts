@@ -199,3 +199,71 @@ export function receive(
     answer: { status: 404, body: { error: `no sink at ${path}` }, accepted: false },
   };
 }
+
+/**
+ * The rate limits the real services enforce per bot, counted by arrival as they count them:
+ * DingTalk 20 a minute (then the robot is throttled for ten minutes, errcode 130101), WeCom 20 a
+ * minute (45009), Lark 5 a second and 100 a minute (11232), Slack about one a second (HTTP 429).
+ */
+const LIMITS: Record<
+  string,
+  { windows: { limit: number; ms: number }[]; penaltyMs: number; answer: SinkAnswer }
+> = {
+  dingtalk: {
+    windows: [{ limit: 20, ms: 60_000 }],
+    penaltyMs: 10 * 60_000,
+    answer: {
+      status: 200,
+      body: { errcode: 130101, errmsg: 'send too fast, exceed 20 times per minute' },
+      accepted: false,
+    },
+  },
+  wecom: {
+    windows: [{ limit: 20, ms: 60_000 }],
+    penaltyMs: 0,
+    answer: { status: 200, body: { errcode: 45009, errmsg: 'api freq out of limit' }, accepted: false },
+  },
+  lark: {
+    windows: [
+      { limit: 5, ms: 1000 },
+      { limit: 100, ms: 60_000 },
+    ],
+    penaltyMs: 0,
+    answer: { status: 200, body: { code: 11232, msg: 'frequency limited' }, accepted: false },
+  },
+  slack: {
+    windows: [{ limit: 1, ms: 1000 }],
+    penaltyMs: 0,
+    answer: { status: 429, body: 'rate_limited', accepted: false },
+  },
+};
+
+/** Counts arrivals per bot and refuses the one over a limit, as the service would. */
+export class SinkLimiter {
+  private readonly arrivals = new Map<string, number[]>();
+  private readonly throttledUntil = new Map<string, number>();
+  /** Every refusal, for tests to assert that none happened. */
+  readonly refused: { channel: string; target: string; at: number }[] = [];
+
+  /** The service's over-limit answer, or undefined when the message is admitted (and counted). */
+  admit(channel: string, target: string, now: number): SinkAnswer | undefined {
+    const limits = LIMITS[channel];
+    if (!limits) return undefined;
+    const bot = `${channel}|${target}`;
+    const longest = Math.max(...limits.windows.map((w) => w.ms));
+    const seen = (this.arrivals.get(bot) ?? []).filter((t) => t > now - longest);
+    const over =
+      (this.throttledUntil.get(bot) ?? 0) > now ||
+      limits.windows.some((w) => seen.filter((t) => t > now - w.ms).length >= w.limit);
+    if (over) {
+      if (limits.penaltyMs > 0 && !((this.throttledUntil.get(bot) ?? 0) > now))
+        this.throttledUntil.set(bot, now + limits.penaltyMs);
+      this.refused.push({ channel, target, at: now });
+      this.arrivals.set(bot, seen);
+      return limits.answer;
+    }
+    seen.push(now);
+    this.arrivals.set(bot, seen);
+    return undefined;
+  }
+}

@@ -4,7 +4,7 @@ import type { Store } from '../store/port.ts';
 import { sha256Hex } from '../util/hash.ts';
 import type { ChannelConfig, DeliveryResult } from './deliver.ts';
 import { family, type NotifyEvent, outcome } from './event.ts';
-import { CHANNEL_LIMITS } from './limits.ts';
+import { CHANNEL_LIMITS, SEND_IN_FLIGHT_MS } from './limits.ts';
 import { type Message, renderDigest, renderGroup } from './render.ts';
 import { route } from './routing.ts';
 
@@ -98,9 +98,14 @@ export class Notifier {
     const config = this.deps.notifications.channels[channel];
     if (!config)
       return [{ channel, status: 'failed', events: message.events, error: `unknown channel ${channel}` }];
+    const slots: string[] = [];
     for (const { limit, windowMs } of CHANNEL_LIMITS[config.type]) {
-      const take = await this.deps.store.rateTake(`notify:rate|${channel}|${windowMs}`, limit, windowMs);
+      const take = await this.deps.store.rateTake(`notify:rate|${channel}|${windowMs}`, limit, windowMs, {
+        inFlightMs: SEND_IN_FLIGHT_MS,
+      });
       if (!take.allowed) {
+        // Slots already taken in the other windows go back: nothing was sent.
+        for (const slot of slots) await this.deps.store.rateSettle(slot, { used: false });
         // Never dropped: held back and folded into the channel's next digest.
         await this.deps.store.bufferAdd(
           `${DIGEST}${channel}`,
@@ -109,8 +114,15 @@ export class Notifier {
         );
         return [{ channel, status: 'digested', events: message.events }];
       }
+      slots.push(take.slot);
     }
-    const result = await this.deps.send(channel, config, message);
+    let result: DeliveryResult;
+    try {
+      result = await this.deps.send(channel, config, message);
+    } finally {
+      // The receiver counted the message when it arrived, at the latest now.
+      for (const slot of slots) await this.deps.store.rateSettle(slot);
+    }
     if (result.ok) return [{ channel, status: 'sent', events: message.events, attempts: result.attempts }];
     const failed: DeliveryRecord = {
       channel,
