@@ -18,7 +18,7 @@ export interface System {
 /**
  * The whole system as `npm start` runs it, on free ports: the sandbox cloud wired to the local
  * runtime running an s.yaml (the repo's by default) with the given fc-devops.yaml. Function errors
- * are printed, so a failing test shows why.
+ * are printed, so a failing test shows why. Timers do not fire by themselves: a test ticks them.
  */
 export async function startSystem(options: {
   config?: string;
@@ -28,6 +28,8 @@ export async function startSystem(options: {
   timeScale?: number;
   sinks?: SinkSecrets;
   retryBaseMs?: number;
+  /** Fire timer triggers on their own schedules; off by default: tests fire ticks by hand. */
+  timers?: boolean;
 }): Promise<System> {
   const dir = mkdtempSync(join(tmpdir(), 'system-'));
   const sandbox = await Sandbox.start({
@@ -48,6 +50,7 @@ export async function startSystem(options: {
     port: 0,
     stateDir: join(dir, 'state'),
     retryBaseMs: options.retryBaseMs ?? 100,
+    timers: options.timers ?? false,
     print: (line) => {
       if (line.includes('"level":"error"') || line.includes('request failed')) console.log(line);
     },

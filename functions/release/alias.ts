@@ -43,12 +43,15 @@ async function apply(
   try {
     await d.cloud.fc.updateAlias(target.function, target.alias, want);
   } catch (error) {
-    await reconcileAlias(d, name, target).catch((e) =>
+    // The answer was lost or the call failed: the alias itself says which.
+    const settled = await reconcileAlias(d, name, target, { quiet: true }).catch((e) => {
       d.log.error('release left applying; the next operation reconciles it', {
         target: name,
         error: e.message,
-      }),
-    );
+      });
+      return undefined;
+    });
+    if (settled?.kind === 'completed') return;
     throw error;
   }
   await write(d, keys.state(name), next, actor);
@@ -59,7 +62,12 @@ async function apply(
  * Finish or drop a change that was interrupted between the cloud and the store: if the alias says
  * what the change wanted, record it as done; otherwise put the state back as it was.
  */
-export async function reconcileAlias(d: Locked, name: string, target: AliasTarget): Promise<Reconciled> {
+export async function reconcileAlias(
+  d: Locked,
+  name: string,
+  target: AliasTarget,
+  options: { quiet?: boolean } = {},
+): Promise<Reconciled> {
   const state = await latest<AliasRelease>(d.store, keys.state(name));
   if (!state?.applying) return { kind: 'clean' };
   const { applying, ...next } = state;
@@ -68,23 +76,25 @@ export async function reconcileAlias(d: Locked, name: string, target: AliasTarge
   if (sameAlias(alias, applying.alias)) {
     await write(d, keys.state(name), next, TIMER, 'reconciled: the alias had changed');
     if (applying.record) await write(d, keys.history(name), applying.record, TIMER);
-    await tell(d, {
-      kind: 'release.reconciled',
-      severity: 'warning',
-      subject: name,
-      summary: `an interrupted change of ${what} had reached the alias; it is now recorded`,
-    });
+    if (!options.quiet)
+      await tell(d, {
+        kind: 'release.reconciled',
+        severity: 'warning',
+        subject: name,
+        summary: `an interrupted change of ${what} had reached the alias; it is now recorded`,
+      });
     return { kind: 'completed', what };
   }
   if (applying.previous) await write(d, keys.state(name), applying.previous, TIMER, 'reconciled: dropped');
   else
     await write(d, keys.state(name), { ...next, status: 'rolled-back', nextAt: null }, TIMER, 'reconciled');
-  await tell(d, {
-    kind: 'release.reconciled',
-    severity: 'warning',
-    subject: name,
-    summary: `an interrupted change of ${what} never reached the alias (it serves version ${alias.versionId}); it is dropped`,
-  });
+  if (!options.quiet)
+    await tell(d, {
+      kind: 'release.reconciled',
+      severity: 'warning',
+      subject: name,
+      summary: `an interrupted change of ${what} never reached the alias (it serves version ${alias.versionId}); it is dropped`,
+    });
   return { kind: 'abandoned', what };
 }
 

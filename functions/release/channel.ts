@@ -107,12 +107,15 @@ async function change(
   try {
     await rollImage(d, target, applying.imageId, `${applying.note} by ${actorName(actor)}`);
   } catch (error) {
-    await reconcileChannel(d, name, target).catch((e) =>
+    // Whatever reached the cloud is finished or dropped now; only a dropped change is a failure.
+    const settled = await reconcileChannel(d, name, target, { quiet: true }).catch((e) => {
       d.log.error('release left applying; the next operation reconciles it', {
         target: name,
         error: e.message,
-      }),
-    );
+      });
+      return undefined;
+    });
+    if (settled?.kind === 'completed') return;
     throw error;
   }
   await record(d, name, target, applying, actor);
@@ -134,7 +137,12 @@ async function record(
  * Finish or drop a channel change that was interrupted: if the image reached any place it was
  * going to, complete the roll-out and record it; if it reached none, drop it.
  */
-export async function reconcileChannel(d: Locked, name: string, target: ChannelTarget): Promise<Reconciled> {
+export async function reconcileChannel(
+  d: Locked,
+  name: string,
+  target: ChannelTarget,
+  options: { quiet?: boolean } = {},
+): Promise<Reconciled> {
   const state = await latest<ChannelState>(d.store, keys.state(name));
   const applying = state?.applying;
   if (!applying) return { kind: 'clean' };
@@ -147,14 +155,15 @@ export async function reconcileChannel(d: Locked, name: string, target: ChannelT
   } else {
     await write<ChannelState>(d, keys.state(name), { kind: 'image-channel' }, TIMER, 'reconciled: dropped');
   }
-  await tell(d, {
-    kind: 'release.reconciled',
-    severity: 'warning',
-    subject: name,
-    summary: reached
-      ? `an interrupted ${what} had partly happened; it is now complete and recorded`
-      : `an interrupted ${what} never reached the scaling configuration or launch template; it is dropped`,
-  });
+  if (!options.quiet)
+    await tell(d, {
+      kind: 'release.reconciled',
+      severity: 'warning',
+      subject: name,
+      summary: reached
+        ? `an interrupted ${what} had partly happened; it is now complete and recorded`
+        : `an interrupted ${what} never reached the scaling configuration or launch template; it is dropped`,
+    });
   return { kind: reached ? 'completed' : 'abandoned', what };
 }
 

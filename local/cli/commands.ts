@@ -171,6 +171,7 @@ async function sendGitPush(args: string[]): Promise<number> {
       'secret-env': { type: 'string', default: 'GIT_WEBHOOK_SECRET' },
       delivery: { type: 'string' },
       host: { type: 'string', default: 'github' },
+      form: { type: 'boolean', default: false },
     },
   });
   const hosts = ['github', 'gitlab', 'codeup', 'gitee'];
@@ -188,7 +189,20 @@ async function sendGitPush(args: string[]): Promise<number> {
     console.error(`set ${values['secret-env']} to the webhook secret the pipeline's repository names`);
     return 2;
   }
-  const { body, headers } = pushDelivery(values.repo, values.host as PushHost, secret, values.delivery);
+  if (values.form && values.host !== 'github') {
+    console.error('--form is for GitHub deliveries (its default application/x-www-form-urlencoded)');
+    return 2;
+  }
+  const { body, headers } = pushDelivery(
+    values.repo,
+    values.host as PushHost,
+    secret,
+    values.delivery,
+    new Date(),
+    {
+      form: values.form,
+    },
+  );
   const response = await fetch(`${values.url}/${values.function}/`, { method: 'POST', headers, body });
   console.log(`${values.host} push: ${response.status}`);
   console.log(await response.text());

@@ -64,6 +64,7 @@ export function pushDelivery(
   secret: string,
   delivery: string = randomUUID(),
   now = new Date(),
+  options: { form?: boolean } = {},
 ): { body: string; headers: Record<string, string> } {
   const gh = pushPayloadFor(repoPath) as {
     ref: string;
@@ -82,8 +83,17 @@ export function pushDelivery(
   };
   const json = 'application/json';
   if (host === 'github') {
-    const body = JSON.stringify(gh);
-    return { body, headers: githubHeaders(body, secret, delivery) };
+    // GitHub's default content type is a form with the JSON in `payload`; `--form` sends that.
+    const body = options.form ? `payload=${encodeURIComponent(JSON.stringify(gh))}` : JSON.stringify(gh);
+    return {
+      body,
+      headers: githubHeaders(
+        body,
+        secret,
+        delivery,
+        options.form ? 'application/x-www-form-urlencoded' : json,
+      ),
+    };
   }
   const gitlabLike = (withFiles: boolean) => ({
     object_kind: 'push',
@@ -134,9 +144,10 @@ export function githubHeaders(
   body: string,
   secret: string,
   delivery: string = randomUUID(),
+  contentType = 'application/json',
 ): Record<string, string> {
   return {
-    'content-type': 'application/json',
+    'content-type': contentType,
     'user-agent': 'GitHub-Hookshot/fc-devops-local',
     'x-github-event': 'push',
     'x-github-delivery': delivery,

@@ -36,6 +36,8 @@ export interface RuntimeOptions {
   print?: (line: string) => void;
   /** The functions' state store; default: DATABASE_URL, else a PGlite served by the runtime. */
   databaseUrl?: string;
+  /** Fire timer triggers on their schedules (default true); tests that fire them by hand turn this off. */
+  timers?: boolean;
 }
 
 export interface InvocationRecord {
@@ -198,7 +200,7 @@ export class LocalRuntime {
           ),
         );
     }
-    this.timers.start(functions);
+    if (this.options.timers !== false) this.timers.start(functions);
   }
 
   private environment(fn: FunctionSpec): Record<string, string> {

@@ -203,7 +203,7 @@ export class Sandbox {
           key,
           response.status,
           undefined,
-          product === 'fc' ? { path: subPath } : { path: subPath, query },
+          product === 'fc' ? { path: subPath, ...invoked(route.action, body) } : { path: subPath, query },
         );
         return this.sendRest(res, response);
       } catch (error) {
@@ -439,4 +439,25 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * What an async invocation carried, for `/_sandbox/calls`: the job's kind and, for an event to
+ * `notify`, the event's kind and subject (enough to see who was told what, without the payload).
+ */
+function invoked(action: string, body: Buffer): Record<string, string> {
+  if (action !== 'InvokeFunction') return {};
+  try {
+    const job = JSON.parse(body.toString('utf8')) as {
+      kind?: unknown;
+      payload?: { kind?: unknown; subject?: unknown };
+    };
+    return {
+      ...(typeof job.kind === 'string' ? { job: job.kind } : {}),
+      ...(typeof job.payload?.kind === 'string' ? { event: job.payload.kind } : {}),
+      ...(typeof job.payload?.subject === 'string' ? { subject: job.payload.subject.slice(0, 200) } : {}),
+    };
+  } catch {
+    return {};
+  }
 }

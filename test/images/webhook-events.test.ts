@@ -96,6 +96,21 @@ describe('deliveries of each host, normalised', () => {
     });
   });
 
+  it("GitHub: the default form encoding (JSON in a form's payload field) reads the same as JSON", () => {
+    const json = payload('github-push-new-branch.json');
+    const form = Buffer.from(`payload=${encodeURIComponent(json.toString('utf8'))}`);
+    const headers = { 'x-github-event': 'push', 'x-github-delivery': 'f1' };
+    const asForm = readDelivery({ ...headers, 'content-type': 'application/x-www-form-urlencoded' }, form);
+    const asJson = readDelivery({ ...headers, 'content-type': 'application/json' }, json);
+    expect(asForm).toEqual(asJson);
+    expect(() =>
+      readDelivery(
+        { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        Buffer.from('other=1'),
+      ),
+    ).toThrow(/body.payload: a form-encoded GitHub delivery carries its JSON in payload/);
+  });
+
   it('GitHub: a deleted tag is recognised as a deletion', () => {
     const d = readDelivery(
       { 'x-github-event': 'push', 'x-github-delivery': 'd1' },

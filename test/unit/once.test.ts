@@ -41,9 +41,10 @@ describe('ctx.once', () => {
       run: async (_input, ctx) => ctx.once(async () => ++calls),
     },
   });
-  const post = (key: string | undefined, requestId: string) => {
+  const post = (key: string | undefined, requestId: string, body?: string) => {
     const event = fixture<Record<string, any>>('http/get.json');
     event.headers = key ? { 'Idempotency-Key': key } : {};
+    if (body !== undefined) event.body = body;
     return handler(Buffer.from(JSON.stringify(event)), context(requestId)) as Promise<{
       statusCode: number;
       body: string;
@@ -72,6 +73,27 @@ describe('ctx.once', () => {
       result: { calls: 1 },
     });
     expect(await store.readRunLog(first.runId)).toBe('did it\n');
+  });
+
+  it('refuses a reused Idempotency-Key with another request (422 naming the key), nothing run', async () => {
+    const first = JSON.parse((await post('reuse-me', 'q1', '{"version":"2"}')).body);
+    expect(first.status).toBe('done');
+    const callsBefore = calls;
+    const other = await post('reuse-me', 'q2', '{"version":"3"}');
+    expect(other.statusCode).toBe(422);
+    expect(JSON.parse(other.body)).toEqual({
+      error: 'IdempotencyKeyReused',
+      message: expect.stringContaining(
+        'idempotency key http:reuse-me was first used for a different request',
+      ),
+      key: 'http:reuse-me',
+    });
+    expect(calls).toBe(callsBefore);
+    // The same request again is a plain repeat.
+    expect(JSON.parse((await post('reuse-me', 'q3', '{"version":"2"}')).body)).toEqual({
+      status: 'duplicate',
+      result: first.result,
+    });
   });
 
   it('gives the key back when the work fails, so the retry runs it', async () => {

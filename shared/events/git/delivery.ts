@@ -1,3 +1,4 @@
+import { ParseError } from '../../runtime/errors.ts';
 import { sha256Hex as sha256 } from '../../util/hash.ts';
 import { isRecord } from '../../util/records.ts';
 import { decodeJson } from '../parse.ts';
@@ -32,6 +33,24 @@ export function hostOf(headers: Readonly<Record<string, string>>): GitHost {
 }
 
 /**
+ * GitHub's default content type is `application/x-www-form-urlencoded`: the JSON arrives URL-encoded
+ * in the form's `payload` field (the signature covers the form as sent, which is checked as is).
+ */
+function githubJson(headers: Readonly<Record<string, string>>, body: Buffer): unknown {
+  if (!/^application\/x-www-form-urlencoded\b/i.test(headers['content-type'] ?? ''))
+    return decodeJson(body, 'webhook body');
+  const payload = new URLSearchParams(body.toString('utf8')).get('payload');
+  if (payload === null)
+    throw new ParseError('webhook body', [
+      {
+        path: ['body', 'payload'],
+        message: 'a form-encoded GitHub delivery carries its JSON in payload; it is missing',
+      },
+    ]);
+  return decodeJson(payload, 'webhook body');
+}
+
+/**
  * Recognise host, event and delivery id, and normalise a push. Hosts without a delivery id (Codeup,
  * Gitee) are identified by a hash of the body, which a redelivery repeats.
  */
@@ -45,7 +64,7 @@ export function readDelivery(headers: Readonly<Record<string, string>>, body: Bu
       if (event === 'ping') return { host, event, id, kind: 'ping' };
       if (event !== 'push')
         throw new UnsupportedDelivery(`unsupported GitHub event "${event}" (handled: push, ping)`);
-      return { host, event, id, kind: 'push', push: githubPush(json()) };
+      return { host, event, id, kind: 'push', push: githubPush(githubJson(headers, body)) };
     }
     case 'gitlab': {
       const event = headers['x-gitlab-event']!;
