@@ -1,6 +1,14 @@
 import * as z from 'zod';
 import { parseWith } from '../parse.ts';
-import { type GitPush, PushedCommitSchema, splitRef, unionPaths, ZERO_SHA } from './push.ts';
+import {
+  CommitIdSchema,
+  type GitPush,
+  GitRefSchema,
+  PushedCommitSchema,
+  splitRef,
+  unionPaths,
+  ZERO_SHA,
+} from './push.ts';
 
 /**
  * Gitee's push payload (`hook_name: push_hooks | tag_push_hooks`), GitHub-like. Example (Gitee help):
@@ -10,9 +18,9 @@ import { type GitPush, PushedCommitSchema, splitRef, unionPaths, ZERO_SHA } from
  */
 export const GiteePushSchema = z.looseObject({
   hook_name: z.string().optional(),
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
+  ref: GitRefSchema,
+  before: CommitIdSchema,
+  after: CommitIdSchema,
   deleted: z.boolean().default(false),
   commits: z.array(PushedCommitSchema).nullable().default([]),
   repository: z.looseObject({

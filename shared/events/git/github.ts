@@ -1,6 +1,14 @@
 import * as z from 'zod';
 import { parseWith } from '../parse.ts';
-import { type GitPush, PushedCommitSchema, splitRef, unionPaths, ZERO_SHA } from './push.ts';
+import {
+  CommitIdSchema,
+  type GitPush,
+  GitRefSchema,
+  PushedCommitSchema,
+  splitRef,
+  unionPaths,
+  ZERO_SHA,
+} from './push.ts';
 
 /**
  * GitHub's push payload (octokit/webhooks `push/event.schema.json`); only the fields fc-devops reads.
@@ -9,9 +17,9 @@ import { type GitPush, PushedCommitSchema, splitRef, unionPaths, ZERO_SHA } from
  *   "repository": { "full_name": "Codertocat/Hello-World", "clone_url": "https://github.com/…git" } }`
  */
 export const GithubPushSchema = z.looseObject({
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
+  ref: GitRefSchema,
+  before: CommitIdSchema,
+  after: CommitIdSchema,
   deleted: z.boolean().default(false),
   commits: z.array(PushedCommitSchema).default([]),
   repository: z.looseObject({

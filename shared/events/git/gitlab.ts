@@ -1,6 +1,15 @@
 import * as z from 'zod';
 import { parseWith } from '../parse.ts';
-import { type GitHost, type GitPush, PushedCommitSchema, splitRef, unionPaths, ZERO_SHA } from './push.ts';
+import {
+  CommitIdSchema,
+  type GitHost,
+  type GitPush,
+  GitRefSchema,
+  PushedCommitSchema,
+  splitRef,
+  unionPaths,
+  ZERO_SHA,
+} from './push.ts';
 
 /**
  * GitLab's push and tag push payload (`object_kind: push | tag_push`), which Codeup copies. Example
@@ -11,9 +20,9 @@ import { type GitHost, type GitPush, PushedCommitSchema, splitRef, unionPaths, Z
  */
 export const GitlabPushSchema = z.looseObject({
   object_kind: z.string(),
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
+  ref: GitRefSchema,
+  before: CommitIdSchema,
+  after: CommitIdSchema,
   checkout_sha: z.string().nullable().optional(),
   commits: z.array(PushedCommitSchema).default([]),
   total_commits_count: z.number().int().optional(),

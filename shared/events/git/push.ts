@@ -27,6 +27,21 @@ export type GitHost = (typeof GIT_HOSTS)[number];
 
 export const ZERO_SHA = /^0+$/;
 
+/**
+ * A ref as git allows one (git check-ref-format): no control characters, spaces or `~^:?*[\`, no
+ * `..` or `@{`. Anything else is not a push git could have made, and would end up in keys and logs.
+ */
+export const GitRefSchema = z
+  .string()
+  .max(1024)
+  .refine(
+    (r) => !/[\u0000-\u0020\u007f~^:?*[\\]|\.\.|@\{/.test(r),
+    'not a git ref: control characters, spaces, ~^:?*[\\, ".." and "@{" are not allowed',
+  );
+
+/** A full commit id (SHA-1, or SHA-256 for repositories that use it); all zeros for "no commit". */
+export const CommitIdSchema = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id');
+
 /** `refs/heads/x` -> branch x, `refs/tags/v1` -> tag v1. */
 export function splitRef(ref: string): { kind: 'branch' | 'tag'; name: string } | undefined {
   if (ref.startsWith('refs/heads/')) return { kind: 'branch', name: ref.slice('refs/heads/'.length) };
