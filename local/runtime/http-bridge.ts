@@ -19,16 +19,22 @@ export function toHttpEvent(
   accountId: string,
   triggerName: string,
 ): HttpTriggerEvent {
-  const headers: Record<string, string> = {};
+  // Maps, not objects: a header or parameter named __proto__ or constructor is just a name.
+  const headerMap = new Map<string, string>();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const key = canonicalHeader(req.rawHeaders[i]!);
     const value = req.rawHeaders[i + 1]!;
-    headers[key] = key in headers ? `${headers[key]},${value}` : value;
+    const seen = headerMap.get(key);
+    headerMap.set(key, seen === undefined ? value : `${seen},${value}`);
   }
+  const headers = Object.fromEntries(headerMap);
   const url = new URL(req.url ?? '/', 'http://local');
-  const queryParameters: Record<string, string> = {};
-  for (const [k, v] of url.searchParams)
-    queryParameters[k] = k in queryParameters ? `${queryParameters[k]},${v}` : v;
+  const queryMap = new Map<string, string>();
+  for (const [k, v] of url.searchParams) {
+    const seen = queryMap.get(k);
+    queryMap.set(k, seen === undefined ? v : `${seen},${v}`);
+  }
+  const queryParameters = Object.fromEntries(queryMap);
 
   const contentType = req.headers['content-type'] ?? '';
   const text = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));

@@ -22,7 +22,9 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
 
   if (options.requireSecrets) {
     const env = options.env ?? process.env;
-    const unset = findSecretRefs(source.data).filter((ref) => !env[ref.name]);
+    const unset = findSecretRefs(source.data).filter(
+      (ref) => !Object.hasOwn(env, ref.name) || !env[ref.name],
+    );
     if (unset.length > 0) {
       throw new ConfigError(
         unset.map((ref) => {

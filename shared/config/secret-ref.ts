@@ -16,7 +16,7 @@ export function envName(ref: string): string | undefined {
 /** Resolve a reference against an environment; undefined when the variable is unset or empty. */
 export function resolveSecret(ref: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const name = envName(ref);
-  const value = name === undefined ? undefined : env[name];
+  const value = name === undefined || !Object.hasOwn(env, name) ? undefined : env[name];
   return value === undefined || value === '' ? undefined : value;
 }
 

@@ -63,8 +63,7 @@ export function isHttpEvent(value: unknown): boolean {
 
 export function parseHttpEvent(value: unknown): HttpRequest {
   const event = parseWith(HttpTriggerEventSchema, value, 'HTTP trigger event');
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(event.headers)) headers[k.toLowerCase()] = v;
+  const headers = Object.fromEntries(Object.entries(event.headers).map(([k, v]) => [k.toLowerCase(), v]));
   return {
     method: event.requestContext.http.method.toUpperCase(),
     path: event.requestContext.http.path,

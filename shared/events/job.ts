@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { ParseError } from '../runtime/errors.ts';
-import { isRecord } from '../util/records.ts';
+import { isRecord, own } from '../util/records.ts';
 import { parseWith } from './parse.ts';
 
 /** FC rejects async invocation payloads over 128 KB. */
@@ -68,7 +68,7 @@ export function parseJob<S extends z.ZodType>(
   kinds: Readonly<Record<string, S>>,
 ): JobMessage<z.infer<S>> {
   const message = parseWith(JobMessageSchema, value, 'job message');
-  const schema = kinds[message.kind];
+  const schema = own(kinds, message.kind);
   if (!schema) {
     throw new ParseError('job message', [
       {

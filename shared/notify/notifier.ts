@@ -2,6 +2,7 @@ import type { Config } from '../config/schema/index.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Store } from '../store/port.ts';
 import { sha256Hex } from '../util/hash.ts';
+import { own } from '../util/records.ts';
 import type { ChannelConfig, DeliveryResult } from './deliver.ts';
 import { family, type NotifyEvent, outcome } from './event.ts';
 import { CHANNEL_LIMITS, SEND_IN_FLIGHT_MS } from './limits.ts';
@@ -95,7 +96,7 @@ export class Notifier {
     message: Message,
     fallback: string | undefined,
   ): Promise<DeliveryRecord[]> {
-    const config = this.deps.notifications.channels[channel];
+    const config = own(this.deps.notifications.channels, channel);
     if (!config)
       return [{ channel, status: 'failed', events: message.events, error: `unknown channel ${channel}` }];
     const slots: string[] = [];
@@ -137,7 +138,8 @@ export class Notifier {
       attempts: result.attempts,
       error: result.error,
     });
-    const backup = fallback && fallback !== channel ? this.deps.notifications.channels[fallback] : undefined;
+    const backup =
+      fallback && fallback !== channel ? own(this.deps.notifications.channels, fallback) : undefined;
     if (!backup || !fallback) return [failed];
     const second = await this.deps.send(fallback, backup, {
       ...message,

@@ -1,3 +1,4 @@
+import { own } from '../util/records.ts';
 import { type NotifyEvent, type Severity, severityRank } from './event.ts';
 import { templateFor } from './templates.ts';
 
@@ -20,9 +21,9 @@ function fill(template: string, event: NotifyEvent): string {
     const [head, key] = path.split('.', 2) as [string, string | undefined];
     const value =
       head === 'details' && key
-        ? event.details[key]
+        ? own(event.details, key)
         : head === 'labels' && key
-          ? event.labels[key]
+          ? own(event.labels, key)
           : (event as Record<string, unknown>)[head];
     return value === undefined || value === null ? '-' : String(value);
   });

@@ -108,6 +108,9 @@ describe('fc-devops.yaml', () => {
       parseConfig(text, 'f', { requireSecrets: true, env: { SLACK_HOOK: 'https://x' } }),
     ).not.toThrow();
     expect(resolveSecret('${env:SLACK_HOOK}', { SLACK_HOOK: 'https://x' })).toBe('https://x');
+    // A reference to a variable named like a property of every object resolves to nothing.
+    expect(resolveSecret('${env:constructor}', { SLACK_HOOK: 'https://x' })).toBeUndefined();
+    expect(resolveSecret('${env:constructor}', process.env)).toBeUndefined();
   });
 
   it('reports YAML syntax errors with their position', () => {

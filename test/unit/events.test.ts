@@ -141,6 +141,9 @@ describe('job messages', () => {
     expect(parseError(() => parseJob(job, schemas)).message).toMatch(
       /unknown kind "image.prune"; expected one of image.build/,
     );
+    // A kind named like a property of every object is just another unknown kind.
+    job.kind = 'constructor';
+    expect(parseError(() => parseJob(job, schemas)).message).toMatch(/unknown kind "constructor"/);
   });
 
   it('points payload errors at payload.<field>', () => {
