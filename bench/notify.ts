@@ -1,8 +1,8 @@
+import { dingtalkBody, slackBody } from '../functions/notify/channels/format.ts';
+import { renderGroup } from '../functions/notify/render.ts';
+import { route } from '../functions/notify/routing.ts';
 import { parseConfig } from '../shared/config/load.ts';
-import { dingtalkBody, slackBody } from '../shared/notify/channels/format.ts';
 import { NotifyEventSchema } from '../shared/notify/event.ts';
-import { renderGroup } from '../shared/notify/render.ts';
-import { route } from '../shared/notify/routing.ts';
 
 const N = Number(process.env.BENCH_NOTIFY_EVENTS ?? 50_000);
 

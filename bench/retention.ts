@@ -1,4 +1,4 @@
-import { type BackupFact, planRetention } from '../shared/backup/retention.ts';
+import { type BackupFact, planRetention } from '../functions/backup-rotate/retention.ts';
 
 /** The retention planner's time over 100,000 backups (about 11 years of hourly backups). */
 export function runRetentionBench(): void {

@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
-import { runCheck } from '../../shared/backup/dump.ts';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import { pollUntil } from '../../shared/cloud/poll.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import type { Store } from '../../shared/store/port.ts';
+import { runCheck } from './database-dump.ts';
 import { listAll, type Policy } from './rotate.ts';
 
 export interface DrillState {

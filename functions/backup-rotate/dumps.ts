@@ -1,9 +1,9 @@
-import { dumpDatabase, type Engine, restoreAndCheck } from '../../shared/backup/dump.ts';
-import { planRetention } from '../../shared/backup/retention.ts';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { sha256Hex } from '../../shared/util/hash.ts';
+import { dumpDatabase, type Engine, restoreAndCheck } from './database-dump.ts';
+import { planRetention } from './retention.ts';
 import type { Policy } from './rotate.ts';
 
 const SUFFIX = '.sql.gz';

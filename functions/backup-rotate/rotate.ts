@@ -1,10 +1,10 @@
-import { type Decision, planRetention } from '../../shared/backup/retention.ts';
 import type { RdsBackup } from '../../shared/cloud/adapters/rds.ts';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import { pollUntil } from '../../shared/cloud/poll.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { Store } from '../../shared/store/port.ts';
+import { type Decision, planRetention } from './retention.ts';
 
 export type Policy = Config['backups']['policies'][string];
 

@@ -1,6 +1,9 @@
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
 import { type ChannelEntry, channelKey, TAG } from '../../shared/images/build-job.ts';
+import type { Logger } from '../../shared/runtime/logger.ts';
+import type { Store } from '../../shared/store/port.ts';
+import { own } from '../../shared/util/records.ts';
 import {
   addUse,
   emptyInUse,
@@ -8,10 +11,7 @@ import {
   type PrunableImage,
   type PruneDecision,
   planPrune,
-} from '../../shared/images/prune-plan.ts';
-import type { Logger } from '../../shared/runtime/logger.ts';
-import type { Store } from '../../shared/store/port.ts';
-import { own } from '../../shared/util/records.ts';
+} from './prune-plan.ts';
 
 export interface PruneReport {
   dryRun: boolean;

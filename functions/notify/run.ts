@@ -1,7 +1,7 @@
-import { deliver } from '../../shared/notify/deliver.ts';
-import { type DeliveryRecord, Notifier } from '../../shared/notify/notifier.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import type { RunHandle } from '../../shared/runtime/once.ts';
+import { deliver } from './deliver.ts';
+import { type DeliveryRecord, Notifier } from './notifier.ts';
 
 /**
  * One notify run: do `work` (accept an event), then send whatever is due, and record every delivery

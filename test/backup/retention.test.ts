@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bucketsOf } from '../../shared/backup/calendar.ts';
-import { type BackupFact, planRetention, type RetentionPolicy } from '../../shared/backup/retention.ts';
+import { bucketsOf } from '../../functions/backup-rotate/calendar.ts';
+import {
+  type BackupFact,
+  planRetention,
+  type RetentionPolicy,
+} from '../../functions/backup-rotate/retention.ts';
 
 const NOW = new Date('2026-11-27T10:00:00Z');
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addUse, emptyInUse, type PrunableImage, planPrune } from '../../shared/images/prune-plan.ts';
+import { addUse, emptyInUse, type PrunableImage, planPrune } from '../../functions/image-prune/prune-plan.ts';
 
 const now = new Date('2026-11-27T00:00:00Z');
 const image = (id: string, ageDays: number, over: Partial<PrunableImage> = {}): PrunableImage => ({

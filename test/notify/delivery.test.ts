@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliver } from '../../functions/notify/deliver.ts';
+import { type DeliveryRecord, Notifier } from '../../functions/notify/notifier.ts';
+import { renderGroup } from '../../functions/notify/render.ts';
 import type { Sandbox } from '../../local/sandbox/server.ts';
 import { parseConfig } from '../../shared/config/load.ts';
-import { deliver } from '../../shared/notify/deliver.ts';
 import { NotifyEventSchema } from '../../shared/notify/event.ts';
-import { type DeliveryRecord, Notifier } from '../../shared/notify/notifier.ts';
-import { renderGroup } from '../../shared/notify/render.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
 import { openStore } from '../../shared/store/open.ts';
 import type { Store } from '../../shared/store/port.ts';

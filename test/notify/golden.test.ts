@@ -8,9 +8,9 @@ import {
   slackBody,
   webhookRequest,
   wecomBody,
-} from '../../shared/notify/channels/format.ts';
+} from '../../functions/notify/channels/format.ts';
+import { renderDigest, renderGroup } from '../../functions/notify/render.ts';
 import { type NotifyEvent, NotifyEventSchema } from '../../shared/notify/event.ts';
-import { renderDigest, renderGroup } from '../../shared/notify/render.ts';
 
 const GOLDEN = join(import.meta.dirname, '../golden/notify');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { route } from '../../functions/notify/routing.ts';
 import { parseConfig } from '../../shared/config/load.ts';
 import { NotifyEventSchema, outcome } from '../../shared/notify/event.ts';
-import { route } from '../../shared/notify/routing.ts';
 
 const config = parseConfig(
   `region: cn-hangzhou

@@ -1,10 +1,10 @@
-import type { Config } from '../config/schema/index.ts';
-import type { Logger } from '../runtime/logger.ts';
-import type { Store } from '../store/port.ts';
-import { sha256Hex } from '../util/hash.ts';
-import { own } from '../util/records.ts';
+import type { Config } from '../../shared/config/schema/index.ts';
+import { family, type NotifyEvent, outcome } from '../../shared/notify/event.ts';
+import type { Logger } from '../../shared/runtime/logger.ts';
+import type { Store } from '../../shared/store/port.ts';
+import { sha256Hex } from '../../shared/util/hash.ts';
+import { own } from '../../shared/util/records.ts';
 import type { ChannelConfig, DeliveryResult } from './deliver.ts';
-import { family, type NotifyEvent, outcome } from './event.ts';
 import { CHANNEL_LIMITS, SEND_IN_FLIGHT_MS } from './limits.ts';
 import { type Message, renderDigest, renderGroup } from './render.ts';
 import { route } from './routing.ts';

@@ -1,5 +1,5 @@
-import { own } from '../util/records.ts';
-import { type NotifyEvent, type Severity, severityRank } from './event.ts';
+import { type NotifyEvent, type Severity, severityRank } from '../../shared/notify/event.ts';
+import { own } from '../../shared/util/records.ts';
 import { templateFor } from './templates.ts';
 
 /** A rendered notification, channel-neutral. */

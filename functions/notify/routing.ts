@@ -1,6 +1,6 @@
-import type { Config } from '../config/schema/index.ts';
-import { globMatches } from '../util/glob.ts';
-import { type NotifyEvent, severityRank } from './event.ts';
+import type { Config } from '../../shared/config/schema/index.ts';
+import { type NotifyEvent, severityRank } from '../../shared/notify/event.ts';
+import { globMatches } from '../../shared/util/glob.ts';
 
 export interface Delivery {
   channel: string;

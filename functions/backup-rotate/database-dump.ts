@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { UpstreamError } from '../runtime/errors.ts';
+import { UpstreamError } from '../../shared/runtime/errors.ts';
 
 export type Engine = 'postgres' | 'mysql';
 

@@ -1,8 +1,8 @@
-import type { DirectMailAdapter } from '../cloud/adapters/directmail.ts';
-import type { Config } from '../config/schema/index.ts';
-import { resolveSecret } from '../config/secret-ref.ts';
-import { redactString } from '../runtime/redact.ts';
-import { retry } from '../util/retry.ts';
+import type { DirectMailAdapter } from '../../shared/cloud/adapters/directmail.ts';
+import type { Config } from '../../shared/config/schema/index.ts';
+import { resolveSecret } from '../../shared/config/secret-ref.ts';
+import { redactString } from '../../shared/runtime/redact.ts';
+import { retry } from '../../shared/util/retry.ts';
 import {
   dingtalkBody,
   dingtalkSignedUrl,
