@@ -5,6 +5,7 @@ import { loadConfig } from '../../shared/config/load.ts';
 import { buildFunctions } from '../runtime/build.ts';
 import { LocalRuntime } from '../runtime/runtime.ts';
 import { loadProject } from '../runtime/s-yaml.ts';
+import { claimStateDir } from '../runtime/state-dir.ts';
 import { SANDBOX_KEYS } from '../sandbox/keys.ts';
 import { loadSeedFile } from '../sandbox/seed.ts';
 import { Sandbox } from '../sandbox/server.ts';
@@ -12,8 +13,10 @@ import { sinkSecretsFromEnv } from '../sandbox/sinks.ts';
 import { bucketStore, invokeTarget } from './dev-wiring.ts';
 import { loadEnvFile } from './dotenv.ts';
 import { ensureExampleRepo, type PushHost, pushDelivery } from './git-push.ts';
+import { localRuntimeUrl } from './local-urls.ts';
 
-const DEFAULT_URL = process.env.FC_DEVOPS_URL ?? 'http://127.0.0.1:8787';
+/** Where the local runtime answers: $FC_DEVOPS_URL, else what `dev` on .fc-devops said, else :8787. */
+const DEFAULT_URL = process.env.FC_DEVOPS_URL ?? localRuntimeUrl();
 
 export async function devCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -28,18 +31,17 @@ export async function devCommand(args: string[]): Promise<number> {
       seed: { type: 'string', default: 'local/sandbox/seed.example.json' },
     },
   });
-  const loaded = loadEnvFile(resolve('local/dev.env'));
-  if (loaded.length > 0) console.log(`[dev] sandbox values from local/dev.env for: ${loaded.join(', ')}`);
+  const stateDir = resolve(values.state);
+  // Before anything starts: a second `dev` on a state directory in use is refused, naming the first.
+  const claim = claimStateDir(stateDir);
   const configFile = resolve(values.config);
   // The example config's image pipeline builds a real git repository; make it on first start.
   try {
-    if (ensureExampleRepo(resolve('examples/images'), resolve(values.state, 'repos/images')))
-      console.log(`[dev] made the example image repository ${resolve(values.state, 'repos/images')}`);
+    if (ensureExampleRepo(resolve('examples/images'), resolve(stateDir, 'repos/images')))
+      console.log(`[dev] made the example image repository ${resolve(stateDir, 'repos/images')}`);
   } catch (error) {
     console.log(`[dev] no example image repository (is git installed?): ${(error as Error).message}`);
   }
-  // Fail fast, before anything starts, on a config or an s.yaml that cannot work.
-  loadConfig(configFile, { requireSecrets: true });
   loadProject(resolve(values.template));
   // Real credentials in the environment point the functions at the real cloud; otherwise the sandbox.
   const real = Boolean(process.env.ALIBABA_CLOUD_ACCESS_KEY_ID);
@@ -47,24 +49,36 @@ export async function devCommand(args: string[]): Promise<number> {
     ? undefined
     : await Sandbox.start({
         port: Number(values['sandbox-port']),
-        dir: resolve(values.state, 'sandbox'),
+        dir: resolve(stateDir, 'sandbox'),
         seed: loadSeedFile(resolve(values.seed)),
         keys: SANDBOX_KEYS,
-        sinks: sinkSecretsFromEnv(process.env),
       });
   let runtime: LocalRuntime;
   try {
+    // Every local URL follows the flags: the sandbox-only values point at the sandbox this run started.
+    const { loaded, skipped } = loadEnvFile(
+      resolve('local/dev.env'),
+      process.env,
+      sandbox ? { FC_DEVOPS_SANDBOX_URL: sandbox.url } : {},
+    );
+    if (loaded.length > 0) console.log(`[dev] sandbox values from local/dev.env for: ${loaded.join(', ')}`);
+    if (skipped.length > 0) console.log(`[dev] not set (they point at the sandbox): ${skipped.join(', ')}`);
+    // Fail fast, before the runtime starts, on a config that cannot work.
+    loadConfig(configFile, { requireSecrets: true });
+    sandbox?.useSinkSecrets(sinkSecretsFromEnv(process.env));
     runtime = await LocalRuntime.start({
       template: resolve(values.template),
       port: Number(values.port),
-      stateDir: resolve(values.state),
+      stateDir,
       watch: !values['no-watch'],
       env: { FC_DEVOPS_CONFIG: configFile, ...(sandbox ? { FC_DEVOPS_CLOUD_URL: sandbox.url } : {}) },
     });
   } catch (error) {
     await sandbox?.stop();
+    claim.release();
     throw error;
   }
+  claimStateDir(stateDir, sandbox ? { sandboxUrl: sandbox.url } : {});
   sandbox?.attach({ runtime: invokeTarget(runtime), objects: bucketStore(runtime) });
   console.log(
     sandbox
@@ -90,6 +104,7 @@ export async function devCommand(args: string[]): Promise<number> {
       runtime
         .stop()
         .then(() => sandbox?.stop())
+        .finally(() => claim.release())
         .then(done, done);
     };
     process.once('SIGINT', shutdown);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { signRequest } from '../../shared/auth/signing.ts';
+import { localRuntimeUrl } from './local-urls.ts';
 
 const USAGE = `usage: fc-devops release <command> [options]
   status <target>                     the target's current release, alias or channel, and whether it is frozen
@@ -10,7 +11,7 @@ const USAGE = `usage: fc-devops release <command> [options]
   unfreeze <target>
   approve <approval-id> --token T [--reason TEXT]
   reject <approval-id> --token T [--reason TEXT]
-options: --url (default $FC_DEVOPS_RELEASE_URL or http://127.0.0.1:8787/release)
+options: --url (default $FC_DEVOPS_RELEASE_URL, else the release function of the local runtime fc-devops dev runs)
          --key (default $FC_DEVOPS_KEY_ID), the secret from $FC_DEVOPS_KEY_SECRET or --secret-env NAME
 Requests are signed FCD-HMAC-SHA256 (see shared/auth/signing.ts).`;
 
@@ -19,7 +20,7 @@ export async function releaseCommand(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      url: { type: 'string', default: process.env.FC_DEVOPS_RELEASE_URL ?? 'http://127.0.0.1:8787/release' },
+      url: { type: 'string', default: process.env.FC_DEVOPS_RELEASE_URL ?? `${localRuntimeUrl()}/release` },
       key: { type: 'string', default: process.env.FC_DEVOPS_KEY_ID },
       'secret-env': { type: 'string', default: 'FC_DEVOPS_KEY_SECRET' },
       version: { type: 'string' },

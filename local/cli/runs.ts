@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '../../shared/store/open.ts';
 import { type Run, RunStatus, type Store } from '../../shared/store/port.ts';
+import { isAlive } from '../runtime/state-dir.ts';
 
 /**
  * The store `fc-devops runs` reads: DATABASE_URL; else the running local runtime's (its URL is in
@@ -25,16 +26,6 @@ async function openCliStore(stateDir: string): Promise<Store> {
     }
   }
   return openStore({ dir: join(stateDir, 'state') });
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const USAGE = `usage: fc-devops runs [--kind K] [--subject S] [--status S] [--limit N] [--cursor C] [--state .fc-devops]

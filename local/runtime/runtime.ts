@@ -11,6 +11,7 @@ import { InstancePool, type InvokeOutcome } from './instance-pool.ts';
 import { LocalBuckets } from './oss-buckets.ts';
 import { type FunctionSpec, loadProject } from './s-yaml.ts';
 import { handleRequest } from './server.ts';
+import { claimStateDir } from './state-dir.ts';
 import { type StateServer, startStateServer } from './state-server.ts';
 import { TimerScheduler } from './timers.ts';
 
@@ -80,6 +81,8 @@ export class LocalRuntime {
   private stateServer: StateServer | undefined;
   /** The state store functions use (DATABASE_URL in their environment). */
   databaseUrl = '';
+  /** Gives the state directory back (see `claimStateDir`). */
+  private release: () => void = () => {};
 
   private constructor(readonly options: RuntimeOptions) {
     this.accountId = options.accountId ?? '1234567890123456';
@@ -116,8 +119,18 @@ export class LocalRuntime {
   }
 
   static async start(options: RuntimeOptions): Promise<LocalRuntime> {
-    const runtime = new LocalRuntime(options);
-    await runtime.boot();
+    // One runtime per state directory: refused (naming the owner) before anything there is touched.
+    const claim = claimStateDir(options.stateDir);
+    let runtime: LocalRuntime;
+    try {
+      runtime = new LocalRuntime(options);
+      await runtime.boot();
+    } catch (error) {
+      claim.release();
+      throw error;
+    }
+    runtime.release = claim.release;
+    claimStateDir(options.stateDir, { runtimeUrl: runtime.url });
     return runtime;
   }
 
@@ -362,6 +375,7 @@ export class LocalRuntime {
     await this.queue.stop();
     await Promise.all([...this.pools.values()].map((p) => p.close(graceMs)));
     await this.stateServer?.stop();
+    this.release();
   }
 }
 

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -69,7 +69,9 @@ export async function startStateServer(stateDir: string): Promise<StateServer> {
   return {
     url,
     async stop() {
-      rmSync(urlFile, { force: true });
+      // Only our own file: another process's runtime may have written it since.
+      const [, pid] = existsSync(urlFile) ? readFileSync(urlFile, 'utf8').trim().split('\n') : [];
+      if (Number(pid) === process.pid) rmSync(urlFile, { force: true });
       await new Promise<void>((resolve) => {
         outer.close(() => resolve());
         outer.unref();

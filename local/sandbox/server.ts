@@ -106,6 +106,11 @@ export class Sandbox {
     return sandbox;
   }
 
+  /** The secrets the notification sinks check signatures with (known once the sandbox's URL is). */
+  useSinkSecrets(sinks: SinkSecrets): void {
+    this.options = { ...this.options, sinks };
+  }
+
   /** Connect the local runtime once it runs: FC invocations go to it, OSS writes fire its triggers. */
   attach(parts: { runtime?: InvokeTarget; objects?: ObjectStore }): void {
     if (parts.runtime) this.options.runtime = parts.runtime;
