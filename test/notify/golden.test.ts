@@ -14,13 +14,20 @@ import { type NotifyEvent, NotifyEventSchema } from '../../shared/notify/event.t
 
 const GOLDEN = join(import.meta.dirname, '../golden/notify');
 
-/** Compare with the golden file; `UPDATE_GOLDEN=1 npm test` rewrites them (then review the diff). */
+/**
+ * Compare with the golden file. A missing one is a failure, not a new golden file: `UPDATE_GOLDEN=1
+ * npm test` writes them (then review the diff), and only then.
+ */
 function golden(name: string, actual: string) {
   const file = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
+  if (process.env.UPDATE_GOLDEN) {
     mkdirSync(GOLDEN, { recursive: true });
     writeFileSync(file, actual);
   }
+  if (!existsSync(file))
+    throw new Error(
+      `golden file ${file} is missing: run UPDATE_GOLDEN=1 npm test, then review and commit it`,
+    );
   expect(actual).toBe(readFileSync(file, 'utf8'));
 }
 
@@ -117,6 +124,13 @@ describe('rendered messages (golden files)', () => {
     );
     expect(recovered.title).toBe('RECOVERED: Image built: pipeline web @ 9c1e0b5');
     golden('recovered.slack.json', `${JSON.stringify(slackBody(recovered), null, 2)}\n`);
+  });
+
+  it.skipIf(process.env.UPDATE_GOLDEN)('fails on a missing golden file instead of writing one', () => {
+    expect(() => golden('no-such-case.slack.json', '{}')).toThrow(
+      /golden file .*no-such-case.slack.json is missing/,
+    );
+    expect(existsSync(join(GOLDEN, 'no-such-case.slack.json'))).toBe(false);
   });
 
   it('a digest accounts for every event it folds', () => {
