@@ -8,7 +8,7 @@ export function fixture<T = Record<string, unknown>>(name: string): T {
 
 export async function until<T>(
   probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 15_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -253,6 +253,13 @@ export class LocalRuntime {
     return this.options.credentials ?? SANDBOX_CREDENTIALS;
   }
 
+  /** Invocations running in an instance now (all functions). */
+  get inFlight(): number {
+    let n = 0;
+    for (const pool of this.pools.values()) n += pool.inFlight;
+    return n;
+  }
+
   /** Run one invocation now and wait for it (sync invoke, HTTP triggers, async attempts). */
   async invoke(
     functionName: string,

@@ -256,7 +256,7 @@ describe('git push to machine image, through the running system', () => {
     const run = await finished(`web@${sha.slice(0, 12)}`);
     expect(run.status).toBe('succeeded');
     await until(() => invocations('image-build') >= 2 || undefined);
-    await new Promise((r) => setTimeout(r, 1000));
+    await until(() => system.runtime.queue.list().length === 0 || undefined, 60_000);
     const imports = system.sandbox.calls.filter((c) => c.action === 'ImportImage' && c.status === 200);
     expect(imports).toHaveLength(1);
     expect((await buildRuns()).filter((r) => r.subject === `web@${sha.slice(0, 12)}`)).toHaveLength(1);

@@ -85,7 +85,8 @@ describe('local FC runtime end to end', () => {
     const fired = await until(() => invocationsOf('on-upload').find((i) => i.ok));
     const md5 = createHash('md5').update('zip-bytes').digest('hex').toUpperCase();
     expect(JSON.parse(fired.response)).toEqual({ keys: ['incoming/build.zip'], eTag: md5 });
-    await new Promise((r) => setTimeout(r, 300));
+    // Every trigger the three objects fired has run by the time the async queue is empty.
+    await until(() => runtime.queue.list().length === 0 || undefined);
     expect(invocationsOf('on-upload')).toHaveLength(1);
   });
 
