@@ -6,15 +6,16 @@ import { runsCommand } from './runs.ts';
 
 const USAGE = `fc-devops <command>
 
-  dev [--template s.yaml] [--config fc-devops.yaml] [--port 8787] [--state .fc-devops] [--no-watch]
+  dev [--template s.yaml] [--config fc-devops.yaml] [--port 8787] [--sandbox-port 8788] [--state .fc-devops] [--no-watch]
         run every function locally: HTTP and timer and OSS triggers, the FC invoke API, async queue
+        (one dev per state directory)
   build [--root .]              bundle functions/*/index.ts into dist/<name>/index.mjs
   config check [file]           validate fc-devops.yaml (and that every \${env:NAME} is set)
-  invoke <function> [--event file|-] [--async] [--url http://127.0.0.1:8787]
+  invoke <function> [--event file|-] [--async] [--url URL]  (default: the runtime dev runs on .fc-devops)
                                 invoke a function of the running local runtime
   send oss-put --bucket B --key K [--file F] [--url ...]
                                 write an object to a local bucket (fires its OSS triggers)
-  send git-push --repo PATH [--host github|gitlab|codeup|gitee] [--delivery ID] [--url ...]
+  send git-push --repo PATH [--host github|gitlab|codeup|gitee] [--form] [--delivery ID] [--url ...]
                                 a signed push of the repository's latest commit to git-webhook
   runs [--kind K] [--subject S] [--status S] [--limit N]
                                 recent runs, newest first
