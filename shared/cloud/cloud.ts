@@ -1,4 +1,3 @@
-import type { FcContext } from '../runtime/context.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { AckAdapter } from './adapters/ack.ts';
 import { DirectMailAdapter } from './adapters/directmail.ts';
@@ -58,15 +57,4 @@ export function createCloud(options: CloudOptions): Cloud {
     fc: new FcClient({ endpoint: endpoint('fc'), ...common }),
     oss: new OssClient({ endpoint: endpoint('oss'), ...common }),
   };
-}
-
-/** The cloud as a function sees it: FC's context credentials and region, the sandbox URL when set. */
-export function cloudFromContext(fc: FcContext, env: NodeJS.ProcessEnv = process.env, log?: Logger): Cloud {
-  return createCloud({
-    region: fc.region,
-    accountId: fc.accountId,
-    credentials: credentialsFrom(fc, env),
-    baseUrl: env.FC_DEVOPS_CLOUD_URL,
-    ...(log ? { log } : {}),
-  });
 }

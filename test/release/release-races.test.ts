@@ -115,6 +115,16 @@ describe('release: one operation per target, and a record that tells the truth',
     ];
     expect(asked.map((a) => a.status)).toEqual([202, 202]);
     const [a, b] = asked.map((x) => x.body.approval as { id: string; token: string });
+    // A dry run says that a real promote waits for approval, in the one plan shape.
+    const plan = await call('ops-alice', 'POST', '/targets/api-gated/promote', {
+      version: '2',
+      dryRun: true,
+    });
+    expect(plan.body).toMatchObject({
+      dryRun: true,
+      plan: { operation: 'promote', target: 'api-gated', kind: 'fc-alias', requiresApproval: true },
+      message: expect.stringContaining('waits until another key with the approve role approves it'),
+    });
     const answers = await Promise.all([
       call('ops-bob', 'POST', `/approvals/${a!.id}/approve`, { token: a!.token }),
       call('ops-dave', 'POST', `/approvals/${b!.id}/approve`, { token: b!.token }),
