@@ -177,6 +177,10 @@ async function decide(request: HttpRequest, ctx: HandlerContext, id: string, ver
     const d = deps(ctx);
     return locked(d, name, request, async (l) => {
       await reconcile(l, name, target);
+      // An approval already decided or expired says so, whatever the target is doing.
+      const now = await l.store.getApproval(id);
+      if (now && now.status !== 'pending') return refused(id, { ok: false, reason: 'already-decided' });
+      if (now && now.expiresAt <= l.now()) return refused(id, { ok: false, reason: 'expired' });
       if (verb === 'approve') {
         const running = await latest<AliasRelease>(l.store, keys.state(name));
         if (running?.status === 'running')

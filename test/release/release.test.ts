@@ -289,7 +289,11 @@ describe('release: promote and roll back through the running system', () => {
       status: 200,
       body: { promoted: { from: '1', to: '2' }, approval: { approvedBy: 'ops-bob' } },
     });
-    expect((await call('ops-bob', 'POST', `/approvals/${id}/approve`, { token })).status).toBe(409);
+    // Approving it again says it was decided, not that a release is running.
+    expect(await call('ops-bob', 'POST', `/approvals/${id}/approve`, { token })).toMatchObject({
+      status: 409,
+      body: { error: 'already-decided' },
+    });
     expect((await fc().getAlias('demo-api', 'guarded')).versionId).toBe('2');
   });
 
