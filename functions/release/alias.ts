@@ -6,6 +6,7 @@ import {
   type Actor,
   type AliasTarget,
   actorName,
+  callWrittenAhead,
   frozenState,
   type HistoryRecord,
   keys,
@@ -40,20 +41,13 @@ async function apply(
   const previous = (await latest<AliasRelease>(d.store, keys.state(name))) ?? null;
   const since = d.now().toISOString();
   await write(d, keys.state(name), { ...next, applying: { alias: want, previous, record, since } }, actor);
-  try {
-    await d.cloud.fc.updateAlias(target.function, target.alias, want);
-  } catch (error) {
-    // The answer was lost or the call failed: the alias itself says which.
-    const settled = await reconcileAlias(d, name, target, { quiet: true }).catch((e) => {
-      d.log.error('release left applying; the next operation reconciles it', {
-        target: name,
-        error: e.message,
-      });
-      return undefined;
-    });
-    if (settled?.kind === 'completed') return;
-    throw error;
-  }
+  const outcome = await callWrittenAhead(
+    d,
+    name,
+    () => d.cloud.fc.updateAlias(target.function, target.alias, want),
+    () => reconcileAlias(d, name, target, { quiet: true }),
+  );
+  if (outcome === 'settled') return;
   await write(d, keys.state(name), next, actor);
   if (record) await write(d, keys.history(name), record, recordBy);
 }

@@ -12,9 +12,11 @@ import {
   type Busy,
   isBusy,
   keys,
+  type Locked,
   latest,
   operator,
   type ReleaseDeps,
+  releaseDeps,
   tell,
   withTargetLock,
 } from './state.ts';
@@ -78,7 +80,7 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
   return guarded(request, { action, target: name }, ctx.guardDeps, async (keyId) => {
     const target = own(ctx.config.releases.targets, name);
     if (!target) return json(404, { error: 'TargetNotFound', message: `no release target named ${name}` });
-    const d = deps(ctx);
+    const d = releaseDeps(ctx);
     if (op === undefined) return json(200, await status(d, name, target));
     if (op === 'history') return json(200, await history(d, name));
     const actor = operator(keyId);
@@ -110,22 +112,11 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
   });
 }
 
-function deps(ctx: HandlerContext): ReleaseDeps {
-  return {
-    config: ctx.config,
-    store: ctx.store,
-    cloud: ctx.cloud,
-    events: ctx.events,
-    now: ctx.now,
-    log: ctx.log,
-  };
-}
-
 async function locked(
   d: ReleaseDeps,
   name: string,
   request: HttpRequest,
-  work: Parameters<typeof withTargetLock<HttpResponse>>[3],
+  work: (locked: Locked) => Promise<HttpResponse>,
 ): Promise<HttpResponse> {
   const outcome = await withTargetLock(d, name, request.requestId, work);
   return isBusy(outcome) ? busy(name, outcome) : outcome;
@@ -174,7 +165,7 @@ async function decide(request: HttpRequest, ctx: HandlerContext, id: string, ver
     if (!approval) return json(404, { error: 'ApprovalNotFound', message: `no approval ${id}` });
     const target = own(ctx.config.releases.targets, name);
     if (!target) return json(404, { error: 'TargetNotFound', message: `no release target named ${name}` });
-    const d = deps(ctx);
+    const d = releaseDeps(ctx);
     return locked(d, name, request, async (l) => {
       await reconcile(l, name, target);
       // An approval already decided or expired says so, whatever the target is doing.

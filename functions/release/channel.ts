@@ -5,6 +5,7 @@ import {
   type Actor,
   actorName,
   type ChannelTarget,
+  callWrittenAhead,
   frozenState,
   type HistoryRecord,
   keys,
@@ -104,20 +105,13 @@ async function change(
   actor: Actor,
 ): Promise<void> {
   await write<ChannelState>(d, keys.state(name), { kind: 'image-channel', applying }, actor);
-  try {
-    await rollImage(d, target, applying.imageId, `${applying.note} by ${actorName(actor)}`);
-  } catch (error) {
-    // Whatever reached the cloud is finished or dropped now; only a dropped change is a failure.
-    const settled = await reconcileChannel(d, name, target, { quiet: true }).catch((e) => {
-      d.log.error('release left applying; the next operation reconciles it', {
-        target: name,
-        error: e.message,
-      });
-      return undefined;
-    });
-    if (settled?.kind === 'completed') return;
-    throw error;
-  }
+  const outcome = await callWrittenAhead(
+    d,
+    name,
+    () => rollImage(d, target, applying.imageId, `${applying.note} by ${actorName(actor)}`),
+    () => reconcileChannel(d, name, target, { quiet: true }),
+  );
+  if (outcome === 'settled') return;
   await record(d, name, target, applying, actor);
 }
 

@@ -3,21 +3,11 @@
 import { defineHandler } from '../../shared/runtime/define-handler.ts';
 import { advanceAll } from './advance.ts';
 import { handle } from './api.ts';
+import { releaseDeps } from './state.ts';
 
 export const handler = defineHandler({
   http: (request, ctx) => handle(request, ctx),
   timer: {
-    run: (_input, ctx) =>
-      advanceAll(
-        {
-          config: ctx.config,
-          store: ctx.store,
-          cloud: ctx.cloud,
-          events: ctx.events,
-          now: ctx.now,
-          log: ctx.log,
-        },
-        ctx.requestId,
-      ),
+    run: (_input, ctx) => advanceAll(releaseDeps(ctx), ctx.requestId),
   },
 });

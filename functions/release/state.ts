@@ -4,6 +4,7 @@ import { channelKey } from '../../shared/images/build-job.ts';
 import type { EventInput, Events } from '../../shared/notify/publish.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { Fence, Store } from '../../shared/store/port.ts';
+import type { Reconciled } from './outcome.ts';
 
 export type Target = Config['releases']['targets'][string];
 export type AliasTarget = Extract<Target, { kind: 'fc-alias' }>;
@@ -103,6 +104,45 @@ export async function withTargetLock<T>(
   } finally {
     await d.store.releaseLock(fence).catch(() => {});
   }
+}
+
+/**
+ * The cloud call of a change written ahead (`applying`). When it fails, or its answer is lost,
+ * `settle` looks at what the cloud really says: a change that landed counts as done ('settled',
+ * already recorded by `settle`); one that did not is dropped and the error stands.
+ */
+export async function callWrittenAhead(
+  d: Locked,
+  name: string,
+  call: () => Promise<unknown>,
+  settle: () => Promise<Reconciled>,
+): Promise<'called' | 'settled'> {
+  try {
+    await call();
+    return 'called';
+  } catch (error) {
+    const settled = await settle().catch((e: Error) => {
+      d.log.error('release left applying; the next operation reconciles it', {
+        target: name,
+        error: e.message,
+      });
+      return undefined;
+    });
+    if (settled?.kind === 'completed') return 'settled';
+    throw error;
+  }
+}
+
+/** What release operations need of the handler context (spread-safe: its parts are getters). */
+export function releaseDeps(ctx: ReleaseDeps): ReleaseDeps {
+  return {
+    config: ctx.config,
+    store: ctx.store,
+    cloud: ctx.cloud,
+    events: ctx.events,
+    now: ctx.now,
+    log: ctx.log,
+  };
 }
 
 export const isBusy = (value: unknown): value is Busy =>
