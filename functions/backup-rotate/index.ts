@@ -1,8 +1,8 @@
 // backup-rotate: scheduled RDS backups with grandfather-father-son retention, and restore drills.
 import * as z from 'zod';
 import { guardedRun } from '../../shared/auth/guard.ts';
+import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { type HttpRequest, json, parseJsonBody } from '../../shared/events/http.ts';
-import { createJob } from '../../shared/events/job.ts';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { ParseError } from '../../shared/runtime/errors.ts';
 import { runWhenDue } from '../../shared/schedule/due.ts';
@@ -66,8 +66,7 @@ async function enqueue(
   idempotencyKey: string,
   payload: unknown,
 ): Promise<void> {
-  const { bytes } = createJob({ kind, idempotencyKey, payload, correlationId: ctx.correlationId });
-  await ctx.cloud.fc.invokeAsync(SELF, bytes);
+  await enqueueJob(ctx.cloud.fc, SELF, { kind, idempotencyKey, payload, correlationId: ctx.correlationId });
 }
 
 async function report(ctx: HandlerContext, r: RotationReport): Promise<void> {
@@ -201,7 +200,7 @@ export const handler = defineHandler({
               async (_run, due) => {
                 const ids: string[] = [];
                 for (const instanceId of await instancesOf(ctx, policy)) {
-                  // Keyed by the firing: a start repeated after a failure enqueues nothing twice.
+                  // Keyed by the firing: a start repeated after a failure does not enqueue it twice.
                   const id = `${what}:${name}:${instanceId}:${due.toISOString()}`;
                   await enqueue(ctx, what === 'rotate' ? 'backup.rotate' : 'backup.drill', id, {
                     policy: name,

@@ -1,5 +1,6 @@
 // git-webhook: verify a push from GitHub, GitLab, Codeup or Gitee, match pipelines, enqueue builds, answer 202.
-import { CloudError } from '../../shared/cloud/errors.ts';
+
+import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import {
   hostOf,
   MAX_WEBHOOK_BYTES,
@@ -7,17 +8,12 @@ import {
   UnsupportedDelivery,
 } from '../../shared/events/git/delivery.ts';
 import { json } from '../../shared/events/http.ts';
-import { createJob } from '../../shared/events/job.ts';
 import { BUILD_JOB, type BuildJob } from '../../shared/images/build-job.ts';
 import { matchPipelines } from '../../shared/images/match.ts';
 import { defineHandler } from '../../shared/runtime/define-handler.ts';
-import { sha256Hex } from '../../shared/util/hash.ts';
 import { authenticate, candidateSecrets } from './authenticate.ts';
 
 const BUILDER = process.env.FC_DEVOPS_IMAGE_BUILD_FUNCTION ?? 'image-build';
-
-/** FC async task ids: letters, digits, `_` and `-`; a hash keeps the delivery's id stable and short. */
-const taskId = (key: string) => `fcd-${sha256Hex(key).slice(0, 48)}`;
 
 export const handler = defineHandler({
   http: async (request, ctx) => {
@@ -84,18 +80,12 @@ export const handler = defineHandler({
             delivery: `${delivery.host}:${delivery.id}`,
           };
           const idempotencyKey = `delivery:${delivery.host}:${delivery.id}:pipeline:${m.pipeline}`;
-          const { message, bytes } = createJob({
+          const message = await enqueueJob(ctx.cloud.fc, BUILDER, {
             kind: BUILD_JOB,
             idempotencyKey,
             payload,
             correlationId: ctx.correlationId,
           });
-          try {
-            await ctx.cloud.fc.invokeAsync(BUILDER, bytes, { taskId: taskId(idempotencyKey) });
-          } catch (error) {
-            // An earlier attempt of this delivery already enqueued it: FC kept the first.
-            if (!(error instanceof CloudError && error.upstreamCode === 'AsyncTaskAlreadyExist')) throw error;
-          }
           jobs.push({ pipeline: m.pipeline, job: message.id, idempotencyKey });
         }
         return {

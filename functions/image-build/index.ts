@@ -2,8 +2,8 @@
 import { tmpdir } from 'node:os';
 import * as z from 'zod';
 import { guardedRun } from '../../shared/auth/guard.ts';
+import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { type HttpRequest, json, parseJsonBody } from '../../shared/events/http.ts';
-import { createJob } from '../../shared/events/job.ts';
 import { BUILD_JOB, type BuildJob, BuildJobSchema, buildKey } from '../../shared/images/build-job.ts';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { own } from '../../shared/util/records.ts';
@@ -101,12 +101,11 @@ async function rebuild(request: HttpRequest, ctx: HandlerContext, keyId: string,
     requestedBy: keyId,
   };
   const idempotencyKey = `rebuild:${keyId}:${name}:${body.commit}:${request.headers['idempotency-key'] ?? request.requestId}`;
-  const { message, bytes } = createJob({
+  const message = await enqueueJob(ctx.cloud.fc, SELF, {
     kind: BUILD_JOB,
     idempotencyKey,
     payload: job,
     correlationId: ctx.correlationId,
   });
-  await ctx.cloud.fc.invokeAsync(SELF, bytes);
   return json(202, { pipeline: name, commit: body.commit, job: message.id, idempotencyKey });
 }
