@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema/index.ts';
 import { resolveSecret } from '../config/secret-ref.ts';
 import { type HttpRequest, type HttpResponse, json } from '../events/http.ts';
-import { ConflictError, FcDevopsError, KeyReuseError, ParseError } from '../runtime/errors.ts';
+import { ConflictError, KeyReuseError, ParseError } from '../runtime/errors.ts';
 import { redactString } from '../runtime/redact.ts';
 import type { Store } from '../store/port.ts';
 import { safeEqual } from '../util/compare.ts';
@@ -112,17 +112,6 @@ export async function guarded(
   deps: GuardDeps,
   handle: (keyId: string) => Promise<HttpResponse>,
 ): Promise<HttpResponse> {
-  const who = await authenticate(request, deps.keys, deps);
-  let refusal: { status: 401 | 403; reason: string; keyId: string | undefined } | undefined;
-  if (!who.ok) refusal = who;
-  else if (
-    !(access.authorize ?? ((k) => allowed(deps.keys, k, access.action as Action, access.target)))(who.keyId)
-  )
-    refusal = {
-      status: 403,
-      reason: `key ${who.keyId} may not ${access.action} ${access.target}`,
-      keyId: who.keyId,
-    };
   const record = (
     actor: string,
     decision: 'allowed' | 'refused' | 'failed',
@@ -143,23 +132,27 @@ export async function guarded(
         status: status ?? null,
       },
     });
-  if (refusal) {
-    await record(refusal.keyId ?? 'anonymous', 'refused', refusal.reason, refusal.status);
-    const error = refusal.status === 401 ? 'Unauthorized' : 'Forbidden';
+  const refuse = async (status: 401 | 403, reason: string, actor: string) => {
+    await record(actor, 'refused', reason, status);
     return json(
-      refusal.status,
-      { error, message: refusal.reason },
-      refusal.status === 401 ? { 'www-authenticate': SCHEME } : {},
+      status,
+      { error: status === 401 ? 'Unauthorized' : 'Forbidden', message: reason },
+      status === 401 ? { 'www-authenticate': SCHEME } : {},
     );
-  }
-  const keyId = (who as { keyId: string }).keyId;
+  };
+  const who = await authenticate(request, deps.keys, deps);
+  if (!who.ok) return refuse(401, who.reason, who.keyId ?? 'anonymous');
+  const keyId = who.keyId;
+  const may =
+    access.authorize ?? ((k: string) => allowed(deps.keys, k, access.action as Action, access.target));
+  if (!may(keyId)) return refuse(403, `key ${keyId} may not ${access.action} ${access.target}`, keyId);
   let response: HttpResponse;
   try {
     response = await handle(keyId);
   } catch (error) {
+    // The errors the runtime answers with a 4xx are refusals; anything else failed.
     const refused =
-      error instanceof FcDevopsError &&
-      (error instanceof ParseError || error instanceof ConflictError || error instanceof KeyReuseError);
+      error instanceof ParseError || error instanceof ConflictError || error instanceof KeyReuseError;
     await record(
       keyId,
       refused ? 'refused' : 'failed',
