@@ -2,7 +2,7 @@ import type { Config } from '../config/schema/index.ts';
 import { globMatches } from '../util/glob.ts';
 import { own } from '../util/records.ts';
 
-export type Action = 'view' | 'promote' | 'rollback' | 'approve' | 'run' | 'scale';
+export type Action = Config['access']['keys'][string]['roles'][number]['actions'][number];
 
 /** Whether a key's roles allow `action` on `target`. */
 export function allowed(

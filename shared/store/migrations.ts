@@ -160,6 +160,38 @@ export const MIGRATIONS: readonly Migration[] = [
       alter table rate_events add column id bigserial primary key;
     `,
   },
+  {
+    version: 4,
+    name: 'terraform plans and state versions',
+    tables: ['terraform_plans', 'terraform_states'],
+    sql: `
+      -- A saved plan: its file (sealed by the caller), its status, and what it is bound to (meta).
+      create table terraform_plans (
+        id text primary key,
+        workspace text not null,
+        status text not null,
+        created_at timestamptz not null,
+        updated_at timestamptz not null,
+        expires_at timestamptz not null,
+        meta jsonb not null,
+        file bytea
+      );
+      create index terraform_plans_workspace on terraform_plans (workspace, created_at desc);
+
+      -- Every version of a workspace's state, as Terraform sent it, never overwritten.
+      create table terraform_states (
+        workspace text not null,
+        version integer not null,
+        lineage text not null,
+        serial bigint not null,
+        md5 text not null,
+        data text not null,
+        run_id text,
+        created_at timestamptz not null,
+        primary key (workspace, version)
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

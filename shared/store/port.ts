@@ -95,6 +95,29 @@ export interface AuditRecord {
   details: unknown;
 }
 
+/** A saved Terraform plan: its status and what it is bound to; the (sealed) file is read apart. */
+export interface SavedPlan {
+  id: string;
+  workspace: string;
+  status: string;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date;
+  meta: Record<string, unknown>;
+}
+
+/** One version of a workspace's Terraform state. */
+export interface StateVersion {
+  workspace: string;
+  version: number;
+  lineage: string;
+  serial: number;
+  /** Base64 MD5 of the data, as Terraform's http backend sends it. */
+  md5: string;
+  runId: string | null;
+  createdAt: Date;
+}
+
 export interface Store {
   readonly engine: 'postgres' | 'pglite';
 
@@ -187,6 +210,33 @@ export interface Store {
   ): Promise<{ allowed: true; slot: string } | { allowed: false; retryAt: Date }>;
   /** Date a slot from `rateTake` when its use ended (it counts from then), or give it back unused. */
   rateSettle(slot: string, options?: { used?: boolean }): Promise<void>;
+
+  // Terraform: saved plans (files sealed by the caller) and every version of each workspace's state.
+  savePlan(input: {
+    workspace: string;
+    status: string;
+    expiresAt: Date;
+    meta: Record<string, unknown>;
+    file?: Buffer;
+  }): Promise<SavedPlan>;
+  getPlan(id: string): Promise<SavedPlan | undefined>;
+  readPlanFile(id: string): Promise<Buffer | undefined>;
+  listPlans(workspace: string, options?: { limit?: number }): Promise<SavedPlan[]>;
+  updatePlan(
+    id: string,
+    change: { from: readonly string[]; to: string; meta?: Record<string, unknown> },
+    options?: { fence?: Fence },
+  ): Promise<SavedPlan | undefined>;
+  putState(
+    workspace: string,
+    input: { data: string; lineage: string; serial: number; runId?: string },
+    options?: { fence?: Fence },
+  ): Promise<StateVersion>;
+  getState(
+    workspace: string,
+    options?: { version?: number },
+  ): Promise<(StateVersion & { data: string }) | undefined>;
+  listStates(workspace: string, options?: { limit?: number }): Promise<StateVersion[]>;
 
   close(): Promise<void>;
 }

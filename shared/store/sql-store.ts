@@ -7,6 +7,16 @@ import { acquireLock, releaseLock, renewLock } from './locks.ts';
 import type { Store } from './port.ts';
 import { appendRunLog, createRun, getRun, listRuns, readRunLog, updateRun } from './runs.ts';
 import { type SqlClient, storableParams } from './sql.ts';
+import {
+  getPlan,
+  getState,
+  listPlans,
+  listStates,
+  putState,
+  readPlanFile,
+  savePlan,
+  updatePlan,
+} from './terraform.ts';
 
 /** The Store over any SQL engine with PostgreSQL's dialect. */
 export function sqlStore(
@@ -42,6 +52,14 @@ export function sqlStore(
     takeDueBuffers: (o = {}) => takeDueBuffers(db, now(), o.prefix ?? ''),
     rateTake: (key, limit, windowMs, o = {}) => rateTake(db, now(), key, limit, windowMs, o.inFlightMs),
     rateSettle: (slot, o = {}) => rateSettle(db, now(), slot, o.used ?? true),
+    savePlan: (input) => savePlan(db, now(), input),
+    getPlan: (id) => getPlan(db, id),
+    readPlanFile: (id) => readPlanFile(db, id),
+    listPlans: (workspace, o = {}) => listPlans(db, workspace, o.limit),
+    updatePlan: (id, change, o) => updatePlan(db, now(), id, change, o?.fence),
+    putState: (workspace, input, o) => putState(db, now(), workspace, input, o?.fence),
+    getState: (workspace, o = {}) => getState(db, workspace, o.version),
+    listStates: (workspace, o = {}) => listStates(db, workspace, o.limit),
     close: () => db.close(),
   };
 }

@@ -30,6 +30,7 @@ describe('fc-devops CLI', () => {
         'GIT_WEBHOOK_SECRET',
         'FC_DEVOPS_KEY_ALICE',
         'FC_DEVOPS_KEY_BOB',
+        'TERRAFORM_PLAN_KEY',
       ].map((k) => [k, 'x']),
     );
     const result = cli(['config', 'check', 'fc-devops.example.yaml'], env);

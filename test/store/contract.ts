@@ -548,6 +548,98 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
       );
     });
 
+    describe('terraform plans and states', () => {
+      it(
+        'saves a plan with its file, lists plans newest first, and moves a plan only from the statuses given',
+        withStore(async ({ store, advance }) => {
+          const file = Buffer.from([0, 1, 2, 250, 255, 0]);
+          const expiresAt = new Date(Date.parse('2026-11-27T12:00:00Z'));
+          const first = await store.savePlan({
+            workspace: 'loadtest',
+            status: 'awaiting-approval',
+            expiresAt,
+            meta: { source: { kind: 'commit', commit: 'a'.repeat(40) }, summary: { add: 2 } },
+            file,
+          });
+          advance(1000);
+          const second = await store.savePlan({
+            workspace: 'loadtest',
+            status: 'empty',
+            expiresAt,
+            meta: {},
+          });
+          expect(first).toMatchObject({ workspace: 'loadtest', status: 'awaiting-approval', expiresAt });
+          expect(first.id).toMatch(/^plan-/);
+          expect(await store.readPlanFile(first.id)).toEqual(file);
+          expect(await store.readPlanFile(second.id)).toBeUndefined();
+          expect((await store.listPlans('loadtest')).map((p) => p.id)).toEqual([second.id, first.id]);
+          expect(await store.listPlans('other')).toEqual([]);
+          const racing = await Promise.all(
+            ['x', 'y', 'z'].map((who) =>
+              store.updatePlan(first.id, {
+                from: ['awaiting-approval'],
+                to: 'approved',
+                meta: { approvedBy: who },
+              }),
+            ),
+          );
+          const won = racing.filter((r) => r !== undefined);
+          expect(won).toHaveLength(1);
+          expect(won[0]!.meta).toMatchObject({ summary: { add: 2 }, approvedBy: expect.any(String) });
+          expect(
+            await store.updatePlan(first.id, { from: ['awaiting-approval'], to: 'approved' }),
+          ).toBeUndefined();
+          expect((await store.getPlan(first.id))?.status).toBe('approved');
+          expect(await store.getPlan('plan-none')).toBeUndefined();
+        }),
+      );
+
+      it(
+        'keeps every state version, newest first, and refuses a stale holder’s write',
+        withStore(async ({ store, advance }) => {
+          expect(await store.getState('loadtest')).toBeUndefined();
+          const v1 = await store.putState('loadtest', {
+            data: '{"serial":1}',
+            lineage: 'L',
+            serial: 1,
+            runId: 'run-1',
+          });
+          advance(1000);
+          const v2 = await store.putState('loadtest', { data: '{"serial":2}', lineage: 'L', serial: 2 });
+          expect([v1.version, v2.version]).toEqual([1, 2]);
+          expect(v1.md5).toBe('gx6MBZ08q5IljbRUUECeSw==');
+          expect(await store.getState('loadtest')).toMatchObject({
+            version: 2,
+            serial: 2,
+            data: '{"serial":2}',
+          });
+          expect(await store.getState('loadtest', { version: 1 })).toMatchObject({
+            runId: 'run-1',
+            data: '{"serial":1}',
+          });
+          expect((await store.listStates('loadtest')).map((v) => v.version)).toEqual([2, 1]);
+          const racing = await Promise.all(
+            [3, 4, 5].map((serial) =>
+              store.putState('race', { data: `{"serial":${serial}}`, lineage: 'L', serial }),
+            ),
+          );
+          expect(racing.map((v) => v.version).sort()).toEqual([1, 2, 3]);
+          const lock = await store.acquireLock('tfstate:loadtest', { owner: 'a', ttlMs: 1000 });
+          if (!lock.acquired) throw new Error('not acquired');
+          advance(1001);
+          await store.acquireLock('tfstate:loadtest', { owner: 'b', ttlMs: 1000 });
+          await expect(
+            store.putState(
+              'loadtest',
+              { data: '{}', lineage: 'L', serial: 3 },
+              { fence: { lock: lock.name, owner: 'a', token: lock.token } },
+            ),
+          ).rejects.toBeInstanceOf(ConflictError);
+          expect((await store.getState('loadtest'))?.version).toBe(2);
+        }),
+      );
+    });
+
     describe('audit', () => {
       it(
         'appends records and lists them newest first by target',

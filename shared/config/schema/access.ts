@@ -2,7 +2,18 @@ import * as z from 'zod';
 import { secretRef } from '../secret-ref.ts';
 import { glob } from './common.ts';
 
-export const action = z.enum(['view', 'promote', 'rollback', 'approve', 'run', 'scale']);
+export const action = z.enum([
+  'view',
+  'promote',
+  'rollback',
+  'approve',
+  'run',
+  'scale',
+  'plan',
+  'apply',
+  'destroy',
+  'unlock',
+]);
 
 export const accessKey = z
   .strictObject({
