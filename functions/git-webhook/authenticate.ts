@@ -5,13 +5,16 @@ import { verifyWith } from '../../shared/events/git/verify.ts';
 import { sameRepository } from '../../shared/images/match.ts';
 
 /**
- * The secrets a delivery may be signed with: those of the pipelines for its repository, or, for a
- * repository no pipeline names (or a ping), every configured webhook secret.
+ * The secrets a delivery may be signed with: those of the pipelines and workspaces for its
+ * repository, or, for a repository none names (or a ping), every configured webhook secret.
  */
 export function candidateSecrets(config: Config, push: GitPush | undefined, env = process.env): string[] {
-  const pipelines = Object.values(config.images.pipelines);
-  const mine = push ? pipelines.filter((p) => sameRepository(push, p.repository.url)) : [];
-  const refs = (mine.length > 0 ? mine : pipelines).map((p) => p.repository.webhookSecret);
+  const repositories = [
+    ...Object.values(config.images.pipelines).map((p) => p.repository),
+    ...Object.values(config.terraform.workspaces).flatMap((w) => (w.repository ? [w.repository] : [])),
+  ];
+  const mine = push ? repositories.filter((r) => sameRepository(push, r.url)) : [];
+  const refs = (mine.length > 0 ? mine : repositories).map((r) => r.webhookSecret);
   const secrets = refs.map((r) => (r ? resolveSecret(r, env) : undefined)).filter((s): s is string => !!s);
   return [...new Set(secrets)];
 }

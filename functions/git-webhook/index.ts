@@ -1,6 +1,7 @@
 // git-webhook: verify a push from GitHub, GitLab, Codeup or Gitee, match pipelines, enqueue builds, answer 202.
 
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
+import type { Config } from '../../shared/config/schema/index.ts';
 import {
   hostOf,
   MAX_WEBHOOK_BYTES,
@@ -9,11 +10,23 @@ import {
 } from '../../shared/events/git/delivery.ts';
 import { json } from '../../shared/events/http.ts';
 import { BUILD_JOB, type BuildJob } from '../../shared/images/build-job.ts';
-import { matchPipelines } from '../../shared/images/match.ts';
+import { matchPipelines, type PipelineFilter } from '../../shared/images/match.ts';
 import { defineHandler } from '../../shared/runtime/define-handler.ts';
+import { PLAN_JOB, type PlanJob } from '../../shared/terraform/plan-job.ts';
 import { authenticate, candidateSecrets } from './authenticate.ts';
 
 const BUILDER = process.env.FC_DEVOPS_IMAGE_BUILD_FUNCTION ?? 'image-build';
+const TERRAFORM = process.env.FC_DEVOPS_TERRAFORM_FUNCTION ?? 'terraform';
+
+/** The workspaces that follow a repository, as filters `matchPipelines` reads. */
+function workspaceFilters(config: Config) {
+  const out: Record<string, PipelineFilter> = {};
+  for (const [name, ws] of Object.entries(config.terraform.workspaces)) {
+    if (ws.repository)
+      out[name] = { repository: ws.repository, branches: ws.branches, tags: [], paths: ws.paths };
+  }
+  return out;
+}
 
 export const handler = defineHandler({
   http: async (request, ctx) => {
@@ -63,6 +76,11 @@ export const handler = defineHandler({
     const skipped = matches
       .filter((m) => !m.matched)
       .map((m) => ({ pipeline: m.pipeline, reason: m.reason }));
+    // Terraform workspaces are matched exactly as pipelines are (no tags: a workspace follows branches).
+    const workspaces = matchPipelines(push, workspaceFilters(ctx.config));
+    const skippedWorkspaces = workspaces
+      .filter((m) => !m.matched)
+      .map((m) => ({ workspace: m.pipeline, reason: m.reason }));
     const done = await ctx.once(
       async () => {
         const jobs: { pipeline: string; job: string; idempotencyKey: string }[] = [];
@@ -88,6 +106,24 @@ export const handler = defineHandler({
           });
           jobs.push({ pipeline: m.pipeline, job: message.id, idempotencyKey });
         }
+        const plans: { workspace: string; job: string; idempotencyKey: string }[] = [];
+        for (const m of workspaces) {
+          if (!m.matched) continue;
+          const payload: PlanJob = {
+            workspace: m.pipeline,
+            trigger: 'push',
+            requestedBy: `git:${delivery.host}`,
+            source: { kind: 'commit', repository: push.repository, commit: push.after, ref: push.ref },
+          };
+          const idempotencyKey = `delivery:${delivery.host}:${delivery.id}:workspace:${m.pipeline}`;
+          const message = await enqueueJob(ctx.cloud.fc, TERRAFORM, {
+            kind: PLAN_JOB,
+            idempotencyKey,
+            payload,
+            correlationId: ctx.correlationId,
+          });
+          plans.push({ workspace: m.pipeline, job: message.id, idempotencyKey });
+        }
         return {
           delivery: delivery.id,
           host: delivery.host,
@@ -95,6 +131,7 @@ export const handler = defineHandler({
           ref: push.ref,
           jobs,
           skipped,
+          ...(plans.length || skippedWorkspaces.length ? { plans, skippedWorkspaces } : {}),
         };
       },
       {
@@ -104,7 +141,11 @@ export const handler = defineHandler({
       },
     );
     if (done.status === 'duplicate') return json(200, { duplicate: true, ...(done.result as object) });
-    ctx.log.info('push accepted', { delivery: delivery.id, jobs: done.result.jobs.length });
+    ctx.log.info('push accepted', {
+      delivery: delivery.id,
+      jobs: done.result.jobs.length,
+      plans: done.result.plans?.length ?? 0,
+    });
     return json(202, done.result);
   },
 });

@@ -9,6 +9,7 @@ import type { EventInput, Events } from '../../shared/notify/publish.ts';
 import { UpstreamError } from '../../shared/runtime/errors.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { RunHandle } from '../../shared/runtime/once.ts';
+import { runLog } from '../../shared/runtime/run-log.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { changedPaths, checkoutCommit, GitError } from '../../shared/tools/git.ts';
 import { type PackerCredentials, runPacker } from '../../shared/tools/packer.ts';
@@ -63,35 +64,6 @@ export class BuildFailed extends UpstreamError {
   ) {
     super('image-build', message, { retryable: false, code: `BuildFailed.${stage}` });
   }
-}
-
-/** Collect log lines and write them to the run in batches, not one database write per line. */
-function runLog(run: RunHandle) {
-  let pending: string[] = [];
-  let all: string[] = [];
-  let flushing: Promise<void> = Promise.resolve();
-  const flush = () => {
-    if (pending.length === 0) return flushing;
-    const text = `${pending.join('\n')}\n`;
-    pending = [];
-    flushing = flushing.then(() => run.append(text)).catch(() => {});
-    return flushing;
-  };
-  const timer = setInterval(flush, 1000);
-  timer.unref();
-  return {
-    line(line: string) {
-      pending.push(line);
-      all.push(line);
-      if (all.length > 400) all = all.slice(-200);
-      if (pending.length >= 500) void flush();
-    },
-    tail: (n: number) => all.slice(-n).join('\n'),
-    async close() {
-      clearInterval(timer);
-      await flush();
-    },
-  };
 }
 
 /** Fetch, packer validate + build, collect and tag, smoke-test, put on the channel; events throughout. */

@@ -42,10 +42,53 @@ Deleted:
 Kept, and why:
 {{details.kept}}`,
 
-  'infra.plan.waiting': `Plan waiting for approval: {{subject}}
+  'terraform.plan.ready': `Terraform plan: {{subject}}
+
+{{details.changes}}
+Plan {{details.plan}}. {{details.next}}`,
+
+  'terraform.plan.empty': `Terraform plan, no changes: {{subject}}
+
+{{summary}}`,
+
+  'terraform.plan.failed': `Terraform plan FAILED: {{subject}}
 
 {{summary}}
-Changes: {{details.add}} to add, {{details.change}} to change, {{details.destroy}} to destroy.`,
+Last lines of the log:
+{{details.logTail}}`,
+
+  'terraform.plan.approved': `Terraform plan approved: {{subject}}
+
+{{summary}}`,
+
+  'terraform.plan.rejected': `Terraform plan rejected: {{subject}}
+
+{{summary}}`,
+
+  'terraform.applied': `Terraform applied: {{subject}}
+
+{{summary}} (plan {{details.plan}}, by {{details.by}}).`,
+
+  'terraform.apply.failed': `Terraform apply FAILED: {{subject}}
+
+{{summary}}
+{{details.next}}
+Last lines of the log:
+{{details.logTail}}`,
+
+  'terraform.apply.interrupted': `Terraform apply INTERRUPTED: {{subject}}
+
+{{summary}}
+{{details.next}}`,
+
+  'terraform.apply.refused': `Terraform apply refused: {{subject}}
+
+{{summary}}
+Next: {{details.next}}`,
+
+  'terraform.unlocked': `Terraform workspace force-unlocked: {{subject}}
+
+{{summary}}`,
 
   'backup.rotated': `Backups rotated: {{subject}}
 

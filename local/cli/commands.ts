@@ -35,12 +35,18 @@ export async function devCommand(args: string[]): Promise<number> {
   // Before anything starts: a second `dev` on a state directory in use is refused, naming the first.
   const claim = claimStateDir(stateDir);
   const configFile = resolve(values.config);
-  // The example config's image pipeline builds a real git repository; make it on first start.
-  try {
-    if (ensureExampleRepo(resolve('examples/images'), resolve(stateDir, 'repos/images')))
-      console.log(`[dev] made the example image repository ${resolve(stateDir, 'repos/images')}`);
-  } catch (error) {
-    console.log(`[dev] no example image repository (is git installed?): ${(error as Error).message}`);
+  // The example config's image pipeline and Terraform workspace follow real git repositories; make
+  // them on first start.
+  for (const [example, repo] of [
+    ['examples/images', 'repos/images'],
+    ['examples/terraform', 'repos/terraform'],
+  ] as const) {
+    try {
+      if (ensureExampleRepo(resolve(example), resolve(stateDir, repo), `the example in ${example}`))
+        console.log(`[dev] made the example repository ${resolve(stateDir, repo)}`);
+    } catch (error) {
+      console.log(`[dev] no example repository ${repo} (is git installed?): ${(error as Error).message}`);
+    }
   }
   loadProject(resolve(values.template));
   // Real credentials in the environment point the functions at the real cloud; otherwise the sandbox.

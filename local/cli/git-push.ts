@@ -156,7 +156,11 @@ export function githubHeaders(
 }
 
 /** The example image repository, as a real git repository under the state directory (made once). */
-export function ensureExampleRepo(source: string, target: string): boolean {
+export function ensureExampleRepo(
+  source: string,
+  target: string,
+  message = 'example image pipeline',
+): boolean {
   if (existsSync(resolve(target, '.git'))) return false;
   mkdirSync(target, { recursive: true });
   cpSync(source, target, { recursive: true });
@@ -170,6 +174,6 @@ export function ensureExampleRepo(source: string, target: string): boolean {
   const run = (...args: string[]) => execFileSync('git', ['-C', target, ...args], { env, stdio: 'ignore' });
   run('init', '-q', '-b', 'main');
   run('add', '-A');
-  run('commit', '-q', '-m', 'example image pipeline');
+  run('commit', '-q', '-m', message);
   return true;
 }

@@ -70,6 +70,44 @@ export async function releaseLock(db: SqlClient, fence: Fence): Promise<boolean>
 }
 
 /**
+ * Break a lock whoever holds it (an operator's force-unlock): it is released as if its holder had,
+ * and the holder's fenced writes are refused from now on. Who held it, if anyone did.
+ */
+export async function breakLock(
+  db: SqlClient,
+  now: Date,
+  name: string,
+): Promise<{ holder: string; token: number; expiresAt: Date } | undefined> {
+  const [row] = await db.query<{ owner: string; token: string | number; expires_at: Date }>(
+    `with held as (select owner, token, expires_at from locks where name = $1 and expires_at > $2 for update)
+     update locks set expires_at = $3 from held where locks.name = $1
+     returning held.owner, held.token, held.expires_at`,
+    [name, now, RELEASED],
+  );
+  return row ? { holder: row.owner, token: Number(row.token), expiresAt: row.expires_at } : undefined;
+}
+
+/** Who holds a lock now, if anyone. */
+export async function lockHolder(
+  db: SqlClient,
+  now: Date,
+  name: string,
+): Promise<{ holder: string; token: number; expiresAt: Date; acquiredAt: Date } | undefined> {
+  const [row] = await db.query<{
+    owner: string;
+    token: string | number;
+    expires_at: Date;
+    acquired_at: Date;
+  }>('select owner, token, expires_at, acquired_at from locks where name = $1 and expires_at > $2', [
+    name,
+    now,
+  ]);
+  return row
+    ? { holder: row.owner, token: Number(row.token), expiresAt: row.expires_at, acquiredAt: row.acquired_at }
+    : undefined;
+}
+
+/**
  * Inside a transaction: refuse to go on unless `fence` is still the live holder of its lock. The row
  * lock keeps a new holder from taking over until this transaction ends, so the write behind the check
  * cannot land after a takeover.

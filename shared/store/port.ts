@@ -136,6 +136,12 @@ export interface Store {
   acquireLock(name: string, options: { owner: string; ttlMs: number }): Promise<LockResult>;
   renewLock(fence: Fence, ttlMs: number): Promise<boolean>;
   releaseLock(fence: Fence): Promise<boolean>;
+  /** Who holds the lock now (undefined when it is free). */
+  lockHolder(
+    name: string,
+  ): Promise<{ holder: string; token: number; expiresAt: Date; acquiredAt: Date } | undefined>;
+  /** Release a lock whoever holds it (force-unlock); the holder's fenced writes are refused after. */
+  breakLock(name: string): Promise<{ holder: string; token: number; expiresAt: Date } | undefined>;
 
   // Runs and their logs.
   createRun(input: {

@@ -3,7 +3,7 @@ import { audit, listAudit } from './audit.ts';
 import { bufferAdd, rateSettle, rateTake, takeDueBuffers } from './buffers.ts';
 import { appendHistory, readHistory } from './history.ts';
 import { claim, purgeExpired, settle } from './idempotency.ts';
-import { acquireLock, releaseLock, renewLock } from './locks.ts';
+import { acquireLock, breakLock, lockHolder, releaseLock, renewLock } from './locks.ts';
 import type { Store } from './port.ts';
 import { appendRunLog, createRun, getRun, listRuns, readRunLog, updateRun } from './runs.ts';
 import { type SqlClient, storableParams } from './sql.ts';
@@ -35,6 +35,8 @@ export function sqlStore(
     acquireLock: (name, o) => acquireLock(db, now(), name, o),
     renewLock: (fence, ttlMs) => renewLock(db, now(), fence, ttlMs),
     releaseLock: (fence) => releaseLock(db, fence),
+    lockHolder: (name) => lockHolder(db, now(), name),
+    breakLock: (name) => breakLock(db, now(), name),
     createRun: (input) => createRun(db, now(), input),
     updateRun: (id, patch, o) => updateRun(db, now(), id, patch, o?.fence),
     appendRunLog: (id, text) => appendRunLog(db, id, text),

@@ -12,6 +12,8 @@ export interface RunOptions {
   onStdout?: (line: string) => void;
   /** Each line of stderr, as it arrives. */
   onStderr?: (line: string) => void;
+  /** How long SIGTERM has to end the process group before SIGKILL (default 5 s). */
+  graceMs?: number;
 }
 
 export interface RunResult {
@@ -47,12 +49,13 @@ export function runProcess(bin: string, args: string[], options: RunOptions = {}
       try {
         process.kill(group, 'SIGTERM');
       } catch {}
-      // Packer cleans up on SIGTERM (deletes its temporary instance); give it a moment, then insist.
+      // Packer cleans up on SIGTERM (deletes its temporary instance), Terraform saves its state: give
+      // them a moment, then insist.
       setTimeout(() => {
         try {
           process.kill(group, 'SIGKILL');
         } catch {}
-      }, GRACE_MS).unref();
+      }, options.graceMs ?? GRACE_MS).unref();
     };
     const timer = options.timeoutMs ? setTimeout(() => killTree('timeout'), options.timeoutMs) : undefined;
     const onAbort = () => killTree('cancelled');

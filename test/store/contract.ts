@@ -187,6 +187,28 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
       );
 
       it(
+        'tells who holds a lock, and breaks it so the holder can no longer write',
+        withStore(async ({ store }) => {
+          expect(await store.lockHolder('terraform:ws')).toBeUndefined();
+          expect(await store.breakLock('terraform:ws')).toBeUndefined();
+          const held = await store.acquireLock('terraform:ws', { owner: 'run-1', ttlMs: 60_000 });
+          if (!held.acquired) throw new Error('not acquired');
+          expect(await store.lockHolder('terraform:ws')).toMatchObject({
+            holder: 'run-1',
+            token: held.token,
+          });
+          expect(await store.breakLock('terraform:ws')).toMatchObject({ holder: 'run-1', token: held.token });
+          expect(await store.lockHolder('terraform:ws')).toBeUndefined();
+          const fence = { lock: 'terraform:ws', owner: 'run-1', token: held.token };
+          await expect(store.appendHistory('h/broken', { value: 1 }, { fence })).rejects.toBeInstanceOf(
+            ConflictError,
+          );
+          const next = await store.acquireLock('terraform:ws', { owner: 'run-2', ttlMs: 60_000 });
+          expect(next.acquired && next.token).toBe(held.token + 1);
+        }),
+      );
+
+      it(
         'gives exactly one of 20 concurrent acquirers the lock',
         withStore(async ({ store }) => {
           const results = await Promise.all(

@@ -1,0 +1,94 @@
+// terraform: plan workspaces from pushes, uploaded bundles and operators; apply exactly the saved plan.
+import * as z from 'zod';
+import type { OssEvent } from '../../shared/events/oss.ts';
+import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
+import { PLAN_JOB, PlanJobSchema, planKey } from '../../shared/terraform/plan-job.ts';
+import { handle } from './api.ts';
+import { applyPlan } from './apply.ts';
+import { APPLY_JOB, planWorkspace } from './plan.ts';
+import { workspaceOf } from './workspace.ts';
+
+const ApplyJobSchema = z.object({
+  workspace: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  planId: z.string().regex(/^plan-[0-9a-f-]{36}$/),
+  requestedBy: z.string().min(1).max(200),
+});
+
+/**
+ * A bundle uploaded under `<prefix><workspace>/` is planned once per object eTag. Keys elsewhere,
+ * of another kind, or for a workspace the config does not name are skipped, saying why.
+ */
+async function onBundles(event: OssEvent, ctx: HandlerContext) {
+  const bundles = ctx.config.terraform.bundles;
+  const outcomes = [];
+  for (const record of event.events) {
+    const { key, eTag } = record.oss.object;
+    const bucket = record.oss.bucket.name;
+    const rest =
+      bundles && bucket === bundles.bucket && key.startsWith(bundles.prefix)
+        ? key.slice(bundles.prefix.length)
+        : undefined;
+    const workspace = rest?.split('/')[0] ?? '';
+    if (!bundles || rest === undefined || !rest.includes('/')) {
+      outcomes.push({
+        key,
+        skipped: `not under ${bundles ? `${bundles.bucket}/${bundles.prefix}<workspace>/` : 'terraform.bundles'}`,
+      });
+      continue;
+    }
+    if (!/\.(tar\.gz|tgz|zip)$/i.test(key)) {
+      outcomes.push({ key, skipped: 'a bundle is a .tar.gz, .tgz or .zip' });
+      continue;
+    }
+    if (!workspaceOf(ctx.config, workspace)) {
+      outcomes.push({ key, skipped: `no terraform workspace named ${workspace}` });
+      continue;
+    }
+    const tag = eTag ?? record.eventTime;
+    const done = await ctx.once(
+      (run) =>
+        planWorkspace(ctx, run, {
+          workspace,
+          requestedBy: 'bundle',
+          source: { kind: 'bundle', bucket, key, eTag: tag },
+        }),
+      {
+        key: `bundle:${bucket}/${key}@${tag}`,
+        payload: { bucket, key, eTag: tag },
+        kind: PLAN_JOB,
+        subject: `${workspace} ${key}`,
+      },
+    );
+    outcomes.push({ key, ...done });
+  }
+  return { bundles: outcomes };
+}
+
+export const handler = defineHandler({
+  http: (request, ctx) => handle(request, ctx),
+  oss: onBundles,
+  jobs: {
+    // A push plans a workspace at a commit once, however many deliveries name it.
+    [PLAN_JOB]: jobRoute(PlanJobSchema, (job, _m, ctx) =>
+      ctx.once((run) => planWorkspace(ctx, run, job), {
+        kind: PLAN_JOB,
+        subject: `${job.workspace} ${job.source.kind === 'commit' ? job.source.commit.slice(0, 12) : job.source.key}`,
+        ...(job.trigger === 'push' && job.source.kind === 'commit'
+          ? {
+              key: planKey(job.workspace, job.source.commit),
+              payload: { workspace: job.workspace, commit: job.source.commit },
+            }
+          : {}),
+      }),
+    ),
+    // One apply per plan, whoever asked for it and however often.
+    [APPLY_JOB]: jobRoute(ApplyJobSchema, (job, _m, ctx) =>
+      ctx.once((run) => applyPlan(ctx, run, job), {
+        kind: APPLY_JOB,
+        subject: `${job.workspace} ${job.planId}`,
+        key: `apply:${job.planId}`,
+        payload: { planId: job.planId },
+      }),
+    ),
+  },
+});

@@ -1,0 +1,240 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { enqueueJob } from '../../shared/cloud/jobs.ts';
+import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
+import type { RunHandle } from '../../shared/runtime/once.ts';
+import { type RunLog, runLog } from '../../shared/runtime/run-log.ts';
+import { runTerraform } from '../../shared/tools/terraform.ts';
+import { describeSource, type PlanMeta, type PlanSource } from './model.ts';
+import { readPlanFile } from './planfile.ts';
+import { seal } from './seal.ts';
+import { materialize, PlanFailed } from './source.ts';
+import { countsLine, type PlanSummary, summarizePlan, summaryLines } from './summary.ts';
+import { planKey, setUpBackend, variablesEnv, variablesSha256, workspaceOf } from './workspace.ts';
+
+export const PLAN_JOB = 'terraform.plan';
+export const APPLY_JOB = 'terraform.apply';
+export const SELF = process.env.FC_FUNCTION_NAME ?? 'terraform';
+/** Stop Terraform this long before FC's own timeout, so it saves its state and the run records why. */
+export const MARGIN_MS = 60_000;
+
+export interface PlanRequest {
+  workspace: string;
+  source: PlanSource;
+  /** The key that asked, or where the plan came from (`git:github`, `bundle`). */
+  requestedBy: string;
+}
+
+export type PlanOutcome =
+  | { planId: string; status: string; summary: PlanSummary; approvals: number; autoApply: boolean }
+  | { skipped: string };
+
+/** Time `terraform` may take in this invocation: the function's timeout less the margin. */
+export const budgetMs = (ctx: HandlerContext) => Math.max(10_000, ctx.fc.function.timeout * 1000 - MARGIN_MS);
+
+/** A run's log lines: Terraform's machine-readable messages as `<time> <message>`, the rest as they come. */
+export function terraformLog(log: RunLog) {
+  return {
+    onMessage: (m: { '@timestamp': string; '@message': string }) =>
+      log.line(`${m['@timestamp']} ${m['@message'].replace(/\n+/g, ' ')}`),
+    onText: (line: string) => log.line(line),
+  };
+}
+
+/**
+ * Plan a workspace at a commit or from a bundle: fetch or unpack, init, plan to a file (progress
+ * into the run log), summarise it from `show -json`, keep the file sealed with everything it is
+ * bound to, then ask for approval, say there is nothing to do, or start the apply where allowed.
+ */
+export async function planWorkspace(
+  ctx: HandlerContext,
+  run: RunHandle,
+  request: PlanRequest,
+): Promise<PlanOutcome> {
+  const config = ctx.config.terraform;
+  const ws = workspaceOf(ctx.config, request.workspace);
+  if (!ws) throw new PlanFailed('config', `no terraform workspace named ${request.workspace}`);
+  const scratch = join(process.env.FC_DEVOPS_SCRATCH ?? tmpdir(), `terraform-${run.id}`);
+  const log = runLog(run);
+  const subject = `workspace ${request.workspace} @ ${describeSource(request.source)}`;
+  let backend: Awaited<ReturnType<typeof setUpBackend>> | undefined;
+  try {
+    mkdirSync(join(scratch, 'home'), { recursive: true });
+    log.line(`planning ${subject}`);
+    const dir = await materialize(request.source, ws, {
+      cloud: ctx.cloud,
+      into: join(scratch, 'src'),
+      limits: config.bundles,
+      env: process.env,
+    });
+    const vars = variablesEnv(request.workspace, ws, process.env);
+    backend = await setUpBackend(request.workspace, ws, {
+      store: ctx.store,
+      runId: run.id,
+      log: run.log,
+      dir,
+      scratch,
+      env: process.env,
+    });
+    const deadline = Date.now() + budgetMs(ctx);
+    const tf = (args: string[], ui = true) =>
+      runTerraform(args, {
+        bin: config.binary,
+        dir,
+        scratch: join(scratch, 'home'),
+        env: { ...vars, ...backend!.env },
+        providers: config.providers,
+        deadlineMs: deadline - Date.now(),
+        ui,
+        ...terraformLog(log),
+      });
+    const init = await tf(['init', '-input=false', '-json', ...backend.initArgs]);
+    if (init.code !== 0) throw new PlanFailed('init', failure('terraform init', init));
+    const planFile = join(scratch, 'plan.tfplan');
+    const lockTimeout = `-lock-timeout=${config.lockTimeoutSeconds}s`;
+    const plan = await tf([
+      'plan',
+      '-input=false',
+      '-json',
+      '-detailed-exitcode',
+      lockTimeout,
+      `-out=${planFile}`,
+    ]);
+    if (plan.code !== 0 && plan.code !== 2) throw new PlanFailed('plan', failure('terraform plan', plan));
+    const shown = await runTerraform(['show', '-json', planFile], {
+      bin: config.binary,
+      dir,
+      scratch: join(scratch, 'home'),
+      env: backend.env,
+      providers: config.providers,
+    });
+    if (shown.code !== 0) throw new PlanFailed('show', failure('terraform show', shown));
+    const summary = summarizePlan(JSON.parse(shown.stdout));
+    // The whole plan, as people read it, stays with the run (not in messages).
+    const human = await runTerraform(['show', '-no-color', planFile], {
+      bin: config.binary,
+      dir,
+      scratch: join(scratch, 'home'),
+      env: backend.env,
+      providers: config.providers,
+    });
+    log.line('--- the plan ---');
+    for (const line of human.stdout.split('\n')) log.line(line);
+    return await keep(ctx, run, request, {
+      summary,
+      file: readFileSync(planFile),
+      variablesSha256: variablesSha256(vars),
+      subject,
+    });
+  } catch (error) {
+    log.line(`FAILED: ${(error as Error).message}`);
+    await ctx.events
+      .publish({
+        kind: 'terraform.plan.failed',
+        severity: 'error',
+        subject,
+        summary: (error as Error).message.slice(0, 2000),
+        runId: run.id,
+        details: { workspace: request.workspace, logTail: log.tail(15).slice(-3000) },
+      })
+      .catch(() => {});
+    throw error;
+  } finally {
+    await log.close();
+    await backend?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Terraform's error diagnostics (file and line), or the exit status. */
+export function failure(
+  what: string,
+  r: { code: number | null; interrupted: boolean; errors: string[] },
+): string {
+  if (r.interrupted) return `${what} was stopped before the function's timeout`;
+  return r.errors.length ? `${what} failed: ${r.errors.slice(0, 3).join('; ')}` : `${what} exited ${r.code}`;
+}
+
+async function keep(
+  ctx: HandlerContext,
+  run: RunHandle,
+  request: PlanRequest,
+  made: { summary: PlanSummary; file: Buffer; variablesSha256: string; subject: string },
+): Promise<PlanOutcome> {
+  const config = ctx.config.terraform;
+  const ws = workspaceOf(ctx.config, request.workspace)!;
+  const key = planKey(ctx.config);
+  const file = readPlanFile(made.file);
+  const { summary } = made;
+  const needsApproval = !summary.noChanges && ws.requireApproval;
+  const approvers = summary.destructive ? ws.destructive.approvers : 1;
+  const approvals: PlanMeta['approvals'] = [];
+  if (needsApproval) {
+    for (let i = 0; i < approvers; i++) {
+      const { approval, token } = await ctx.store.createApproval({
+        subject: `terraform/${request.workspace}`,
+        action: 'apply',
+        payload: { run: run.id, approver: i + 1, of: approvers },
+        requestedBy: request.requestedBy,
+        ttlMs: (ws.planTtlMinutes ?? config.planTtlMinutes) * 60_000,
+      });
+      // The token never leaves the store: approvers are identified by their signed keys.
+      approvals.push({
+        id: approval.id,
+        token: seal(Buffer.from(token), key, request.workspace).toString('base64'),
+      });
+    }
+  }
+  const autoApply = !summary.noChanges && !needsApproval && ws.autoApply && !summary.destructive;
+  const meta: PlanMeta = {
+    source: request.source,
+    state: file.state,
+    configSha256: file.configSha256,
+    variablesSha256: made.variablesSha256,
+    summary,
+    runId: run.id,
+    requestedBy: request.requestedBy,
+    approvals,
+  };
+  const saved = await ctx.store.savePlan({
+    workspace: request.workspace,
+    status: summary.noChanges ? 'empty' : needsApproval ? 'awaiting-approval' : 'approved',
+    expiresAt: new Date(ctx.now().getTime() + (ws.planTtlMinutes ?? config.planTtlMinutes) * 60_000),
+    meta: meta as unknown as Record<string, unknown>,
+    file: seal(made.file, key, request.workspace),
+  });
+  const how = summary.noChanges
+    ? 'Nothing to apply.'
+    : needsApproval
+      ? `Approve (${approvers} approver${approvers > 1 ? 's' : ''}${summary.destructive && ws.destructive.action !== 'approve' ? `, each allowed to ${ws.destructive.action}` : ''}, not ${request.requestedBy}): fc-devops terraform approve ${request.workspace} ${saved.id}`
+      : autoApply
+        ? 'Applying it now (autoApply).'
+        : `Apply it: fc-devops terraform apply ${request.workspace} ${saved.id}`;
+  await ctx.events
+    .publish({
+      kind: summary.noChanges ? 'terraform.plan.empty' : 'terraform.plan.ready',
+      severity: summary.destructive ? 'warning' : 'info',
+      subject: made.subject,
+      summary: summary.noChanges
+        ? `no changes in ${request.workspace}`
+        : `${countsLine(summary)} in ${request.workspace}`,
+      runId: run.id,
+      details: {
+        workspace: request.workspace,
+        plan: saved.id,
+        changes: summaryLines(summary).join('\n'),
+        next: how,
+        destructive: summary.destructive,
+      },
+    })
+    .catch((error: Error) => run.log.warn('event not published', { error: error.message }));
+  if (autoApply)
+    await enqueueJob(ctx.cloud.fc, SELF, {
+      kind: APPLY_JOB,
+      idempotencyKey: `apply:${saved.id}`,
+      payload: { workspace: request.workspace, planId: saved.id, requestedBy: 'autoApply' },
+      correlationId: ctx.correlationId,
+    });
+  return { planId: saved.id, status: saved.status, summary, approvals: approvals.length, autoApply };
+}

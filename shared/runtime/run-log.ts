@@ -1,0 +1,42 @@
+import type { RunHandle } from './once.ts';
+
+export interface RunLog {
+  /** One line of output (a binary's progress): kept in order, written to the run in batches. */
+  line(line: string): void;
+  /** The last `n` lines, for a failure notice. */
+  tail(n: number): string;
+  /** Write what is pending and stop. */
+  close(): Promise<void>;
+}
+
+/**
+ * Collect a long-running binary's output for its run record and write it in batches (once a second
+ * or every 500 lines), not one database write per line.
+ */
+export function runLog(run: Pick<RunHandle, 'append'>): RunLog {
+  let pending: string[] = [];
+  let recent: string[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    if (pending.length === 0) return flushing;
+    const text = `${pending.join('\n')}\n`;
+    pending = [];
+    flushing = flushing.then(() => run.append(text)).catch(() => {});
+    return flushing;
+  };
+  const timer = setInterval(flush, 1000);
+  timer.unref();
+  return {
+    line(line) {
+      pending.push(line);
+      recent.push(line);
+      if (recent.length > 400) recent = recent.slice(-200);
+      if (pending.length >= 500) void flush();
+    },
+    tail: (n) => recent.slice(-n).join('\n'),
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
