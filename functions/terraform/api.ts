@@ -157,12 +157,10 @@ async function status(ctx: HandlerContext, name: string, ws: Workspace) {
   return {
     workspace: name,
     backend: ws.backend.type,
-    lock: lock && {
-      holder: lock.holder,
-      since: lock.acquiredAt.toISOString(),
-      expiresAt: lock.expiresAt.toISOString(),
-    },
-    stateLock: stateLock && { holder: stateLock.holder, expiresAt: stateLock.expiresAt.toISOString() },
+    lock: lock
+      ? { holder: lock.holder, since: lock.acquiredAt.toISOString(), expiresAt: lock.expiresAt.toISOString() }
+      : null,
+    stateLock: stateLock ? { holder: stateLock.holder, expiresAt: stateLock.expiresAt.toISOString() } : null,
     state: state
       ? {
           version: state.version,
