@@ -130,10 +130,16 @@ export function summaryLines(s: PlanSummary, maxChars = 1500): string[] {
   if (s.destructive)
     lines.push(`DESTRUCTIVE: ${s.changes.destroy} to destroy, ${s.changes.replace} to replace`);
   lines.push(s.noChanges ? 'No changes.' : countsLine(s));
+  // Addresses while the line stays short; the count of the rest always fits.
   const show = (label: string, l: AddressList) => {
     if (l.total === 0) return;
-    const more = l.total > l.first.length ? ` (and ${l.total - l.first.length} more)` : '';
-    lines.push(`${label}: ${l.first.join(', ')}${more}`);
+    const shown: string[] = [];
+    for (const a of l.first) {
+      if (shown.length > 0 && `${label}: ${[...shown, a].join(', ')}`.length > 280) break;
+      shown.push(a);
+    }
+    const more = l.total > shown.length ? ` (and ${l.total - shown.length} more)` : '';
+    lines.push(`${label}: ${shown.join(', ')}${more}`);
   };
   show('destroy', s.resources.delete);
   show('replace', s.resources.replace);
