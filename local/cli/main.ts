@@ -3,6 +3,7 @@ import { benchCommand } from './bench.ts';
 import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } from './commands.ts';
 import { releaseCommand } from './release.ts';
 import { runsCommand } from './runs.ts';
+import { terraformCommand } from './terraform.ts';
 
 const USAGE = `fc-devops <command>
 
@@ -23,6 +24,8 @@ const USAGE = `fc-devops <command>
                                 one run with its log
   release status|history|promote|rollback|freeze|unfreeze|approve|reject ...
                                 operate release targets (signed requests; see fc-devops release)
+  terraform status|plan|show|approve|reject|apply|discard|unlock ...
+                                plan and apply Terraform workspaces (signed requests; see fc-devops terraform)
   bench                         bundle sizes and cold starts of every function
 `;
 
@@ -42,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
         return await sendCommand(rest);
       case 'release':
         return await releaseCommand(rest);
+      case 'terraform':
+        return await terraformCommand(rest);
       case 'runs':
         return await runsCommand(rest);
       case 'bench':

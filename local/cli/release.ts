@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { signRequest } from '../../shared/auth/signing.ts';
 import { localRuntimeUrl } from './local-urls.ts';
+import { operatorKey, type Route, signedCall } from './signed-call.ts';
 
 const USAGE = `usage: fc-devops release <command> [options]
   status <target>                     the target's current release, alias or channel, and whether it is frozen
@@ -34,12 +34,12 @@ export async function releaseCommand(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const secret = process.env[values['secret-env']];
-  if (!values.key || !secret) {
-    console.error(`set --key (or FC_DEVOPS_KEY_ID) and the secret in $${values['secret-env']}`);
+  const key = operatorKey(values);
+  if (typeof key === 'string') {
+    console.error(key);
     return 2;
   }
-  const routes: Record<string, { method: 'GET' | 'POST'; path: string; body?: Record<string, unknown> }> = {
+  const routes: Record<string, Route> = {
     status: { method: 'GET', path: `/targets/${subject}` },
     history: { method: 'GET', path: `/targets/${subject}/history` },
     promote: {
@@ -65,24 +65,10 @@ export async function releaseCommand(args: string[]): Promise<number> {
       body: { token: values.token ?? '', ...(values.reason ? { reason: values.reason } : {}) },
     },
   };
-  const route = routes[command];
+  const route = Object.hasOwn(routes, command) ? routes[command] : undefined;
   if (!route) {
     console.error(`unknown release command "${command}"\n${USAGE}`);
     return 2;
   }
-  const body = route.body === undefined ? '' : JSON.stringify(route.body);
-  // The function sees paths below its trigger: sign the path without the URL's own prefix.
-  const headers = signRequest({ method: route.method, path: route.path, body, keyId: values.key, secret });
-  const response = await fetch(`${values.url.replace(/\/+$/, '')}${route.path}`, {
-    method: route.method,
-    headers: { ...headers, 'content-type': 'application/json' },
-    ...(body ? { body } : {}),
-  });
-  const text = await response.text();
-  try {
-    console.log(JSON.stringify(JSON.parse(text), null, 2));
-  } catch {
-    console.log(text);
-  }
-  return response.ok ? 0 : 1;
+  return signedCall(values.url, route, key);
 }

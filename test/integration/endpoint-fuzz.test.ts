@@ -23,6 +23,10 @@ images:
 backups:
   policies:
     orders: { instances: [rm-fuzz], schedule: "0 0 2 * * *" }
+terraform:
+  planKey: \${env:T_PLAN_KEY}
+  workspaces:
+    infra: { repository: { url: ${repo}, host: local }, dir: "." }
 releases:
   targets:
     api: { kind: fc-alias, function: demo-api, alias: prod }
@@ -30,7 +34,7 @@ releases:
     web-image: { kind: image-channel, from: staging, to: prod }
 access:
   keys:
-    ops: { secret: "\${env:T_OPS}", roles: [{ targets: ["*"], actions: [view, promote, rollback, approve, run] }] }
+    ops: { secret: "\${env:T_OPS}", roles: [{ targets: ["*"], actions: [view, promote, rollback, approve, run, plan, apply, unlock] }] }
 `;
 
 /** Names that resolve through Object.prototype when looked up carelessly. */
@@ -106,6 +110,22 @@ const ENDPOINTS: Endpoint[] = [
     body: { commit: 'a'.repeat(40), ref: 'refs/heads/main' },
   },
   { fn: 'image-prune', method: 'POST', path: '/run', name: '', body: { dryRun: true } },
+  { fn: 'terraform', method: 'GET', path: '/workspaces/{}', name: 'infra', body: undefined },
+  {
+    fn: 'terraform',
+    method: 'POST',
+    path: '/workspaces/{}/plans',
+    name: 'infra',
+    body: { commit: 'b'.repeat(40), ref: 'refs/heads/main' },
+  },
+  {
+    fn: 'terraform',
+    method: 'POST',
+    path: '/workspaces/{}/plans/plan-00000000-0000-0000-0000-000000000000/reject',
+    name: 'infra',
+    body: { reason: 'r' },
+  },
+  { fn: 'terraform', method: 'POST', path: '/workspaces/{}/unlock', name: 'infra', body: { reason: 'r' } },
 ];
 
 describe('every HTTP endpoint under hostile input: never a 500, and a 4xx changes nothing', () => {
@@ -118,7 +138,7 @@ describe('every HTTP endpoint under hostile input: never a 500, and a 4xx change
     commitFiles(repo, { 'packer/web.json': '{}' });
     system = await startSystem({
       config: config(repo),
-      env: () => ({ T_OPS: 'ops-secret', T_HOOK: 'hook-secret' }),
+      env: () => ({ T_OPS: 'ops-secret', T_HOOK: 'hook-secret', T_PLAN_KEY: 'fuzz-plan-key' }),
       seed: {
         fc: { functions: [{ name: 'demo-api', versions: 3, aliases: { prod: '1', gated: '1' } }] },
         rds: { instances: [{ id: 'rm-fuzz', engine: 'MySQL', category: 'HighAvailability' }] },

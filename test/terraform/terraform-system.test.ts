@@ -362,6 +362,48 @@ describe.skipIf(!HAS_TERRAFORM)(
       expect(mail.text).toMatch(/broken\.tf:\d+:\d+/);
     });
 
+    it('is operated by the CLI, which signs its requests', async () => {
+      const { spawn } = await import('node:child_process');
+      // Asynchronous: the runtime that answers the CLI runs in this very process.
+      const cli = (args: string[], key: keyof typeof KEYS) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+          const child = spawn(
+            process.execPath,
+            [
+              resolve(import.meta.dirname, '../../bin/fc-devops.mjs'),
+              'terraform',
+              ...args,
+              '--url',
+              `${system.runtime.url}/terraform`,
+              '--key',
+              key,
+            ],
+            { env: { ...process.env, FC_DEVOPS_KEY_SECRET: KEYS[key] } },
+          );
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d) => {
+            stdout += d;
+          });
+          child.stderr.on('data', (d) => {
+            stderr += d;
+          });
+          child.on('exit', (status) => done({ status, stdout, stderr }));
+        });
+      const shown = await cli(['status', 'loadtest'], 'ops-carol');
+      expect(shown.status, shown.stderr).toBe(0);
+      expect(JSON.parse(shown.stdout)).toMatchObject({
+        workspace: 'loadtest',
+        backend: 'fc-devops',
+        lock: null,
+      });
+      expect((await cli(['unlock', 'loadtest'], 'ops-carol')).status).toBe(1);
+      expect(await cli(['plan', 'loadtest'], 'ops-alice')).toMatchObject({
+        status: 2,
+        stderr: expect.stringContaining('--commit'),
+      });
+    });
+
     it('answers unknown workspaces and plans with 404, unsigned calls with 401 and missing roles with 403', async () => {
       expect((await call('ops-alice', 'GET', '/workspaces/nope')).status).toBe(404);
       expect(

@@ -1,0 +1,50 @@
+import { signRequest } from '../../shared/auth/signing.ts';
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** The path below the function's HTTP trigger (what the function sees, and what is signed). */
+  path: string;
+  body?: Record<string, unknown>;
+}
+
+/**
+ * Send one signed request to an operator endpoint (FCD-HMAC-SHA256, see shared/auth/signing.ts) and
+ * print the answer; exit status 0 for a 2xx, else 1.
+ */
+export async function signedCall(
+  base: string,
+  route: Route,
+  key: { id: string; secret: string },
+): Promise<number> {
+  const body = route.body === undefined ? '' : JSON.stringify(route.body);
+  const headers = signRequest({
+    method: route.method,
+    path: route.path,
+    body,
+    keyId: key.id,
+    secret: key.secret,
+  });
+  const response = await fetch(`${base.replace(/\/+$/, '')}${route.path}`, {
+    method: route.method,
+    headers: { ...headers, 'content-type': 'application/json' },
+    ...(body ? { body } : {}),
+  });
+  const text = await response.text();
+  try {
+    console.log(JSON.stringify(JSON.parse(text), null, 2));
+  } catch {
+    console.log(text);
+  }
+  return response.ok ? 0 : 1;
+}
+
+/** The operator key from --key / $FC_DEVOPS_KEY_ID and the secret in $<secret-env>, or a usage error. */
+export function operatorKey(values: {
+  key?: string | undefined;
+  'secret-env': string;
+}): { id: string; secret: string } | string {
+  const secret = process.env[values['secret-env']];
+  if (!values.key || !secret)
+    return `set --key (or FC_DEVOPS_KEY_ID) and the secret in $${values['secret-env']}`;
+  return { id: values.key, secret };
+}
