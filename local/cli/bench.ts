@@ -22,6 +22,10 @@ export async function benchCommand(args: string[]): Promise<number> {
     const { runRetentionBench } = await import('../../bench/retention.ts');
     runRetentionBench();
   }
+  if (!values.only || values.only === 'terraform') {
+    const { runTerraformBench } = await import('../../bench/terraform.ts');
+    runTerraformBench();
+  }
   if (!values.only || values.only === 'webhook') {
     const { runWebhookBench } = await import('../../bench/webhook.ts');
     await runWebhookBench();
