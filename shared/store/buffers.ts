@@ -36,12 +36,14 @@ export async function takeDueBuffers(
   prefix = '',
 ): Promise<{ key: string; items: unknown[]; createdAt: Date }[]> {
   return db.transaction(async (tx) => {
-    const due = await tx.query<{ key: string; created_at: Date }>(
+    const due = await tx.query<{ key: string; created_at: Date; due_at: Date }>(
       `delete from buffers where key in (
-         select key from buffers where due_at <= $1 and key like $2 order by due_at for update skip locked
-       ) returning key, created_at`,
+         select key from buffers where due_at <= $1 and key like $2 for update skip locked
+       ) returning key, created_at, due_at`,
       [now, `${prefix.replace(/[%_]/g, '\\$&')}%`],
     );
+    // DELETE ... RETURNING keeps no order: sort here, so messages go out in the order they fell due.
+    due.sort((a, b) => a.due_at.getTime() - b.due_at.getTime() || a.key.localeCompare(b.key));
     const out: { key: string; items: unknown[]; createdAt: Date }[] = [];
     for (const b of due) {
       const items = await tx.query<{ item: unknown }>(

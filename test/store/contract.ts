@@ -524,6 +524,30 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
       );
 
       it(
+        'hands due buffers over in the order they fell due, whatever order they were made in',
+        withStore(async ({ store, advance }) => {
+          const due = (ms: number) => new Date(Date.parse('2026-11-27T10:00:00Z') + ms);
+          // Made in an order that is neither due order nor key order.
+          for (const [key, ms] of [
+            ['g:m', 30_000],
+            ['g:z', 10_000],
+            ['g:a', 50_000],
+            ['g:k', 20_000],
+            ['g:b', 40_000],
+          ] as const)
+            await store.bufferAdd(key, { key }, due(ms));
+          advance(60_000);
+          expect((await store.takeDueBuffers({ prefix: 'g:' })).map((b) => b.key)).toEqual([
+            'g:z',
+            'g:k',
+            'g:m',
+            'g:b',
+            'g:a',
+          ]);
+        }),
+      );
+
+      it(
         'admits at most the limit per window and says when the next one fits',
         withStore(async ({ store, advance }) => {
           const results = [];
