@@ -68,6 +68,11 @@ export async function materialize(
   }
   const dir = join(deps.into, ws.dir);
   if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new PlanFailed('source', `there is no directory ${ws.dir} in the ${source.kind}`);
+    throw new PlanFailed(
+      'source',
+      source.kind === 'bundle'
+        ? `there is no directory ${ws.dir} in the bundle: the workspace's dir is read inside it, so bundle the repository (or put the root module under ${ws.dir}/)`
+        : `there is no directory ${ws.dir} in the commit`,
+    );
   return dir;
 }

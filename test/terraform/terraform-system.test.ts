@@ -342,6 +342,8 @@ describe.skipIf(!HAS_TERRAFORM)(
           tarGz(Array.from({ length: 60 }, (_, i) => ({ path: `slow/f${i}.tf`, data: '' }))),
           /more than 50 entries/,
         ],
+        // Not hostile, a common slip: the root module at the top of the bundle, not under the workspace's dir.
+        ['no-dir', tarGz([{ path: 'main.tf', data: '' }]), /no directory slow in the bundle.*under slow\//],
       ];
       for (const [name, bytes, why] of hostile) {
         await system.runtime.buckets.put('fc-devops-artifacts', `terraform/slow/${name}.tar.gz`, bytes);
