@@ -45,7 +45,8 @@ Kept, and why:
   'terraform.plan.ready': `Terraform plan: {{subject}}
 
 {{details.changes}}
-Plan {{details.plan}}. {{details.next}}`,
+Plan {{details.plan}}. {{details.next}}
+Full plan: {{details.fullPlan}}`,
 
   'terraform.plan.empty': `Terraform plan, no changes: {{subject}}
 

@@ -225,6 +225,8 @@ async function keep(
         plan: saved.id,
         changes: summaryLines(summary).join('\n'),
         next: how,
+        // The human plan (`terraform show`) is in the run's log; the message carries only the summary.
+        fullPlan: `fc-devops runs show ${run.id}`,
         destructive: summary.destructive,
       },
     })

@@ -187,6 +187,10 @@ describe.skipIf(!HAS_TERRAFORM)(
       expect(mail.text).toContain('2 to add, 0 to change, 0 to replace, 0 to destroy');
       expect(mail.text).toContain('create: terraform_data.database, terraform_data.vhost');
       expect(mail.text).toContain(`fc-devops terraform approve loadtest ${plan.id}`);
+      // The full plan is the one in the run's log, which the message points at.
+      const fullPlan = /Full plan: fc-devops runs show (run-\S+)/.exec(mail.text ?? '')?.[1];
+      expect(fullPlan).toBe(plan.runId);
+      expect(await store.readRunLog(fullPlan!)).toMatch(/terraform_data\.database will be created/);
       // The plan's secrets and file never reach a message.
       expect(JSON.stringify(system.sandbox.mails)).not.toContain('loadtest-password');
 
