@@ -192,6 +192,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'terraform environments',
+    tables: ['terraform_environments'],
+    sql: `
+      -- An environment made from a workspace template: its own state (kept under its id), owner and end.
+      create table terraform_environments (
+        id text primary key,
+        template text not null,
+        owner text not null,
+        status text not null,
+        created_at timestamptz not null,
+        updated_at timestamptz not null,
+        expires_at timestamptz not null,
+        meta jsonb not null
+      );
+      create index terraform_environments_status on terraform_environments (status, expires_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -118,6 +118,18 @@ export interface StateVersion {
   createdAt: Date;
 }
 
+/** An environment made from a workspace template; its state is kept under its id. */
+export interface EnvironmentRecord {
+  id: string;
+  template: string;
+  owner: string;
+  status: string;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date;
+  meta: Record<string, unknown>;
+}
+
 export interface Store {
   readonly engine: 'postgres' | 'pglite';
 
@@ -243,6 +255,34 @@ export interface Store {
     options?: { version?: number },
   ): Promise<(StateVersion & { data: string }) | undefined>;
   listStates(workspace: string, options?: { limit?: number }): Promise<StateVersion[]>;
+  /** Forget every version of a workspace's state (its environment was destroyed); how many there were. */
+  deleteStates(workspace: string, options?: { fence?: Fence }): Promise<number>;
+
+  // Terraform environments.
+  createEnvironment(input: {
+    id: string;
+    template: string;
+    owner: string;
+    status: string;
+    expiresAt: Date;
+    meta: Record<string, unknown>;
+  }): Promise<EnvironmentRecord>;
+  getEnvironment(id: string): Promise<EnvironmentRecord | undefined>;
+  /** Newest first; `statuses` narrows them (e.g. the ones still alive). */
+  listEnvironments(query?: {
+    template?: string;
+    statuses?: readonly string[];
+    limit?: number;
+  }): Promise<EnvironmentRecord[]>;
+  /**
+   * Move an environment from one of `from` to `to` (merging `meta`, setting `expiresAt`) in one
+   * conditional statement; undefined when it was in no status of `from`.
+   */
+  updateEnvironment(
+    id: string,
+    change: { from: readonly string[]; to: string; meta?: Record<string, unknown>; expiresAt?: Date },
+    options?: { fence?: Fence },
+  ): Promise<EnvironmentRecord | undefined>;
 
   close(): Promise<void>;
 }

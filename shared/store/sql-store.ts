@@ -1,6 +1,13 @@
 import { createApproval, decideApproval, getApproval } from './approvals.ts';
 import { audit, listAudit } from './audit.ts';
 import { bufferAdd, rateSettle, rateTake, takeDueBuffers } from './buffers.ts';
+import {
+  createEnvironment,
+  deleteStates,
+  getEnvironment,
+  listEnvironments,
+  updateEnvironment,
+} from './environments.ts';
 import { appendHistory, readHistory } from './history.ts';
 import { claim, purgeExpired, settle } from './idempotency.ts';
 import { acquireLock, breakLock, lockHolder, releaseLock, renewLock } from './locks.ts';
@@ -62,6 +69,11 @@ export function sqlStore(
     putState: (workspace, input, o) => putState(db, now(), workspace, input, o?.fence),
     getState: (workspace, o = {}) => getState(db, workspace, o.version),
     listStates: (workspace, o = {}) => listStates(db, workspace, o.limit),
+    deleteStates: (workspace, o) => deleteStates(db, now(), workspace, o?.fence),
+    createEnvironment: (input) => createEnvironment(db, now(), input),
+    getEnvironment: (id) => getEnvironment(db, id),
+    listEnvironments: (query = {}) => listEnvironments(db, query),
+    updateEnvironment: (id, change, o) => updateEnvironment(db, now(), id, change, o?.fence),
     close: () => db.close(),
   };
 }

@@ -682,6 +682,83 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
             ),
           ).rejects.toBeInstanceOf(ConflictError);
           expect((await store.getState('loadtest'))?.version).toBe(2);
+          // A destroyed environment's state goes; only its holder may take it, and others' stay.
+          await expect(
+            store.deleteStates('loadtest', { fence: { lock: lock.name, owner: 'a', token: lock.token } }),
+          ).rejects.toBeInstanceOf(ConflictError);
+          expect(await store.deleteStates('loadtest')).toBe(2);
+          expect(await store.getState('loadtest')).toBeUndefined();
+          expect(await store.listStates('race')).toHaveLength(3);
+          expect(await store.deleteStates('loadtest')).toBe(0);
+        }),
+      );
+
+      it(
+        'keeps environments, lists them newest first by template and status, and moves one only from the statuses given',
+        withStore(async ({ store, advance }) => {
+          const expiresAt = new Date(Date.parse('2026-11-30T20:00:00Z'));
+          const first = await store.createEnvironment({
+            id: 'loadtest-aaaaaa',
+            template: 'loadtest',
+            owner: 'ops-alice',
+            status: 'creating',
+            expiresAt,
+            meta: { variables: { size: 's' } },
+          });
+          advance(1000);
+          await store.createEnvironment({
+            id: 'other-bbbbbb',
+            template: 'other',
+            owner: 'ops-bob',
+            status: 'active',
+            expiresAt,
+            meta: {},
+          });
+          expect(first).toMatchObject({
+            id: 'loadtest-aaaaaa',
+            owner: 'ops-alice',
+            status: 'creating',
+            expiresAt,
+          });
+          await expect(store.createEnvironment({ ...first, status: 'creating', meta: {} })).rejects.toThrow();
+          expect((await store.listEnvironments()).map((e) => e.id)).toEqual([
+            'other-bbbbbb',
+            'loadtest-aaaaaa',
+          ]);
+          expect((await store.listEnvironments({ template: 'loadtest' })).map((e) => e.id)).toEqual([
+            'loadtest-aaaaaa',
+          ]);
+          expect((await store.listEnvironments({ statuses: ['active'] })).map((e) => e.id)).toEqual([
+            'other-bbbbbb',
+          ]);
+          const later = new Date(expiresAt.getTime() + 3_600_000);
+          const racing = await Promise.all(
+            ['x', 'y', 'z'].map((who) =>
+              store.updateEnvironment('loadtest-aaaaaa', {
+                from: ['creating'],
+                to: 'active',
+                meta: { by: who },
+                expiresAt: later,
+              }),
+            ),
+          );
+          const won = racing.filter((r) => r !== undefined);
+          expect(won).toHaveLength(1);
+          expect(won[0]).toMatchObject({
+            status: 'active',
+            expiresAt: later,
+            meta: { variables: { size: 's' } },
+          });
+          expect(
+            await store.updateEnvironment('loadtest-aaaaaa', { from: ['creating'], to: 'active' }),
+          ).toBeUndefined();
+          // Without expiresAt the end stays.
+          const moved = await store.updateEnvironment('loadtest-aaaaaa', {
+            from: ['active'],
+            to: 'destroying',
+          });
+          expect(moved?.expiresAt).toEqual(later);
+          expect(await store.getEnvironment('none')).toBeUndefined();
         }),
       );
     });

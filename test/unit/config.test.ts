@@ -31,7 +31,11 @@ describe('fc-devops.yaml', () => {
     expect(config.scaling.targets['web-asg']).toMatchObject({ kind: 'ess', min: 2, max: 20 });
     expect(config.releases.targets['api-prod']).toMatchObject({ kind: 'fc-alias', steps: [10, 50, 100] });
     expect(config.access.keys['ops-bob']?.roles[0]?.actions).toEqual(['view', 'approve']);
-    expect(config.terraform.workspaces.loadtest?.ttlHours).toBe(8);
+    expect(config.terraform.workspaces.loadtest?.environments).toMatchObject({
+      maxTtlHours: 8,
+      remindMinutesBefore: 5,
+      destroyNeedsApproval: false,
+    });
   });
 
   it('fills defaults so a one-line file is valid', () => {

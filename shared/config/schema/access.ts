@@ -13,6 +13,8 @@ export const action = z.enum([
   'apply',
   'destroy',
   'unlock',
+  /** Create environments from a template, and extend or destroy one's own. */
+  'env',
 ]);
 
 export const accessKey = z

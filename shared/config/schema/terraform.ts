@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { secretRef } from '../secret-ref.ts';
-import { glob, repository } from './common.ts';
+import { glob, repository, schedule } from './common.ts';
 
 /** A value passed to Terraform: a literal, or a `${env:NAME}` reference resolved when it runs. */
 const value = z.string().max(4096);
@@ -17,6 +17,38 @@ export const backend = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('oss'), config: z.record(z.string(), value).default({}) }),
 ]);
 
+/** What environments made from a workspace may ask for, and how their end is handled. */
+export const environments = z
+  .strictObject({
+    /** The time to live when `env create` does not say. */
+    defaultTtlHours: z
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(4),
+    /** No environment lives longer, counted from its creation (extensions included). */
+    maxTtlHours: z
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(72),
+    /** The owner is reminded this long before the destroy (0: no reminder). */
+    remindMinutesBefore: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60)
+      .default(30),
+    /** The destroy at expiry waits for an approver (by default it goes ahead: that is the point). */
+    destroyNeedsApproval: z.boolean().default(false),
+    /** Attempts at a failing destroy (with growing pauses) before it waits for a person. */
+    destroyAttempts: z.number().int().min(1).max(20).default(5),
+  })
+  .refine((e) => e.defaultTtlHours <= e.maxTtlHours, {
+    message: 'defaultTtlHours is more than maxTtlHours',
+    path: ['defaultTtlHours'],
+  });
+
 export const workspace = z.strictObject({
   repository: repository.optional(),
   /** Directory of the Terraform root module inside the repository or the uploaded bundle. */
@@ -28,12 +60,11 @@ export const workspace = z.strictObject({
   paths: z.array(glob).default(['**']),
   /** Input variables (passed as TF_VAR_<name>); `${env:NAME}` values are resolved at run time. */
   variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/), value).default({}),
-  /** Destroy the environment this long after it was applied. */
-  ttlHours: z
-    .number()
-    .positive()
-    .max(24 * 365)
-    .optional(),
+  /**
+   * Makes the workspace a template of environments (`fc-devops env create <workspace>`): each one
+   * its own state, owner and time to live, destroyed when its time is up.
+   */
+  environments: environments.optional(),
   requireApproval: z.boolean().default(true),
   /** Apply a plan with changes and nothing destroyed or replaced without waiting for anyone. */
   autoApply: z.boolean().default(false),
@@ -52,7 +83,13 @@ export const workspace = z.strictObject({
     .min(1)
     .max(7 * 24 * 60)
     .optional(),
-  driftCheck: z.string().optional(),
+  /**
+   * Compare the real infrastructure with the state and the configuration on a schedule (the
+   * workspace and each of its environments): `plan -refresh-only` and a normal plan, decided from
+   * their JSON. `openPlan` also keeps the normal plan, awaiting approval, to reconcile (never applied
+   * by itself).
+   */
+  driftCheck: z.strictObject({ schedule, openPlan: z.boolean().default(false) }).optional(),
 });
 
 export const terraform = z
@@ -92,6 +129,13 @@ export const terraform = z
     workspaces: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), workspace).default({}),
   })
   .superRefine((t, ctx) => {
+    for (const [name, ws] of Object.entries(t.workspaces))
+      if (ws.environments && ws.backend.type !== 'fc-devops')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workspaces', name, 'environments'],
+          message: 'environments keep their state in fc-devops: the workspace needs backend type fc-devops',
+        });
     if (Object.keys(t.workspaces).length > 0 && !t.planKey)
       ctx.addIssue({
         code: 'custom',
