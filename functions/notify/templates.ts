@@ -91,6 +91,38 @@ Next: {{details.next}}`,
 
 {{summary}}`,
 
+  'terraform.env.created': `Environment ready: {{subject}}
+
+{{summary}}
+Outputs {{details.outputs}}
+{{details.next}}`,
+
+  'terraform.env.create-failed': `Environment NOT created: {{subject}}
+
+{{summary}}
+{{details.next}}`,
+
+  'terraform.env.expiring': `Environment expiring: {{subject}}
+
+{{summary}}
+{{details.next}}`,
+
+  'terraform.env.destroyed': `Environment destroyed: {{subject}}
+
+{{summary}}`,
+
+  'terraform.env.destroy-failed': `Environment destroy FAILED: {{subject}}
+
+{{summary}}
+Next: {{details.next}}
+Last lines of the log:
+{{details.logTail}}`,
+
+  'terraform.env.lock-held': `Environment destroy blocked: {{subject}}
+
+{{summary}}
+{{details.next}}`,
+
   'backup.rotated': `Backups rotated: {{subject}}
 
 {{summary}}

@@ -77,20 +77,23 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
   const m = route.path.exec(request.path)!;
   const name = m[1]!;
   const planId = m[2];
-  const ws = workspaceOf(ctx.config, name);
+  // An environment's plans and state are kept under its id; its template is the workspace of the config.
+  const env = workspaceOf(ctx.config, name) ? undefined : await ctx.store.getEnvironment(name);
+  const ws = workspaceOf(ctx.config, env?.template ?? name);
+  const target = env?.template ?? name;
   // Deciding on a plan: destructive plans may ask each approver for a further action as well.
   const plan =
     planId && (route.op === 'approve' || route.op === 'reject') ? await ctx.store.getPlan(planId) : undefined;
   const keys = ctx.config.access.keys;
   const authorize =
     route.op === 'approve' && ws && plan && asPlan(plan).meta.summary.destructive
-      ? (k: string) => allowed(keys, k, 'approve', name) && allowed(keys, k, ws.destructive.action, name)
+      ? (k: string) => allowed(keys, k, 'approve', target) && allowed(keys, k, ws.destructive.action, target)
       : route.op === 'reject'
-        ? (k: string) => allowed(keys, k, 'approve', name) || k === (plan && asPlan(plan).meta.requestedBy)
+        ? (k: string) => allowed(keys, k, 'approve', target) || k === (plan && asPlan(plan).meta.requestedBy)
         : undefined;
   return guarded(
     request,
-    { action: route.action, target: name, ...(authorize ? { authorize } : {}) },
+    { action: route.action, target, ...(authorize ? { authorize } : {}) },
     ctx.guardDeps,
     async (keyId) => {
       if (!ws)
@@ -200,7 +203,7 @@ async function decide(ctx: HandlerContext, plan: Plan, keyId: string, decision: 
   if (plan.status !== 'awaiting-approval')
     return json(409, { error: 'NotAwaitingApproval', message: `plan ${plan.id} is ${plan.status}` });
   // Approving a plan that could not be applied anyway (expired, superseded, its state moved) decides nothing.
-  const ws = workspaceOf(ctx.config, plan.workspace)!;
+  const ws = workspaceOf(ctx.config, plan.meta.template ?? plan.workspace)!;
   const why =
     decision === 'approved'
       ? await applicability(
@@ -300,7 +303,12 @@ async function startApply(ctx: HandlerContext, plan: Plan, keyId: string) {
   const message = await enqueueJob(ctx.cloud.fc, SELF, {
     kind: APPLY_JOB,
     idempotencyKey: `apply:${plan.id}`,
-    payload: { workspace: plan.workspace, planId: plan.id, requestedBy: keyId },
+    payload: {
+      workspace: plan.workspace,
+      planId: plan.id,
+      requestedBy: keyId,
+      ...(plan.meta.template ? { template: plan.meta.template } : {}),
+    },
     correlationId: ctx.correlationId,
   });
   return json(202, { ...view(plan), applying: true, job: message.id });

@@ -16,7 +16,10 @@ import { countsLine } from './summary.ts';
 import { planKey, setUpBackend, workspaceLock, workspaceOf } from './workspace.ts';
 
 export interface ApplyRequest {
+  /** Where the plan, its state and its lock are kept: the workspace, or an environment's id. */
   workspace: string;
+  /** The workspace of the config, when `workspace` is an environment made from it. */
+  template?: string | undefined;
   planId: string;
   /** Who asked for the apply (the last approver, the operator, or autoApply). */
   requestedBy: string;
@@ -55,8 +58,9 @@ export async function applyPlan(
   run: RunHandle,
   request: ApplyRequest,
 ): Promise<ApplyOutcome> {
-  const ws = workspaceOf(ctx.config, request.workspace);
-  if (!ws) throw new PlanFailed('config', `no terraform workspace named ${request.workspace}`);
+  const template = request.template ?? request.workspace;
+  const ws = workspaceOf(ctx.config, template);
+  if (!ws) throw new PlanFailed('config', `no terraform workspace named ${template}`);
   const lock = await ctx.store.acquireLock(workspaceLock(request.workspace), {
     owner: run.id,
     ttlMs: LEASE_MS,
@@ -80,7 +84,7 @@ export async function applyPlan(
     if (!found || found.workspace !== request.workspace)
       throw new PlanFailed('plan', `no plan ${request.planId} of workspace ${request.workspace}`);
     const plan = asPlan(found);
-    const subject = `workspace ${request.workspace} @ ${describeSource(plan.meta.source)}`;
+    const subject = `${request.template ? 'environment' : 'workspace'} ${request.workspace} @ ${describeSource(plan.meta.source)}`;
     const stateKnown = ws.backend.type === 'fc-devops';
     const refuse = async (reason: string) => {
       await ctx.store.updatePlan(

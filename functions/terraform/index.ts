@@ -5,6 +5,9 @@ import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runti
 import { PLAN_JOB, PlanJobSchema, planKey } from '../../shared/terraform/plan-job.ts';
 import { handle } from './api.ts';
 import { applyPlan } from './apply.ts';
+import { handleEnvironments, isEnvPath } from './env-api.ts';
+import { afterApply, afterPlan } from './env-lifecycle.ts';
+import { environmentsTick } from './env-tick.ts';
 import { APPLY_JOB, planWorkspace } from './plan.ts';
 import { workspaceOf } from './workspace.ts';
 
@@ -12,6 +15,10 @@ const ApplyJobSchema = z.object({
   workspace: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
   planId: z.string().regex(/^plan-[0-9a-f-]{36}$/),
   requestedBy: z.string().min(1).max(200),
+  template: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/)
+    .optional(),
 });
 
 /**
@@ -64,31 +71,66 @@ async function onBundles(event: OssEvent, ctx: HandlerContext) {
   return { bundles: outcomes };
 }
 
+/** Whether FC's retry may still succeed: then an environment is not marked failed yet. */
+const final = (error: unknown) => (error as { retryable?: boolean }).retryable !== true;
+
 export const handler = defineHandler({
-  http: (request, ctx) => handle(request, ctx),
+  http: (request, ctx) => (isEnvPath(request.path) ? handleEnvironments(request, ctx) : handle(request, ctx)),
   oss: onBundles,
+  // Environments: reminders, destroys at expiry, retries of failed destroys (the trigger time is "now").
+  timer: { run: async (input, ctx) => ({ environments: await environmentsTick(ctx, input.triggerTime) }) },
   jobs: {
-    // A push plans a workspace at a commit once, however many deliveries name it.
+    // A push plans a workspace at a commit once, however many deliveries name it; an environment's
+    // operation is planned once per attempt.
     [PLAN_JOB]: jobRoute(PlanJobSchema, (job, _m, ctx) =>
-      ctx.once((run) => planWorkspace(ctx, run, job), {
-        kind: PLAN_JOB,
-        subject: `${job.workspace} ${job.source.kind === 'commit' ? job.source.commit.slice(0, 12) : job.source.key}`,
-        ...(job.trigger === 'push' && job.source.kind === 'commit'
-          ? {
-              key: planKey(job.workspace, job.source.commit),
-              payload: { workspace: job.workspace, commit: job.source.commit },
-            }
-          : {}),
-      }),
+      ctx.once(
+        async (run) => {
+          try {
+            const outcome = await planWorkspace(ctx, run, job);
+            await afterPlan(ctx, job, run.id, { ok: outcome });
+            return outcome;
+          } catch (error) {
+            if (final(error)) await afterPlan(ctx, job, run.id, { error: error as Error });
+            throw error;
+          }
+        },
+        {
+          kind: PLAN_JOB,
+          subject: `${job.workspace} ${job.purpose ? `${job.purpose} ` : ''}${job.source.kind === 'commit' ? job.source.commit.slice(0, 12) : job.source.key}`,
+          ...(job.trigger === 'push' && job.source.kind === 'commit'
+            ? {
+                key: planKey(job.workspace, job.source.commit),
+                payload: { workspace: job.workspace, commit: job.source.commit },
+              }
+            : job.trigger === 'env'
+              ? {
+                  key: `env-plan:${job.workspace}:${job.purpose}:${job.attempt ?? 1}`,
+                  payload: { workspace: job.workspace, purpose: job.purpose, attempt: job.attempt ?? 1 },
+                }
+              : {}),
+        },
+      ),
     ),
     // One apply per plan, whoever asked for it and however often.
     [APPLY_JOB]: jobRoute(ApplyJobSchema, (job, _m, ctx) =>
-      ctx.once((run) => applyPlan(ctx, run, job), {
-        kind: APPLY_JOB,
-        subject: `${job.workspace} ${job.planId}`,
-        key: `apply:${job.planId}`,
-        payload: { planId: job.planId },
-      }),
+      ctx.once(
+        async (run) => {
+          try {
+            const outcome = await applyPlan(ctx, run, job);
+            await afterApply(ctx, job, run.id, { ok: outcome });
+            return outcome;
+          } catch (error) {
+            if (final(error)) await afterApply(ctx, job, run.id, { error: error as Error });
+            throw error;
+          }
+        },
+        {
+          kind: APPLY_JOB,
+          subject: `${job.workspace} ${job.planId}`,
+          key: `apply:${job.planId}`,
+          payload: { planId: job.planId },
+        },
+      ),
     ),
   },
 });

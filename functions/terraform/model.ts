@@ -26,6 +26,9 @@ export type PlanSource =
 /** What a saved plan is bound to and says, kept as the store's plan meta. */
 export interface PlanMeta {
   source: PlanSource;
+  /** The template in the config, when the plan is of an environment made from it. */
+  template?: string;
+  purpose?: PlanPurpose;
   /** The state the plan was made from. */
   state: { lineage: string; serial: number };
   configSha256: string;
@@ -40,6 +43,31 @@ export interface PlanMeta {
   applyRunId?: string;
   appliedBy?: string;
   reason?: string;
+}
+
+/** Plans of environments follow their own approval rule; the others the workspace's. */
+export type PlanPurpose = 'env-create' | 'env-destroy';
+
+/**
+ * Who must agree before a plan is applied. A workspace's plans: its `requireApproval`, and
+ * `autoApply` only for plans that destroy nothing. An environment's creation: the template's
+ * `requireApproval`, and otherwise applied at once (asking for it was the point). The destroy of an
+ * environment: applied at once unless the template's `destroyNeedsApproval` says otherwise.
+ */
+export function approvalRule(
+  ws: {
+    requireApproval: boolean;
+    autoApply: boolean;
+    environments?: { destroyNeedsApproval: boolean } | undefined;
+  },
+  summary: { noChanges: boolean; destructive: boolean },
+  purpose: PlanPurpose | undefined,
+): { needsApproval: boolean; autoApply: boolean } {
+  if (summary.noChanges) return { needsApproval: false, autoApply: false };
+  const needsApproval =
+    purpose === 'env-destroy' ? (ws.environments?.destroyNeedsApproval ?? false) : ws.requireApproval;
+  const autoApply = !needsApproval && (purpose !== undefined || (ws.autoApply && !summary.destructive));
+  return { needsApproval, autoApply };
 }
 
 export interface Plan extends Omit<SavedPlan, 'status' | 'meta'> {

@@ -6,7 +6,7 @@ import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import type { RunHandle } from '../../shared/runtime/once.ts';
 import { type RunLog, runLog } from '../../shared/runtime/run-log.ts';
 import { runTerraform } from '../../shared/tools/terraform.ts';
-import { describeSource, type PlanMeta, type PlanSource } from './model.ts';
+import { approvalRule, describeSource, type PlanMeta, type PlanPurpose, type PlanSource } from './model.ts';
 import { readPlanFile } from './planfile.ts';
 import { seal } from './seal.ts';
 import { materialize, PlanFailed } from './source.ts';
@@ -20,7 +20,13 @@ export const SELF = process.env.FC_FUNCTION_NAME ?? 'terraform';
 export const MARGIN_MS = 60_000;
 
 export interface PlanRequest {
+  /** Where the plan, its state and its lock are kept: the workspace, or an environment's id. */
   workspace: string;
+  /** The workspace of the config, when `workspace` is an environment made from it. */
+  template?: string | undefined;
+  purpose?: PlanPurpose | undefined;
+  /** An environment's own input variables. */
+  variables?: Record<string, string> | undefined;
   source: PlanSource;
   /** The key that asked, or where the plan came from (`git:github`, `bundle`). */
   requestedBy: string;
@@ -53,11 +59,12 @@ export async function planWorkspace(
   request: PlanRequest,
 ): Promise<PlanOutcome> {
   const config = ctx.config.terraform;
-  const ws = workspaceOf(ctx.config, request.workspace);
-  if (!ws) throw new PlanFailed('config', `no terraform workspace named ${request.workspace}`);
+  const template = request.template ?? request.workspace;
+  const ws = workspaceOf(ctx.config, template);
+  if (!ws) throw new PlanFailed('config', `no terraform workspace named ${template}`);
   const scratch = join(process.env.FC_DEVOPS_SCRATCH ?? tmpdir(), `terraform-${run.id}`);
   const log = runLog(run);
-  const subject = `workspace ${request.workspace} @ ${describeSource(request.source)}`;
+  const subject = `${request.template ? 'environment' : 'workspace'} ${request.workspace} @ ${describeSource(request.source)}`;
   let backend: Awaited<ReturnType<typeof setUpBackend>> | undefined;
   try {
     mkdirSync(join(scratch, 'home'), { recursive: true });
@@ -68,7 +75,10 @@ export async function planWorkspace(
       limits: config.bundles,
       env: process.env,
     });
-    const vars = variablesEnv(request.workspace, ws, process.env);
+    const vars = variablesEnv(template, ws, process.env, {
+      unit: request.workspace,
+      variables: request.variables,
+    });
     backend = await setUpBackend(request.workspace, ws, {
       store: ctx.store,
       runId: run.id,
@@ -98,6 +108,7 @@ export async function planWorkspace(
       '-input=false',
       '-json',
       '-detailed-exitcode',
+      ...(request.purpose === 'env-destroy' ? ['-destroy'] : []),
       lockTimeout,
       `-out=${planFile}`,
     ]);
@@ -136,7 +147,11 @@ export async function planWorkspace(
         subject,
         summary: (error as Error).message.slice(0, 2000),
         runId: run.id,
-        details: { workspace: request.workspace, logTail: log.tail(15).slice(-3000) },
+        details: {
+          workspace: request.workspace,
+          ...(request.template ? { template: request.template } : {}),
+          logTail: log.tail(15).slice(-3000),
+        },
       })
       .catch(() => {});
     throw error;
@@ -163,11 +178,11 @@ async function keep(
   made: { summary: PlanSummary; file: Buffer; variablesSha256: string; subject: string },
 ): Promise<PlanOutcome> {
   const config = ctx.config.terraform;
-  const ws = workspaceOf(ctx.config, request.workspace)!;
+  const ws = workspaceOf(ctx.config, request.template ?? request.workspace)!;
   const key = planKey(ctx.config);
   const file = readPlanFile(made.file);
   const { summary } = made;
-  const needsApproval = !summary.noChanges && ws.requireApproval;
+  const { needsApproval, autoApply } = approvalRule(ws, summary, request.purpose);
   const approvers = summary.destructive ? ws.destructive.approvers : 1;
   const approvals: PlanMeta['approvals'] = [];
   if (needsApproval) {
@@ -186,9 +201,10 @@ async function keep(
       });
     }
   }
-  const autoApply = !summary.noChanges && !needsApproval && ws.autoApply && !summary.destructive;
   const meta: PlanMeta = {
     source: request.source,
+    ...(request.template ? { template: request.template } : {}),
+    ...(request.purpose ? { purpose: request.purpose } : {}),
     state: file.state,
     configSha256: file.configSha256,
     variablesSha256: made.variablesSha256,
@@ -209,7 +225,9 @@ async function keep(
     : needsApproval
       ? `Approve (${approvers} approver${approvers > 1 ? 's' : ''}${summary.destructive && ws.destructive.action !== 'approve' ? `, each allowed to ${ws.destructive.action}` : ''}, not ${request.requestedBy}): fc-devops terraform approve ${request.workspace} ${saved.id}`
       : autoApply
-        ? 'Applying it now (autoApply).'
+        ? request.purpose
+          ? 'Applying it now.'
+          : 'Applying it now (autoApply).'
         : `Apply it: fc-devops terraform apply ${request.workspace} ${saved.id}`;
   await ctx.events
     .publish({
@@ -235,7 +253,12 @@ async function keep(
     await enqueueJob(ctx.cloud.fc, SELF, {
       kind: APPLY_JOB,
       idempotencyKey: `apply:${saved.id}`,
-      payload: { workspace: request.workspace, planId: saved.id, requestedBy: 'autoApply' },
+      payload: {
+        workspace: request.workspace,
+        planId: saved.id,
+        requestedBy: request.purpose ? request.requestedBy : 'autoApply',
+        ...(request.template ? { template: request.template } : {}),
+      },
       correlationId: ctx.correlationId,
     });
   return { planId: saved.id, status: saved.status, summary, approvals: approvals.length, autoApply };

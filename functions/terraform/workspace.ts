@@ -31,14 +31,27 @@ export function resolveValue(value: string, env: NodeJS.ProcessEnv, where: strin
   return resolved;
 }
 
-/** Input variables as TF_VAR_<name>: never on the command line, where the process list shows them. */
-export function variablesEnv(name: string, ws: Workspace, env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(ws.variables).map(([k, v]) => [
-      `TF_VAR_${k}`,
-      resolveValue(v, env, `terraform.workspaces.${name}.variables.${k}`),
-    ]),
-  );
+/**
+ * Input variables as TF_VAR_<name>: never on the command line, where the process list shows them.
+ * `environment` names where the run's state is kept (the workspace, or the environment made from it;
+ * Terraform ignores it when the module does not declare it); an environment's own variables win.
+ */
+export function variablesEnv(
+  template: string,
+  ws: Workspace,
+  env: NodeJS.ProcessEnv,
+  own: { unit: string; variables?: Record<string, string> | undefined },
+): Record<string, string> {
+  return {
+    TF_VAR_environment: own.unit,
+    ...Object.fromEntries(
+      Object.entries(ws.variables).map(([k, v]) => [
+        `TF_VAR_${k}`,
+        resolveValue(v, env, `terraform.workspaces.${template}.variables.${k}`),
+      ]),
+    ),
+    ...Object.fromEntries(Object.entries(own.variables ?? {}).map(([k, v]) => [`TF_VAR_${k}`, v])),
+  };
 }
 
 /** A hash of the variables a plan was made with (the values themselves are not kept). */

@@ -9,7 +9,7 @@ export const PLAN_JOB = 'terraform.plan';
  */
 export const PlanJobSchema = z.object({
   workspace: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  trigger: z.enum(['push', 'http', 'bundle']),
+  trigger: z.enum(['push', 'http', 'bundle', 'env']),
   requestedBy: z.string().min(1).max(200),
   source: z.discriminatedUnion('kind', [
     z.object({
@@ -25,6 +25,17 @@ export const PlanJobSchema = z.object({
       eTag: z.string().min(1).max(128),
     }),
   ]),
+  /** The template in the config when `workspace` is an environment made from it. */
+  template: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/)
+    .optional(),
+  /** What the plan is for: its approval rule follows (see approvalRule). */
+  purpose: z.enum(['env-create', 'env-destroy']).optional(),
+  /** An environment's own input variables, over the template's. */
+  variables: z.record(z.string(), z.string().max(4096)).optional(),
+  /** Which attempt of an environment's operation this is (keys the job). */
+  attempt: z.number().int().min(1).optional(),
 });
 export type PlanJob = z.infer<typeof PlanJobSchema>;
 

@@ -115,3 +115,18 @@ export async function changedPaths(
 export function describe(url: string): string {
   return url.replace(/\/\/[^@/]+@/, '//');
 }
+
+/** The commit a branch of the repository points at now. */
+export async function branchHead(source: GitSource, branch: string): Promise<string> {
+  const remote = remoteOf(source.url);
+  if (!/:\/\//.test(source.url) && !existsSync(remote))
+    throw new GitError(`repository ${describe(source.url)} does not exist on this machine`, true);
+  const r = await runProcess('git', ['ls-remote', remote, `refs/heads/${branch}`], {
+    env: gitEnv(source),
+    timeoutMs: 60_000,
+  });
+  if (r.code !== 0) throw new GitError(`git ls-remote failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+  const commit = r.stdout.split(/\s/)[0];
+  if (!commit) throw new GitError(`there is no branch ${branch} in ${describe(source.url)}`, true);
+  return commit;
+}

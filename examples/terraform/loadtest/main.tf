@@ -4,11 +4,22 @@
 
 variable "name" {
   type        = string
-  description = "Names the environment: its database, role, vhost and user."
+  default     = ""
+  description = "Names the environment: its database, role, vhost and user. Empty: fcd_<environment>."
   validation {
-    condition     = can(regex("^[a-z][a-z0-9_]{0,40}$", var.name))
+    condition     = var.name == "" || can(regex("^[a-z][a-z0-9_]{0,40}$", var.name))
     error_message = "name: lower-case letters, digits and _, starting with a letter."
   }
+}
+
+variable "environment" {
+  type        = string
+  default     = "loadtest"
+  description = "Set by fc-devops: the workspace, or the environment made from it (loadtest-k3x9ab)."
+}
+
+locals {
+  name = var.name != "" ? var.name : "fcd_${replace(var.environment, "-", "_")}"
 }
 
 variable "pg_host" {
@@ -23,7 +34,7 @@ variable "amqp_password" {
 }
 
 resource "terraform_data" "database" {
-  input = { name = var.name, host = var.pg_host }
+  input = { name = local.name, host = var.pg_host }
 
   provisioner "local-exec" {
     command = "psql -h ${self.input.host} -U postgres -v ON_ERROR_STOP=1 -c 'create role ${self.input.name} login' -c 'create database ${self.input.name} owner ${self.input.name}'"
@@ -36,7 +47,7 @@ resource "terraform_data" "database" {
 }
 
 resource "terraform_data" "vhost" {
-  input = { name = var.name }
+  input = { name = local.name }
 
   provisioner "local-exec" {
     command = "rabbitmqctl -q add_vhost ${self.input.name} && rabbitmqctl -q add_user ${self.input.name} \"$AMQP_PASSWORD\" && rabbitmqctl -q set_permissions -p ${self.input.name} ${self.input.name} '.*' '.*' '.*'"
@@ -52,9 +63,11 @@ resource "terraform_data" "vhost" {
 }
 
 output "database_url" {
-  value = "postgres://${var.name}@${var.pg_host}:5432/${var.name}"
+  value = "postgres://${local.name}@${var.pg_host}:5432/${local.name}"
 }
 
+# A connection string with its password: fc-devops shows it to the environment's owner only.
 output "amqp_url" {
-  value = "amqp://${var.name}@127.0.0.1:5672/${var.name}"
+  value     = "amqp://${local.name}:${var.amqp_password}@127.0.0.1:5672/${local.name}"
+  sensitive = true
 }
