@@ -123,6 +123,16 @@ Last lines of the log:
 {{summary}}
 {{details.next}}`,
 
+  'terraform.drift.detected': `Terraform drift: {{subject}}
+
+{{summary}}
+{{details.changes}}
+Next: {{details.next}}`,
+
+  'terraform.drift.resolved': `Terraform drift gone: {{subject}}
+
+{{summary}}`,
+
   'backup.rotated': `Backups rotated: {{subject}}
 
 {{summary}}

@@ -5,11 +5,21 @@ import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runti
 import { PLAN_JOB, PlanJobSchema, planKey } from '../../shared/terraform/plan-job.ts';
 import { handle } from './api.ts';
 import { applyPlan } from './apply.ts';
+import { checkDrift, DRIFT_JOB, driftTick } from './drift-check.ts';
 import { handleEnvironments, isEnvPath } from './env-api.ts';
 import { afterApply, afterPlan } from './env-lifecycle.ts';
 import { environmentsTick } from './env-tick.ts';
 import { APPLY_JOB, planWorkspace } from './plan.ts';
 import { workspaceOf } from './workspace.ts';
+
+const DriftJobSchema = z.object({
+  workspace: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  template: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/)
+    .optional(),
+  due: z.iso.datetime({ offset: true }),
+});
 
 const ApplyJobSchema = z.object({
   workspace: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
@@ -78,7 +88,13 @@ export const handler = defineHandler({
   http: (request, ctx) => (isEnvPath(request.path) ? handleEnvironments(request, ctx) : handle(request, ctx)),
   oss: onBundles,
   // Environments: reminders, destroys at expiry, retries of failed destroys (the trigger time is "now").
-  timer: { run: async (input, ctx) => ({ environments: await environmentsTick(ctx, input.triggerTime) }) },
+  // Drift checks of workspaces whose schedule is due.
+  timer: {
+    run: async (input, ctx) => ({
+      environments: await environmentsTick(ctx, input.triggerTime),
+      drift: await driftTick(ctx, input.triggerTime),
+    }),
+  },
   jobs: {
     // A push plans a workspace at a commit once, however many deliveries name it; an environment's
     // operation is planned once per attempt.
@@ -110,6 +126,15 @@ export const handler = defineHandler({
               : {}),
         },
       ),
+    ),
+    // One check per unit and firing of its schedule.
+    [DRIFT_JOB]: jobRoute(DriftJobSchema, (job, _m, ctx) =>
+      ctx.once((run) => checkDrift(ctx, run, job), {
+        kind: DRIFT_JOB,
+        subject: job.workspace,
+        key: `drift:${job.workspace}:${job.due}`,
+        payload: { workspace: job.workspace, due: job.due },
+      }),
     ),
     // One apply per plan, whoever asked for it and however often.
     [APPLY_JOB]: jobRoute(ApplyJobSchema, (job, _m, ctx) =>

@@ -46,13 +46,14 @@ export interface PlanMeta {
 }
 
 /** Plans of environments follow their own approval rule; the others the workspace's. */
-export type PlanPurpose = 'env-create' | 'env-destroy';
+export type PlanPurpose = 'env-create' | 'env-destroy' | 'drift-reconcile';
 
 /**
  * Who must agree before a plan is applied. A workspace's plans: its `requireApproval`, and
  * `autoApply` only for plans that destroy nothing. An environment's creation: the template's
  * `requireApproval`, and otherwise applied at once (asking for it was the point). The destroy of an
- * environment: applied at once unless the template's `destroyNeedsApproval` says otherwise.
+ * environment: applied at once unless the template's `destroyNeedsApproval` says otherwise. A plan
+ * to reconcile drift: always approved by a person, never applied by itself.
  */
 export function approvalRule(
   ws: {
@@ -64,6 +65,8 @@ export function approvalRule(
   purpose: PlanPurpose | undefined,
 ): { needsApproval: boolean; autoApply: boolean } {
   if (summary.noChanges) return { needsApproval: false, autoApply: false };
+  // A plan to undo drift may undo someone's deliberate fix: a person always decides.
+  if (purpose === 'drift-reconcile') return { needsApproval: true, autoApply: false };
   const needsApproval =
     purpose === 'env-destroy' ? (ws.environments?.destroyNeedsApproval ?? false) : ws.requireApproval;
   const autoApply = !needsApproval && (purpose !== undefined || (ws.autoApply && !summary.destructive));

@@ -1,23 +1,22 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import type { RunHandle } from '../../shared/runtime/once.ts';
-import { type RunLog, runLog } from '../../shared/runtime/run-log.ts';
-import { runTerraform } from '../../shared/tools/terraform.ts';
+import { runLog } from '../../shared/runtime/run-log.ts';
 import { approvalRule, describeSource, type PlanMeta, type PlanPurpose, type PlanSource } from './model.ts';
 import { readPlanFile } from './planfile.ts';
+import { failure } from './run-support.ts';
 import { seal } from './seal.ts';
-import { materialize, PlanFailed } from './source.ts';
+import { PlanFailed } from './source.ts';
 import { countsLine, type PlanSummary, summarizePlan, summaryLines } from './summary.ts';
-import { planKey, setUpBackend, variablesEnv, variablesSha256, workspaceOf } from './workspace.ts';
+import { openWorkdir, type Workdir } from './workdir.ts';
+import { planKey, variablesSha256, workspaceOf } from './workspace.ts';
 
 export const PLAN_JOB = 'terraform.plan';
 export const APPLY_JOB = 'terraform.apply';
 export const SELF = process.env.FC_FUNCTION_NAME ?? 'terraform';
-/** Stop Terraform this long before FC's own timeout, so it saves its state and the run records why. */
-export const MARGIN_MS = 60_000;
 
 export interface PlanRequest {
   /** Where the plan, its state and its lock are kept: the workspace, or an environment's id. */
@@ -36,18 +35,6 @@ export type PlanOutcome =
   | { planId: string; status: string; summary: PlanSummary; approvals: number; autoApply: boolean }
   | { skipped: string };
 
-/** Time `terraform` may take in this invocation: the function's timeout less the margin. */
-export const budgetMs = (ctx: HandlerContext) => Math.max(10_000, ctx.fc.function.timeout * 1000 - MARGIN_MS);
-
-/** A run's log lines: Terraform's machine-readable messages as `<time> <message>`, the rest as they come. */
-export function terraformLog(log: RunLog) {
-  return {
-    onMessage: (m: { '@timestamp': string; '@message': string }) =>
-      log.line(`${m['@timestamp']} ${m['@message'].replace(/\n+/g, ' ')}`),
-    onText: (line: string) => log.line(line),
-  };
-}
-
 /**
  * Plan a workspace at a commit or from a bundle: fetch or unpack, init, plan to a file (progress
  * into the run log), summarise it from `show -json`, keep the file sealed with everything it is
@@ -65,77 +52,40 @@ export async function planWorkspace(
   const scratch = join(process.env.FC_DEVOPS_SCRATCH ?? tmpdir(), `terraform-${run.id}`);
   const log = runLog(run);
   const subject = `${request.template ? 'environment' : 'workspace'} ${request.workspace} @ ${describeSource(request.source)}`;
-  let backend: Awaited<ReturnType<typeof setUpBackend>> | undefined;
+  let work: Workdir | undefined;
   try {
-    mkdirSync(join(scratch, 'home'), { recursive: true });
     log.line(`planning ${subject}`);
-    const dir = await materialize(request.source, ws, {
-      cloud: ctx.cloud,
-      into: join(scratch, 'src'),
-      limits: config.bundles,
-      env: process.env,
-    });
-    const vars = variablesEnv(template, ws, process.env, {
+    work = await openWorkdir(ctx, run, log, {
       unit: request.workspace,
+      template,
+      ws,
+      source: request.source,
       variables: request.variables,
-    });
-    backend = await setUpBackend(request.workspace, ws, {
-      store: ctx.store,
-      runId: run.id,
-      log: run.log,
-      dir,
       scratch,
-      env: process.env,
     });
-    const deadline = Date.now() + budgetMs(ctx);
-    const tf = (args: string[], ui = true) =>
-      runTerraform(args, {
-        bin: config.binary,
-        dir,
-        scratch: join(scratch, 'home'),
-        env: { ...vars, ...backend!.env },
-        providers: config.providers,
-        deadlineMs: deadline - Date.now(),
-        ui,
-        ...terraformLog(log),
-      });
-    const init = await tf(['init', '-input=false', '-json', ...backend.initArgs]);
-    if (init.code !== 0) throw new PlanFailed('init', failure('terraform init', init));
     const planFile = join(scratch, 'plan.tfplan');
-    const lockTimeout = `-lock-timeout=${config.lockTimeoutSeconds}s`;
-    const plan = await tf([
+    const plan = await work.tf([
       'plan',
       '-input=false',
       '-json',
       '-detailed-exitcode',
       ...(request.purpose === 'env-destroy' ? ['-destroy'] : []),
-      lockTimeout,
+      `-lock-timeout=${config.lockTimeoutSeconds}s`,
       `-out=${planFile}`,
     ]);
     if (plan.code !== 0 && plan.code !== 2) throw new PlanFailed('plan', failure('terraform plan', plan));
-    const shown = await runTerraform(['show', '-json', planFile], {
-      bin: config.binary,
-      dir,
-      scratch: join(scratch, 'home'),
-      env: backend.env,
-      providers: config.providers,
-    });
+    const shown = await work.show(planFile, true);
     if (shown.code !== 0) throw new PlanFailed('show', failure('terraform show', shown));
     const summary = summarizePlan(JSON.parse(shown.stdout));
     // The whole plan, as people read it, stays with the run (not in messages).
-    const human = await runTerraform(['show', '-no-color', planFile], {
-      bin: config.binary,
-      dir,
-      scratch: join(scratch, 'home'),
-      env: backend.env,
-      providers: config.providers,
-    });
+    const human = await work.show(planFile, false);
     log.line('--- the plan ---');
     for (const line of human.stdout.split('\n')) log.line(line);
-    return await keep(ctx, run, request, {
+    return await keepPlan(ctx, run, {
+      request,
       summary,
       file: readFileSync(planFile),
-      variablesSha256: variablesSha256(vars),
+      variablesSha256: variablesSha256(work.vars),
       subject,
     });
   } catch (error) {
@@ -157,26 +107,27 @@ export async function planWorkspace(
     throw error;
   } finally {
     await log.close();
-    await backend?.stop();
+    await work?.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-/** Terraform's error diagnostics (file and line), or the exit status. */
-export function failure(
-  what: string,
-  r: { code: number | null; interrupted: boolean; errors: string[] },
-): string {
-  if (r.interrupted) return `${what} was stopped before the function's timeout`;
-  return r.errors.length ? `${what} failed: ${r.errors.slice(0, 3).join('; ')}` : `${what} exited ${r.code}`;
-}
-
-async function keep(
+/**
+ * Keep a plan file, sealed, with what it is bound to; ask for its approvals, say there is nothing
+ * to do, or start its apply where the approval rule allows.
+ */
+export async function keepPlan(
   ctx: HandlerContext,
   run: RunHandle,
-  request: PlanRequest,
-  made: { summary: PlanSummary; file: Buffer; variablesSha256: string; subject: string },
+  made: {
+    request: PlanRequest;
+    summary: PlanSummary;
+    file: Buffer;
+    variablesSha256: string;
+    subject: string;
+  },
 ): Promise<PlanOutcome> {
+  const { request } = made;
   const config = ctx.config.terraform;
   const ws = workspaceOf(ctx.config, request.template ?? request.workspace)!;
   const key = planKey(ctx.config);
