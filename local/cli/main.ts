@@ -1,6 +1,7 @@
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { benchCommand } from './bench.ts';
 import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } from './commands.ts';
+import { envCommand } from './env.ts';
 import { releaseCommand } from './release.ts';
 import { runsCommand } from './runs.ts';
 import { terraformCommand } from './terraform.ts';
@@ -26,6 +27,8 @@ const USAGE = `fc-devops <command>
                                 operate release targets (signed requests; see fc-devops release)
   terraform status|plan|show|approve|reject|apply|discard|unlock ...
                                 plan and apply Terraform workspaces (signed requests; see fc-devops terraform)
+  env create|list|show|extend|destroy|handled ...
+                                environments made from Terraform workspaces, with a time to live (see fc-devops env)
   bench                         bundle sizes and cold starts of every function
 `;
 
@@ -47,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await releaseCommand(rest);
       case 'terraform':
         return await terraformCommand(rest);
+      case 'env':
+        return await envCommand(rest);
       case 'runs':
         return await runsCommand(rest);
       case 'bench':

@@ -5,6 +5,8 @@ export interface Route {
   /** The path below the function's HTTP trigger (what the function sees, and what is signed). */
   path: string;
   body?: Record<string, unknown>;
+  /** Query parameters (signed with the request). */
+  query?: Record<string, string>;
 }
 
 /**
@@ -20,11 +22,13 @@ export async function signedCall(
   const headers = signRequest({
     method: route.method,
     path: route.path,
+    query: route.query ?? {},
     body,
     keyId: key.id,
     secret: key.secret,
   });
-  const response = await fetch(`${base.replace(/\/+$/, '')}${route.path}`, {
+  const search = new URLSearchParams(route.query ?? {}).toString();
+  const response = await fetch(`${base.replace(/\/+$/, '')}${route.path}${search ? `?${search}` : ''}`, {
     method: route.method,
     headers: { ...headers, 'content-type': 'application/json' },
     ...(body ? { body } : {}),

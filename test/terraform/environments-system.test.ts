@@ -398,5 +398,66 @@ describe.skipIf(!HAS_TERRAFORM)(
       });
       await settled(otherId, ['destroyed']);
     });
+
+    it('is operated by the CLI, which signs its requests (query included)', async () => {
+      const { spawn } = await import('node:child_process');
+      const cli = (args: string[], key: Key = 'ops-alice') =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+          const child = spawn(
+            process.execPath,
+            [
+              resolve(import.meta.dirname, '../../bin/fc-devops.mjs'),
+              'env',
+              ...args,
+              '--url',
+              `${system.runtime.url}/terraform`,
+              '--key',
+              key,
+            ],
+            { env: { ...process.env, FC_DEVOPS_KEY_SECRET: KEYS[key] } },
+          );
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d) => {
+            stdout += d;
+          });
+          child.stderr.on('data', (d) => {
+            stderr += d;
+          });
+          child.on('exit', (status) => done({ status, stdout, stderr }));
+        });
+      const created = await cli(['create', 'loadtest', '--ttl', '30m']);
+      expect(created.status, created.stderr).toBe(0);
+      const id = JSON.parse(created.stdout).id as string;
+      made.push(id);
+      expect(JSON.parse(created.stdout)).toMatchObject({
+        template: 'loadtest',
+        ttlHours: 0.5,
+        status: 'creating',
+      });
+      await settled(id, ['active']);
+      const listed = await cli(['list', '--template', 'loadtest', '--all'], 'ops-bob');
+      expect(listed.status, listed.stdout).toBe(0);
+      expect(JSON.parse(listed.stdout).environments.map((e: { id: string }) => e.id)).toContain(id);
+      const shown = await cli(['show', id], 'ops-bob');
+      expect(JSON.parse(shown.stdout).outputs.database_url).toBe('(shown to its owner, ops-alice)');
+      expect(await cli(['extend', id])).toMatchObject({
+        status: 2,
+        stderr: 'env extend needs <id> --by <duration>\n',
+      });
+      expect(await cli(['create', 'loadtest', '--var', 'oops'])).toMatchObject({
+        status: 2,
+        stderr: '--var oops: expected name=value\n',
+      });
+      const extended = await cli(['extend', id, '--by', '15m']);
+      expect(extended.status, extended.stdout).toBe(0);
+      expect(JSON.parse(extended.stdout).extensions).toEqual([
+        expect.objectContaining({ by: 'ops-alice', hours: 0.25 }),
+      ]);
+      expect((await cli(['destroy', id, '--reason', 'done'])).status).toBe(0);
+      const gone = await settled(id, ['destroyed']);
+      expect(gone.operation).toMatchObject({ kind: 'destroy', by: 'ops-alice', reason: 'done' });
+      expect(psql(`select count(*) from pg_database where datname = '${dbName(id)}'`)).toBe('0');
+    });
   },
 );
