@@ -102,6 +102,12 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
         case 'status':
           return json(200, await status(ctx, name, ws));
         case 'plan':
+          // An environment's plans are made by its life (create, destroy), from the commit it was made of.
+          if (env)
+            return json(409, {
+              error: 'EnvironmentPlan',
+              message: `${name} is an environment of ${env.template}: it is planned by fc-devops env commands, not at a commit`,
+            });
           return planNow(request, ctx, name, keyId);
         case 'unlock':
           return unlock(request, ctx, name, keyId);

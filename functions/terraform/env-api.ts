@@ -216,7 +216,7 @@ async function create(request: HttpRequest, ctx: HandlerContext, keyId: string) 
       meta: {
         source: { kind: 'commit', repository: ws.repository?.url ?? '', commit, ref: '' },
         variables: body.variables,
-        ttlHours: ttl.hours,
+        ttlHours: Math.round(ttl.hours * 100) / 100,
         op: { kind: 'create', attempt: 1, startedAt: now.toISOString(), by: keyId },
       },
     }),

@@ -85,7 +85,7 @@ terraform:
       environments: { maxTtlHours: 24, remindMinutesBefore: 0, destroyAttempts: 2 }
 access:
   keys:
-    ops-alice: { secret: "\${env:T_ALICE}", roles: [{ targets: ["*"], actions: [view, env] }] }
+    ops-alice: { secret: "\${env:T_ALICE}", roles: [{ targets: ["*"], actions: [view, env, plan] }] }
     ops-bob: { secret: "\${env:T_BOB}", roles: [{ targets: ["*"], actions: [view, env] }] }
     ops-carol: { secret: "\${env:T_CAROL}", roles: [{ targets: ["*"], actions: [view, approve, destroy] }] }
 `;
@@ -211,6 +211,10 @@ describe.skipIf(!HAS_TERRAFORM)(
       );
       expect(ready.text).toContain(`fc-devops env show ${id}`);
       expect(JSON.stringify(system.sandbox.mails)).not.toContain('loadtest-password');
+
+      // Its plans come from its life, not from a commit an operator names.
+      const replan = await call('ops-alice', 'POST', `/workspaces/${id}/plans`, { commit: 'a'.repeat(40) });
+      expect(replan).toMatchObject({ status: 409, body: { error: 'EnvironmentPlan' } });
 
       // Someone else may not extend or destroy it without the destroy role; the refusals are audited.
       expect((await call('ops-bob', 'POST', `/environments/${id}/extend`, { by: '1h' })).status).toBe(403);
