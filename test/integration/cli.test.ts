@@ -36,7 +36,7 @@ describe('fc-devops CLI', () => {
     const result = cli(['config', 'check', 'fc-devops.example.yaml'], env);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/fc-devops.example.yaml: ok \(region cn-hangzhou; 4 channels, 1 pipelines/);
+    expect(result.stdout).toMatch(/fc-devops.example.yaml: ok \(region cn-hangzhou; 5 channels, 1 pipelines/);
   });
 
   it('config check fails naming file, line and field', () => {

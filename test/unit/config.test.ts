@@ -24,6 +24,7 @@ describe('fc-devops.yaml', () => {
       'ops-dingtalk',
       'releases-lark',
       'team-mail',
+      'alice-mail',
       'audit-hook',
     ]);
     expect(config.images.pipelines.web?.channel).toBe('staging');
