@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { localRuntimeUrl } from './local-urls.ts';
-import { operatorKey, type Route, signedCall } from './signed-call.ts';
+import { operatorKey, operatorOptions, type Route, signedCall } from './signed-call.ts';
 
 const USAGE = `usage: fc-devops env <command> [args] [options]
   create <template> [--ttl 4h] [--var k=v ...] [--commit SHA]
@@ -19,12 +18,7 @@ export async function envCommand(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      url: {
-        type: 'string',
-        default: process.env.FC_DEVOPS_TERRAFORM_URL ?? `${localRuntimeUrl()}/terraform`,
-      },
-      key: { type: 'string', default: process.env.FC_DEVOPS_KEY_ID },
-      'secret-env': { type: 'string', default: 'FC_DEVOPS_KEY_SECRET' },
+      ...operatorOptions('FC_DEVOPS_TERRAFORM_URL', 'terraform'),
       ttl: { type: 'string' },
       var: { type: 'string', multiple: true },
       commit: { type: 'string' },

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { localRuntimeUrl } from './local-urls.ts';
-import { operatorKey, type Route, signedCall } from './signed-call.ts';
+import { operatorKey, operatorOptions, type Route, signedCall } from './signed-call.ts';
 
 const USAGE = `usage: fc-devops release <command> [options]
   status <target>                     the target's current release, alias or channel, and whether it is frozen
@@ -20,9 +19,7 @@ export async function releaseCommand(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      url: { type: 'string', default: process.env.FC_DEVOPS_RELEASE_URL ?? `${localRuntimeUrl()}/release` },
-      key: { type: 'string', default: process.env.FC_DEVOPS_KEY_ID },
-      'secret-env': { type: 'string', default: 'FC_DEVOPS_KEY_SECRET' },
+      ...operatorOptions('FC_DEVOPS_RELEASE_URL', 'release'),
       version: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       reason: { type: 'string' },

@@ -1,4 +1,5 @@
 import { signRequest } from '../../shared/auth/signing.ts';
+import { localRuntimeUrl } from './local-urls.ts';
 
 export interface Route {
   method: 'GET' | 'POST';
@@ -51,4 +52,16 @@ export function operatorKey(values: {
   if (!values.key || !secret)
     return `set --key (or FC_DEVOPS_KEY_ID) and the secret in $${values['secret-env']}`;
   return { id: values.key, secret };
+}
+
+/**
+ * The options every operator command takes: where the function is (`$<urlEnv>`, else the function of
+ * the local runtime `fc-devops dev` runs), which key signs, and where its secret is.
+ */
+export function operatorOptions(urlEnv: string, fn: string) {
+  return {
+    url: { type: 'string', default: process.env[urlEnv] ?? `${localRuntimeUrl()}/${fn}` },
+    key: { type: 'string', default: process.env.FC_DEVOPS_KEY_ID },
+    'secret-env': { type: 'string', default: 'FC_DEVOPS_KEY_SECRET' },
+  } as const;
 }

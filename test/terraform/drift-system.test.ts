@@ -1,24 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../../shared/auth/signing.ts';
 import { openStore } from '../../shared/store/open.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { until } from '../helpers.ts';
 import { git } from '../images/git-repo.ts';
 import { type System, startSystem } from '../system.ts';
+import { HAS_TERRAFORM, sayIfSkipped, signedCaller, tickAt } from './harness.ts';
 
-const HAS_TERRAFORM = (() => {
-  try {
-    execFileSync('terraform', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!HAS_TERRAFORM) console.warn('terraform is not on PATH: the drift system tests are skipped');
+sayIfSkipped('drift system tests');
 
 const KEYS = { 'ops-alice': 'alice-secret', 'ops-bob': 'bob-secret' } as const;
 
@@ -88,23 +79,8 @@ describe.skipIf(!HAS_TERRAFORM)('drift checks with the real binary', () => {
     await system?.stop();
   });
 
-  const call = async (key: keyof typeof KEYS, method: string, path: string, body?: unknown) => {
-    const text = body === undefined ? '' : JSON.stringify(body);
-    const headers = signRequest({ method, path, body: text, keyId: key, secret: KEYS[key] });
-    const response = await fetch(`${system.runtime.url}/terraform${path}`, {
-      method,
-      headers,
-      ...(text ? { body: text } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
-  const tick = async (at: Date) => {
-    const response = await fetch(`${system.runtime.url}/2023-03-30/functions/terraform/invocations`, {
-      method: 'POST',
-      body: JSON.stringify({ triggerTime: at.toISOString(), triggerName: 'tick', payload: '' }),
-    });
-    return (await response.json()) as { drift: string[] };
-  };
+  const call = signedCaller(() => system, KEYS);
+  const tick = (at: Date) => tickAt(system, at);
   const mails = (text: string) =>
     system.sandbox.mails.filter((m) => `${m.subject}\n${m.text ?? ''}`.includes(text));
   const hour = 3_600_000;

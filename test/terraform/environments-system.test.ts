@@ -3,22 +3,14 @@ import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../../shared/auth/signing.ts';
 import { openStore } from '../../shared/store/open.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { until } from '../helpers.ts';
 import { git } from '../images/git-repo.ts';
 import { type System, startSystem } from '../system.ts';
+import { cliRunner, HAS_TERRAFORM, sayIfSkipped, signedCaller, tickAt } from './harness.ts';
 
-const HAS_TERRAFORM = (() => {
-  try {
-    execFileSync('terraform', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!HAS_TERRAFORM) console.warn('terraform is not on PATH: the environment system tests are skipped');
+sayIfSkipped('environment system tests');
 
 const KEYS = { 'ops-alice': 'alice-secret', 'ops-bob': 'bob-secret', 'ops-carol': 'carol-secret' } as const;
 type Key = keyof typeof KEYS;
@@ -125,20 +117,7 @@ describe.skipIf(!HAS_TERRAFORM)(
       }
     });
 
-    const call = async (key: Key | null, method: string, path: string, body?: unknown) => {
-      const text = body === undefined ? '' : JSON.stringify(body);
-      const [bare, search = ''] = path.split('?');
-      const query = Object.fromEntries(new URLSearchParams(search));
-      const headers = key
-        ? signRequest({ method, path: bare!, query, body: text, keyId: key, secret: KEYS[key] })
-        : {};
-      const response = await fetch(`${system.runtime.url}/terraform${path}`, {
-        method,
-        headers,
-        ...(text ? { body: text } : {}),
-      });
-      return { status: response.status, body: (await response.json()) as Record<string, any> };
-    };
+    const call = signedCaller(() => system, KEYS);
     const show = async (id: string, key: Key = 'ops-alice') =>
       (await call(key, 'GET', `/environments/${id}`)).body;
     const settled = (id: string, statuses: string[], timeoutMs = 120_000) =>
@@ -146,14 +125,7 @@ describe.skipIf(!HAS_TERRAFORM)(
         const env = await show(id);
         return statuses.includes(env.status) ? env : undefined;
       }, timeoutMs);
-    /** The timer, as FC delivers it, at a chosen time. */
-    const tick = async (at: Date) => {
-      const response = await fetch(`${system.runtime.url}/2023-03-30/functions/terraform/invocations`, {
-        method: 'POST',
-        body: JSON.stringify({ triggerTime: at.toISOString(), triggerName: 'tick', payload: '' }),
-      });
-      return (await response.json()) as { environments: { environment: string; did: string }[] };
-    };
+    const tick = (at: Date) => tickAt(system, at);
     const mailsTo = (to: string, text: string) =>
       system.sandbox.mails.filter((m) => m.to.includes(to) && `${m.subject}\n${m.text ?? ''}`.includes(text));
     const create = async (template: string, body: Record<string, unknown> = {}, key: Key = 'ops-alice') => {
@@ -404,32 +376,8 @@ describe.skipIf(!HAS_TERRAFORM)(
     });
 
     it('is operated by the CLI, which signs its requests (query included)', async () => {
-      const { spawn } = await import('node:child_process');
-      const cli = (args: string[], key: Key = 'ops-alice') =>
-        new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-          const child = spawn(
-            process.execPath,
-            [
-              resolve(import.meta.dirname, '../../bin/fc-devops.mjs'),
-              'env',
-              ...args,
-              '--url',
-              `${system.runtime.url}/terraform`,
-              '--key',
-              key,
-            ],
-            { env: { ...process.env, FC_DEVOPS_KEY_SECRET: KEYS[key] } },
-          );
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (d) => {
-            stdout += d;
-          });
-          child.stderr.on('data', (d) => {
-            stderr += d;
-          });
-          child.on('exit', (status) => done({ status, stdout, stderr }));
-        });
+      const run = cliRunner(() => system, KEYS, 'env');
+      const cli = (args: string[], key: Key = 'ops-alice') => run(args, key);
       const created = await cli(['create', 'loadtest', '--ttl', '30m']);
       expect(created.status, created.stderr).toBe(0);
       const id = JSON.parse(created.stdout).id as string;

@@ -1,18 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HAS_TERRAFORM, sayIfSkipped } from './harness.ts';
 
-const HAS_TERRAFORM = (() => {
-  try {
-    execFileSync('terraform', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!HAS_TERRAFORM) console.warn('terraform is not on PATH: the example workspace checks are skipped');
+sayIfSkipped('example workspace checks');
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/terraform');
 const tf = (dir: string, args: string[]) =>

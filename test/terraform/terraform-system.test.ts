@@ -10,17 +10,10 @@ import type { Store } from '../../shared/store/port.ts';
 import { until } from '../helpers.ts';
 import { commitFiles, git } from '../images/git-repo.ts';
 import { type System, startSystem } from '../system.ts';
+import { cliRunner, HAS_TERRAFORM, sayIfSkipped } from './harness.ts';
 import { tarGz } from './tar.ts';
 
-const HAS_TERRAFORM = (() => {
-  try {
-    execFileSync('terraform', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!HAS_TERRAFORM) console.warn('terraform is not on PATH: the terraform system tests are skipped');
+sayIfSkipped('terraform system tests');
 
 const SECRET = 'test-git-webhook-secret';
 const KEYS = { 'ops-alice': 'alice-secret', 'ops-bob': 'bob-secret', 'ops-carol': 'carol-secret' } as const;
@@ -369,33 +362,7 @@ describe.skipIf(!HAS_TERRAFORM)(
     });
 
     it('is operated by the CLI, which signs its requests', async () => {
-      const { spawn } = await import('node:child_process');
-      // Asynchronous: the runtime that answers the CLI runs in this very process.
-      const cli = (args: string[], key: keyof typeof KEYS) =>
-        new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-          const child = spawn(
-            process.execPath,
-            [
-              resolve(import.meta.dirname, '../../bin/fc-devops.mjs'),
-              'terraform',
-              ...args,
-              '--url',
-              `${system.runtime.url}/terraform`,
-              '--key',
-              key,
-            ],
-            { env: { ...process.env, FC_DEVOPS_KEY_SECRET: KEYS[key] } },
-          );
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (d) => {
-            stdout += d;
-          });
-          child.stderr.on('data', (d) => {
-            stderr += d;
-          });
-          child.on('exit', (status) => done({ status, stdout, stderr }));
-        });
+      const cli = cliRunner(() => system, KEYS, 'terraform');
       const shown = await cli(['status', 'loadtest'], 'ops-carol');
       expect(shown.status, shown.stderr).toBe(0);
       expect(JSON.parse(shown.stdout)).toMatchObject({
