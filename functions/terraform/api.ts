@@ -8,6 +8,7 @@ import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import { PLAN_JOB, type PlanJob } from '../../shared/terraform/plan-job.ts';
 import { applicability } from './apply.ts';
 import { stateLockName } from './backend.ts';
+import { afterReject } from './env-lifecycle.ts';
 import { asPlan, describeSource, type Plan } from './model.ts';
 import { APPLY_JOB, SELF } from './plan.ts';
 import { open } from './seal.ts';
@@ -257,6 +258,8 @@ async function decide(ctx: HandlerContext, plan: Plan, keyId: string, decision: 
       meta: { reason: `rejected by ${keyId}` },
     });
     await tell(ctx, plan, 'terraform.plan.rejected', `${keyId} rejected plan ${plan.id}`);
+    // An environment whose creation (or destroy) was rejected does not wait for its end to say so.
+    if (rejected && plan.meta.template) await afterReject(ctx, asPlan(rejected), keyId);
     return json(200, view(rejected ? asPlan(rejected) : plan));
   }
   if (pending.length > 1) {

@@ -198,6 +198,22 @@ export async function afterApply(
   }
 }
 
+/**
+ * A person rejected an environment's plan: its creation failed (the timer still destroys whatever
+ * it holds at its end), or this destroy attempt failed (listed, retried, escalated as any other).
+ */
+export async function afterReject(
+  ctx: HandlerContext,
+  plan: { workspace: string; id: string; meta: { purpose?: string } },
+  by: string,
+) {
+  const env = await load(ctx, plan.workspace);
+  if (!env) return;
+  const reason = `${by} rejected plan ${plan.id}`;
+  if (plan.meta.purpose === 'env-create') return createFailed(ctx, env, reason, undefined);
+  if (plan.meta.purpose === 'env-destroy') return destroyFailed(ctx, env, reason);
+}
+
 async function finishCreate(ctx: HandlerContext, env: Environment, runId: string) {
   const state = (await ctx.store.getState(env.id))?.data;
   const outputs = outputsOf(state);
@@ -221,7 +237,12 @@ async function finishCreate(ctx: HandlerContext, env: Environment, runId: string
   });
 }
 
-async function createFailed(ctx: HandlerContext, env: Environment, reason: string, runId: string) {
+async function createFailed(
+  ctx: HandlerContext,
+  env: Environment,
+  reason: string,
+  runId: string | undefined,
+) {
   const moved = await move(ctx, env, ['creating'], 'create-failed', {
     failure: { at: ctx.now().toISOString(), reason: reason.slice(0, 4000), attempt: 1 },
   });

@@ -373,6 +373,22 @@ describe.skipIf(!HAS_TERRAFORM)(
         did: 'destroying (expired)',
       });
       await settled(otherId, ['destroyed']);
+
+      // A creation an approver rejects fails at once (not at its end); destroying it finds nothing to do.
+      const refusedId = (await create('sticky', { ttl: '1h' })).body.id as string;
+      const refusedPlan = await until(
+        async () => (await show(refusedId)).operation?.planId as string | undefined,
+        120_000,
+      );
+      expect(
+        (await call('ops-carol', 'POST', `/workspaces/${refusedId}/plans/${refusedPlan}/reject`, {})).status,
+      ).toBe(200);
+      expect(await show(refusedId)).toMatchObject({
+        status: 'create-failed',
+        failure: { reason: `ops-carol rejected plan ${refusedPlan}` },
+      });
+      expect((await call('ops-alice', 'POST', `/environments/${refusedId}/destroy`, {})).status).toBe(202);
+      expect((await settled(refusedId, ['destroyed'])).hoursLived).toBeGreaterThanOrEqual(0);
     });
 
     it('is operated by the CLI, which signs its requests (query included)', async () => {
