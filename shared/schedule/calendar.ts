@@ -30,7 +30,7 @@ export class MissingCalendarYear extends Error {
     readonly file: string,
   ) {
     super(
-      `calendar ${calendar} has no ${year}: add the year's days off and make-up working days to ${file} once they are announced (or list them under the calendar's own dates in fc-devops.yaml)`,
+      `calendar ${calendar} has no ${year}: add the year's days off and make-up working days to ${file} once they are announced`,
     );
   }
 }
