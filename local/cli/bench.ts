@@ -26,6 +26,10 @@ export async function benchCommand(args: string[]): Promise<number> {
     const { runTerraformBench } = await import('../../bench/terraform.ts');
     runTerraformBench();
   }
+  if (!values.only || values.only === 'scale') {
+    const { runScaleBench } = await import('../../bench/scale.ts');
+    runScaleBench();
+  }
   if (!values.only || values.only === 'webhook') {
     const { runWebhookBench } = await import('../../bench/webhook.ts');
     await runWebhookBench();

@@ -16,6 +16,8 @@ export interface Schedule {
   next(after: Date, anchor?: Date): Date;
   /** The last firing after `since` and at or before `until`, if any (`@every` counts from `since`). */
   latest(since: Date, until: Date): Date | undefined;
+  /** Every firing after `from` and at or before `to`, in order (`@every` counts from `from`). */
+  between(from: Date, to: Date): Date[];
 }
 
 export class ScheduleError extends Error {
@@ -48,6 +50,11 @@ export function parseSchedule(expression: string): Schedule {
       latest(since, until) {
         const periods = Math.floor((until.getTime() - since.getTime()) / everyMs);
         return periods >= 1 ? new Date(since.getTime() + periods * everyMs) : undefined;
+      },
+      between(from, to) {
+        const out: Date[] = [];
+        for (let t = from.getTime() + everyMs; t <= to.getTime(); t += everyMs) out.push(new Date(t));
+        return out;
       },
     };
   }
@@ -87,6 +94,25 @@ export function parseSchedule(expression: string): Schedule {
         .toDate();
       return last > since ? last : undefined;
     },
+    between(from, to) {
+      // cron-parser takes 50-200 µs per firing; a zone that keeps one offset over the period (most
+      // of the world, and all of China) is walked day by day instead, from the parsed fields.
+      const offset = fixedOffset(timeZone, from, to);
+      const fields = CronExpressionParser.parse(parts.join(' ')).fields;
+      if (offset !== undefined && plainFields(fields)) return walkDays(fields, from, to, offset);
+      const cron = CronExpressionParser.parse(parts.join(' '), {
+        tz: timeZone,
+        currentDate: from,
+        endDate: to,
+      });
+      const out: Date[] = [];
+      while (cron.hasNext()) {
+        const at = cron.next().toDate();
+        if (at > to) break;
+        out.push(at);
+      }
+      return out;
+    },
   };
 }
 
@@ -113,4 +139,81 @@ function isTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+const DAY_MS = 86_400_000;
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** How far a zone's wall clock is ahead of UTC at an instant, in ms. */
+function offsetAt(timeZone: string, at: Date): number {
+  let f = offsetFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    offsetFormatters.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, Number(x.value)]));
+  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return wall - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** The zone's offset when it is the same at every day's edge of the period (no DST change in it). */
+function fixedOffset(timeZone: string, from: Date, to: Date): number | undefined {
+  const first = offsetAt(timeZone, from);
+  for (let t = from.getTime() + DAY_MS; t < to.getTime(); t += DAY_MS)
+    if (offsetAt(timeZone, new Date(t)) !== first) return undefined;
+  return offsetAt(timeZone, to) === first ? first : undefined;
+}
+
+type Fields = ReturnType<typeof CronExpressionParser.parse>['fields'];
+
+/** Fields of plain numbers only (no `L`, no `#` nth weekday): the day walk handles exactly those. */
+function plainFields(fields: Fields): boolean {
+  const all = [fields.second, fields.minute, fields.hour, fields.dayOfMonth, fields.month, fields.dayOfWeek];
+  return (
+    all.every((f) => (f.values as unknown[]).every((v) => typeof v === 'number')) &&
+    !(fields.dayOfWeek as { nthDay?: number }).nthDay
+  );
+}
+
+/**
+ * Every firing in (from, to] for a fixed offset: each local day whose month matches and whose day
+ * matches (day of month or day of week; either when both are restricted, as cron has it), at each
+ * hour, minute and second of the fields.
+ */
+function walkDays(fields: Fields, from: Date, to: Date, offset: number): Date[] {
+  const set = (f: { values: readonly unknown[] }) => new Set(f.values as number[]);
+  const months = set(fields.month);
+  const doms = set(fields.dayOfMonth);
+  const dows = new Set([...(fields.dayOfWeek.values as number[])].map((d) => d % 7));
+  const domAny = fields.dayOfMonth.isWildcard;
+  const dowAny = fields.dayOfWeek.isWildcard;
+  const times: number[] = [];
+  for (const h of fields.hour.values as number[])
+    for (const m of fields.minute.values as number[])
+      for (const s of fields.second.values as number[]) times.push(h * 3_600_000 + m * 60_000 + s * 1000);
+  times.sort((a, b) => a - b);
+  const out: Date[] = [];
+  const last = Math.floor((to.getTime() + offset) / DAY_MS);
+  for (let day = Math.floor((from.getTime() + offset) / DAY_MS); day <= last; day++) {
+    const d = new Date(day * DAY_MS);
+    if (!months.has(d.getUTCMonth() + 1)) continue;
+    const dom = doms.has(d.getUTCDate());
+    const dow = dows.has(d.getUTCDay());
+    const matches = domAny && dowAny ? true : domAny ? dow : dowAny ? dom : dom || dow;
+    if (!matches) continue;
+    for (const t of times) {
+      const at = day * DAY_MS + t - offset;
+      if (at > from.getTime() && at <= to.getTime()) out.push(new Date(at));
+    }
+  }
+  return out;
 }
