@@ -180,3 +180,48 @@ describe('the scaling planner', () => {
     });
   });
 });
+
+describe('alarms', () => {
+  const base = {
+    alertName: 'web-cpu-high',
+    timestamp: '1764496800',
+    dimensions: [],
+    expression: [],
+    metricName: 'CPUUtilization',
+  };
+  const rules = [{ metric: 'CPUUtilization', step: 2 }];
+  it('steps while an alarm fires, keyed by alarm, state and time; clears with a cooldown; ignores no data', async () => {
+    const { readAlarm } = await import('../../functions/scale/alarms.ts');
+    expect(readAlarm('web-asg', rules, { ...base, alertState: 'ALERT' }, 900, NOW)).toEqual({
+      kind: 'step',
+      key: 'alarm:web-asg:web-cpu-high:CPUUtilization:ALERT:1764496800',
+      ask: { source: 'alarm', step: 2, alarm: 'web-cpu-high' },
+    });
+    expect(readAlarm('web-asg', rules, { ...base, alertState: 'OK' }, 900, NOW)).toEqual({
+      kind: 'cleared',
+      key: 'alarm:web-asg:web-cpu-high:CPUUtilization:OK:1764496800',
+      floorUntil: later(900),
+    });
+    expect(readAlarm('web-asg', rules, { ...base, alertState: 'INSUFFICIENT_DATA' }, 900, NOW).kind).toBe(
+      'ignored',
+    );
+    expect(
+      readAlarm('web-asg', rules, { ...base, alertState: 'ALERT', metricName: 'MemoryUsage' }, 900, NOW),
+    ).toEqual({
+      kind: 'unknown-metric',
+      why: 'target web-asg has no alarm rule for metric MemoryUsage (rules: CPUUtilization)',
+    });
+  });
+
+  it('holds a burst of alarms to maxStep and the cooldown', () => {
+    // Five different alarms in a minute, each +4 on a target with maxStep 3 and a 5-minute cooldown out.
+    let state: TargetState = { desired: 4, load: { count: 0, why: 'none' } };
+    const outcomes = [0, 10, 20, 30, 40].map((s) => {
+      const at = new Date(NOW.getTime() + s * 1000);
+      const d = decide({ ...LIMITS, maxStep: 3 }, state, alarm(4), at);
+      if (d.change) state = { ...state, desired: d.to, lastOutAt: at };
+      return d.change ? d.to : d.refused?.rule;
+    });
+    expect(outcomes).toEqual([7, 'cooldown', 'cooldown', 'cooldown', 'cooldown']);
+  });
+});

@@ -1,0 +1,62 @@
+import * as z from 'zod';
+import { ParseError } from '../runtime/errors.ts';
+import { parseWith } from './parse.ts';
+
+/** `dimensions` and `expression` come as JSON arrays (the JSON sample) or as JSON strings (form posts). */
+const jsonList = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  }, z.array(item).max(100));
+
+/**
+ * The body CloudMonitor POSTs to a threshold-alert callback URL (doc 60714), as form fields or JSON.
+ * Example: `{"userId":"12345","alertName":"web-cpu","timestamp":"1508136760","alertState":"ALARM",
+ *   "dimensions":[{"userId":"12345","instanceId":"i-12345"}],
+ *   "expression":"[{\"expression\":\"$Average>90\",\"level\":4,\"times\":2}]",
+ *   "curValue":"95","metricName":"CPUUtilization","metricProject":"acs_ecs_dashboard"}`
+ * `alertState` is documented as OK | ALERT | INSUFFICIENT_DATA; the sample says ALARM, read as ALERT.
+ * CloudMonitor retries three times with a 5-second timeout: answer fast.
+ */
+export const CloudMonitorAlarmSchema = z.object({
+  userId: z.string().max(64).optional(),
+  alertName: z.string().min(1).max(256),
+  timestamp: z.string().regex(/^\d{9,13}$/, 'expected epoch seconds (or milliseconds)'),
+  alertState: z
+    .enum(['OK', 'ALERT', 'ALARM', 'INSUFFICIENT_DATA'])
+    .transform((s) => (s === 'ALARM' ? 'ALERT' : s)),
+  dimensions: jsonList(z.record(z.string(), z.string())).default([]),
+  expression: jsonList(
+    z.object({ expression: z.string().max(500), level: z.number().optional(), times: z.number().optional() }),
+  ).default([]),
+  curValue: z.string().max(64).optional(),
+  metricName: z.string().min(1).max(256),
+  metricProject: z.string().max(256).optional(),
+});
+export type CloudMonitorAlarm = z.infer<typeof CloudMonitorAlarmSchema>;
+
+/** Read a callback body by its content type: form fields, or JSON. A bad body is a ParseError naming the field. */
+export function parseCloudMonitorAlarm(body: Buffer, contentType: string | undefined): CloudMonitorAlarm {
+  const text = body.toString('utf8');
+  let value: unknown;
+  if ((contentType ?? '').toLowerCase().includes('application/json') || text.trimStart().startsWith('{')) {
+    try {
+      value = JSON.parse(text);
+    } catch (cause) {
+      throw new ParseError('alarm callback', [
+        { path: [], message: `not valid JSON (${(cause as Error).message})` },
+      ]);
+    }
+  } else {
+    value = Object.fromEntries(new URLSearchParams(text));
+  }
+  return parseWith(CloudMonitorAlarmSchema, value, 'alarm callback');
+}
+
+/** When the alarm was raised or cleared (seconds or milliseconds since the epoch, as sent). */
+export const alarmTime = (a: CloudMonitorAlarm) =>
+  new Date(a.timestamp.length > 10 ? Number(a.timestamp) : Number(a.timestamp) * 1000);
