@@ -52,6 +52,9 @@ export type Decision =
   | { change: true; from: number; to: number; asked: number; notes: Note[] }
   | { change: false; from: number; asked: number; notes: Note[]; refused?: Refusal };
 
+/** A firing alarm's floor has no end until the alarm clears: the latest date there is. */
+export const FIRING = 8.64e15;
+
 const clampTo = (notes: Note[], from: number, to: number, rule: Note['rule'], why: string) => {
   if (to !== from) notes.push({ rule, from, to, why });
   return to;
@@ -123,7 +126,7 @@ export function decide(limits: Limits, state: TargetState, ask: Ask, now: Date):
         to,
         Math.min(from, alarm.desired),
         'alarm-floor',
-        `alarm ${alarm.alarm} asked for ${alarm.desired} (until ${alarm.until.toISOString()})`,
+        `alarm ${alarm.alarm} asked for ${alarm.desired} (${alarm.until.getTime() >= FIRING ? 'while it fires' : `until ${alarm.until.toISOString()}`})`,
       );
   }
   if (to === from) return { change: false, from, asked, notes };

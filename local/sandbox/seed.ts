@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { instanceIdOf } from './products/ess.ts';
 import { emptyState, type SandboxState } from './state.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface Seed {
       configurationId: string;
       imageId: string;
       rules?: { ari: string; adjustment: number }[];
+      /** How many of its first instances are protected from scale-in. */
+      protectedCount?: number;
     }[];
   };
   cs?: {
@@ -134,6 +137,7 @@ export function applySeed(seed: Seed, now: number): SandboxState {
       desired: g.desired,
       capacity: g.desired,
       configurationId: g.configurationId,
+      protected: Array.from({ length: g.protectedCount ?? 0 }, (_, i) => instanceIdOf(g.id, i + 1)),
     };
     state.ess.configurations[g.configurationId] = {
       id: g.configurationId,

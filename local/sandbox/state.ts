@@ -111,6 +111,8 @@ export interface SandboxState {
         desired: number;
         capacity: number;
         configurationId: string;
+        /** Instances kept out of every scale-in (SetInstancesProtection). */
+        protected?: string[];
       }
     >;
     configurations: Record<string, { id: string; groupId: string; imageId: string; instanceType: string }>;

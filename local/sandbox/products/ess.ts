@@ -34,7 +34,69 @@ function startActivity(ctx: ActionContext, groupId: string, to: number, cause: s
   return id;
 }
 
+/** The sandbox's instances of a group are numbered: `i-<group>-<n>`. */
+export const instanceIdOf = (groupId: string, n: number) => `i-${groupId.replace(/^asg-/, '')}-${n}`;
+
+/**
+ * A group's instances now: 1..capacity in service, those an activity is adding still Pending, those
+ * it is removing Removing; protected ones say Protected (they stay through any scale-in).
+ */
+function instancesOf(state: SandboxState, groupId: string, now: number) {
+  const g = state.ess.groups[groupId]!;
+  const running = inProgress(state, groupId, now);
+  const count = running ? Math.max(running.from, running.to) : g.capacity;
+  return Array.from({ length: count }, (_, i) => {
+    const id = instanceIdOf(groupId, i + 1);
+    const n = i + 1;
+    const lifecycle = g.protected?.includes(id)
+      ? 'Protected'
+      : running && n > running.from
+        ? 'Pending'
+        : running && n > running.to
+          ? 'Removing'
+          : 'InService';
+    return { id, lifecycle };
+  });
+}
+
 export const essActions: Record<string, Action> = {
+  DescribeScalingInstances(ctx) {
+    const g = group(ctx);
+    const pageSize = intParam(ctx.params, 'PageSize', { min: 1, max: 50, fallback: 10 });
+    const pageNumber = intParam(ctx.params, 'PageNumber', { min: 1, fallback: 1 });
+    const all = instancesOf(ctx.state, g.id, ctx.now);
+    return {
+      ScalingInstances: {
+        ScalingInstance: page(all, pageNumber, pageSize).map((i) => ({
+          InstanceId: i.id,
+          ScalingGroupId: g.id,
+          ScalingConfigurationId: g.configurationId,
+          LifecycleState: i.lifecycle,
+          HealthStatus: 'Healthy',
+          CreationType: 'AutoCreated',
+        })),
+      },
+      TotalCount: all.length,
+      PageNumber: pageNumber,
+      PageSize: pageSize,
+    };
+  },
+
+  SetInstancesProtection(ctx) {
+    const g = group(ctx);
+    const ids = listParam(ctx.params, 'InstanceId');
+    if (ids.length === 0 || ids.length > 20)
+      throw new ApiError(400, 'InvalidParameter', 'InstanceId.N must name 1 to 20 instances.');
+    const known = new Set(instancesOf(ctx.state, g.id, ctx.now).map((i) => i.id));
+    const unknown = ids.find((id) => !known.has(id));
+    if (unknown) throw notFound('InvalidInstanceId.NotFound', `InstanceId ${unknown}`);
+    const on = param(ctx.params, 'ProtectedFromScaleIn') === 'true';
+    const set = new Set(g.protected ?? []);
+    for (const id of ids) on ? set.add(id) : set.delete(id);
+    g.protected = [...set];
+    return {};
+  },
+
   DescribeScalingGroups(ctx) {
     param(ctx.params, 'RegionId');
     const pageSize = intParam(ctx.params, 'PageSize', { min: 1, max: 50, fallback: 10 });

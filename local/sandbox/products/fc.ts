@@ -73,11 +73,19 @@ export function fcRoute(
         if (runtime?.has(name)) {
           const taskId = req.headers['x-fc-async-task-id'];
           const qualifier = req.query.qualifier;
-          const { requestId } = runtime.invokeAsync(name, req.body, {
-            source: 'sandbox-fc',
-            ...(taskId ? { taskId } : {}),
-            ...(qualifier ? { qualifier } : {}),
-          });
+          let requestId: string;
+          try {
+            ({ requestId } = runtime.invokeAsync(name, req.body, {
+              source: 'sandbox-fc',
+              ...(taskId ? { taskId } : {}),
+              ...(qualifier ? { qualifier } : {}),
+            }));
+          } catch (error) {
+            // FC keeps the first task of an id and refuses the next, as the runtime's own invoke API does.
+            if ((error as Error).name === 'DuplicateTaskError')
+              throw new ApiError(409, 'AsyncTaskAlreadyExist', (error as Error).message);
+            throw error;
+          }
           return json(202, null, { 'x-fc-request-id': requestId });
         }
         fn();

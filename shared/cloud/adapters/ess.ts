@@ -116,6 +116,31 @@ export class EssAdapter {
     );
   }
 
+  /** A group's instances and their lifecycle (`InService`, `Pending`, `Protected`, `Removing`, …). */
+  async scalingInstances(
+    groupId: string,
+  ): Promise<{ InstanceId: string; LifecycleState: string; HealthStatus?: string }[]> {
+    return collect(
+      pagesByNumber(
+        async (page) => {
+          const r = await this.rpc.call<{
+            ScalingInstances: {
+              ScalingInstance: { InstanceId: string; LifecycleState: string; HealthStatus?: string }[];
+            };
+            TotalCount: number;
+          }>('DescribeScalingInstances', {
+            RegionId: this.region,
+            ScalingGroupId: groupId,
+            PageSize: 50,
+            PageNumber: page,
+          });
+          return { items: r.ScalingInstances?.ScalingInstance ?? [], total: Number(r.TotalCount) };
+        },
+        { maxPages: 40 },
+      ),
+    );
+  }
+
   async executeScalingRule(ruleAri: string): Promise<{ activityId: string }> {
     const r = await this.rpc.call<{ ScalingActivityId: string }>(
       'ExecuteScalingRule',

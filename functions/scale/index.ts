@@ -1,0 +1,84 @@
+// scale: set the capacity of ESS scaling groups and ACK node pools by schedule, alarm and hand,
+// within the guard rails of the planner.
+import * as z from 'zod';
+import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
+import { ConflictError } from '../../shared/runtime/errors.ts';
+import { runWhenDue } from '../../shared/schedule/due.ts';
+import { ALARM_JOB, handle, tell } from './api.ts';
+import { change } from './change.ts';
+import { rulesOf } from './rules.ts';
+import { appliesOn } from './timeline.ts';
+
+const AlarmJob = z.object({
+  target: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  key: z.string().min(1).max(600),
+  step: z.number().int(),
+  alarm: z.string().min(1).max(256),
+  metric: z.string().max(256),
+  value: z.string().max(64),
+});
+
+/** Each schedule whose firing is due: once per firing, on the days its calendar allows. */
+async function onTimer(ctx: HandlerContext, at: Date) {
+  const results = [];
+  for (const rule of rulesOf(ctx.config)) {
+    const outcome = await runWhenDue(
+      ctx,
+      {
+        name: `scale:${rule.target}:${rule.name}`,
+        schedule: rule.schedule,
+        kind: 'scale.schedule',
+        subject: rule.target,
+      },
+      at,
+      async (_run, due) => {
+        // A calendar year that is missing fails the run, naming it; the firing stays due.
+        if (!appliesOn(rule, due))
+          return { skipped: `${due.toISOString()} is not one of its days (${rule.days})` };
+        const out = await change(ctx, {
+          target: rule.target,
+          ask: { source: 'schedule', desired: rule.desired, rule: rule.name },
+          by: 'schedule',
+          reason: rule.name,
+          at: due,
+        });
+        // Taking turns: another change holds the target; FC's retry of the tick runs this firing again.
+        if (out.status === 'busy') throw new ConflictError(`${rule.target} is held by ${out.holder}`);
+        return out;
+      },
+    );
+    results.push({ rule: rule.name, ...outcome });
+  }
+  return { schedules: results };
+}
+
+export const handler = defineHandler({
+  http: (request, ctx) => handle(request, ctx),
+  timer: { run: (input, ctx) => onTimer(ctx, input.triggerTime) },
+  jobs: {
+    // One change per alarm, state and time, however often CloudMonitor or FC delivers it.
+    [ALARM_JOB]: jobRoute(AlarmJob, (job, _m, ctx) =>
+      ctx.once(
+        async () => {
+          const out = await change(ctx, {
+            target: job.target,
+            ask: { source: 'alarm', step: job.step, alarm: job.alarm },
+            by: `alarm:${job.alarm}`,
+            reason: `alarm ${job.alarm} (${job.metric}${job.value ? ` = ${job.value}` : ''})`,
+            at: ctx.now(),
+          });
+          if (out.status === 'busy') throw new ConflictError(`${job.target} is held by ${out.holder}`);
+          if (out.status === 'unchanged' && !out.decision.change && out.decision.refused)
+            await tell(
+              ctx,
+              'scale.refused',
+              job.target,
+              `alarm ${job.alarm} did not change ${job.target}: ${out.decision.refused.why}`,
+            );
+          return out;
+        },
+        { key: job.key, payload: { key: job.key }, kind: ALARM_JOB, subject: job.target },
+      ),
+    ),
+  },
+});

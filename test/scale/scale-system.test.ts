@@ -1,0 +1,358 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signRequest } from '../../shared/auth/signing.ts';
+import { openStore } from '../../shared/store/open.ts';
+import type { Store } from '../../shared/store/port.ts';
+import { until } from '../helpers.ts';
+import { type System, startSystem } from '../system.ts';
+
+const KEYS = { 'ops-alice': 'alice-secret', 'ops-bob': 'bob-secret' } as const;
+type Key = keyof typeof KEYS;
+const ALARM_SECRET = 'test-alarm-secret';
+
+const group = (id: string, desired: number, protectedCount = 0) => ({
+  id,
+  name: id,
+  min: 0,
+  max: 50,
+  desired,
+  configurationId: `asc-${id}`,
+  imageId: 'm-test',
+  protectedCount,
+});
+
+const config = `region: cn-hangzhou
+notifications:
+  channels:
+    ops: { type: email, from: fc-devops@mail.example.com, to: [platform@example.com] }
+  routes:
+    - match: { kinds: ["scale.**"] }
+      channels: [ops]
+      groupWindowSeconds: 0
+scaling:
+  targets:
+    calendar: { kind: ess, scalingGroupId: asg-calendar, min: 1, max: 20, maxStep: 10, cooldownOutSeconds: 0, cooldownInSeconds: 0 }
+    alarmed:
+      kind: ess
+      scalingGroupId: asg-alarmed
+      min: 2
+      max: 20
+      maxStep: 3
+      cooldownOutSeconds: 300
+      alarms: { secret: "\${env:T_ALARM_SECRET}", rules: [{ metric: CPUUtilization, step: 4 }] }
+    held: { kind: ess, scalingGroupId: asg-held, min: 2, max: 20, cooldownOutSeconds: 0, cooldownInSeconds: 0, holdMinutes: 120 }
+    pool: { kind: ack-nodepool, clusterId: c-test, nodePoolId: np-manual, min: 1, max: 10 }
+    auto: { kind: ack-nodepool, clusterId: c-test, nodePoolId: np-auto, min: 1, max: 10 }
+  schedules:
+    - { target: calendar, schedule: "CRON_TZ=Asia/Shanghai 0 0 8 * * *", days: workdays, calendar: cn, desired: 10 }
+    - { target: calendar, schedule: "CRON_TZ=Asia/Shanghai 0 0 20 * * *", days: workdays, calendar: cn, desired: 4 }
+    - { target: calendar, schedule: "CRON_TZ=Asia/Shanghai 0 0 9 * * *", days: non-workdays, calendar: cn, desired: 6 }
+    - { target: held, schedule: "0 0 * * * *", desired: 8 }
+access:
+  keys:
+    ops-alice: { secret: "\${env:T_ALICE}", roles: [{ targets: ["*"], actions: [view, scale] }] }
+    ops-bob: { secret: "\${env:T_BOB}", roles: [{ targets: ["*"], actions: [view] }] }
+`;
+
+describe('scale: schedules on a working calendar, alarms and hands, within guard rails, through the running system', () => {
+  let system: System;
+  let store: Store;
+
+  beforeAll(async () => {
+    system = await startSystem({
+      config,
+      timeScale: 600,
+      seed: {
+        ecs: { images: [{ id: 'm-test', name: 'test' }] },
+        ess: {
+          groups: [group('asg-calendar', 4, 3), group('asg-alarmed', 4), group('asg-held', 4)],
+        },
+        cs: {
+          clusters: [
+            {
+              id: 'c-test',
+              nodepools: [
+                { id: 'np-manual', name: 'manual', desired: 3, min: 1, max: 10 },
+                { id: 'np-auto', name: 'auto', desired: 3, autoScaling: true, min: 1, max: 10 },
+              ],
+            },
+          ],
+        },
+      },
+      env: () => ({ T_ALICE: KEYS['ops-alice'], T_BOB: KEYS['ops-bob'], T_ALARM_SECRET: ALARM_SECRET }),
+    });
+    store = await openStore({ databaseUrl: system.runtime.databaseUrl });
+  }, 180_000);
+  afterAll(async () => {
+    await store?.close();
+    await system?.stop();
+  });
+
+  const call = async (key: Key, method: string, path: string, body?: unknown) => {
+    const [bare, search = ''] = path.split('?');
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const headers = signRequest({
+      method,
+      path: bare!,
+      query: Object.fromEntries(new URLSearchParams(search)),
+      body: text,
+      keyId: key,
+      secret: KEYS[key],
+    });
+    const response = await fetch(`${system.runtime.url}/scale${path}`, {
+      method,
+      headers,
+      ...(text ? { body: text } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+  const status = async (target: string) => (await call('ops-alice', 'GET', `/targets/${target}`)).body;
+  /** The target's activity has ended (sandbox time runs 600 times faster). */
+  const settled = (target: string) =>
+    until(async () => {
+      const s = await status(target);
+      return s.activity === null ? s : undefined;
+    }, 30_000);
+  const tick = async (at: string) => {
+    const response = await fetch(`${system.runtime.url}/2023-03-30/functions/scale/invocations`, {
+      method: 'POST',
+      body: JSON.stringify({ triggerTime: at, triggerName: 'tick', payload: '' }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+  const ruleOutcome = (result: Record<string, any>, prefix: string) =>
+    (result.schedules as { rule: string; status: string; result?: any }[]).find((r) =>
+      r.rule.startsWith(prefix),
+    );
+  const alarm = (state: string, timestamp: string, name = 'web-cpu-high', metric = 'CPUUtilization') =>
+    new URLSearchParams({
+      userId: '12345',
+      alertName: name,
+      timestamp,
+      alertState: state,
+      dimensions: JSON.stringify([{ userId: '12345', instanceId: 'i-1' }]),
+      expression: JSON.stringify([{ expression: '$Average>80', level: 4, times: 3 }]),
+      curValue: '91.5',
+      metricName: metric,
+      metricProject: 'acs_ecs_dashboard',
+    }).toString();
+  const postAlarm = async (target: string, secret: string, body: string) => {
+    const response = await fetch(`${system.runtime.url}/scale/alarms/${target}/${secret}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+
+  it('gives a workday, a public holiday and a make-up working Saturday the capacity their rules say', async () => {
+    const steps: [string, string, number][] = [
+      ['2026-02-13T00:00:30Z', 'schedules.0', 10], // Friday 08:00: a workday
+      ['2026-02-13T12:00:30Z', 'schedules.1', 4], // Friday 20:00
+      ['2026-02-14T00:00:30Z', 'schedules.0', 10], // Saturday 08:00: worked for the Spring Festival
+      ['2026-02-14T12:00:30Z', 'schedules.1', 4],
+      ['2026-02-16T01:00:30Z', 'schedules.2', 6], // Monday 09:00: a public holiday
+    ];
+    for (const [at, rule, desired] of steps) {
+      const fired = await tick(at);
+      expect(fired.status).toBe(200);
+      expect(ruleOutcome(fired.body, rule)?.result, `${at} ${rule}`).toMatchObject({
+        status: 'changed',
+        to: desired,
+      });
+      expect((await settled('calendar')).desired).toBe(desired);
+    }
+    // On the holiday Monday the workday rule's 08:00 firing was not one of its days.
+    const holiday = await tick('2026-02-16T12:00:30Z');
+    expect(ruleOutcome(holiday.body, 'schedules.1')?.result).toEqual({
+      skipped: '2026-02-16T12:00:00.000Z is not one of its days (workdays)',
+    });
+    const history = await store.readHistory<{ to: number }>('scale:calendar', { limit: 20 });
+    expect(history.map((h) => h.value.to)).toEqual([6, 4, 10, 4, 10]);
+    // Scale-in by hand stops at the instances still protected (three), saying so.
+    const cut = await call('ops-alice', 'POST', '/targets/calendar/set', { desired: 1, reason: 'quiet' });
+    expect(cut.body).toMatchObject({
+      status: 'changed',
+      from: 6,
+      to: 3,
+      notes: [
+        { rule: 'load', from: 1, to: 3, why: '3 instance(s) protected from scale-in or still joining' },
+      ],
+    });
+  });
+
+  it('fails a schedule on a calendar year it does not have, naming the year and the file', async () => {
+    const fired = await tick('2027-01-04T00:00:30Z');
+    // FC answers a function's error in the body (errorType, errorMessage); the firing stays due.
+    expect(fired.body).toMatchObject({
+      errorType: 'MissingCalendarYear',
+      errorMessage:
+        "calendar cn has no 2027: add the year's days off and make-up working days to shared/schedule/calendars/cn.ts once they are announced",
+    });
+    const failed = (await store.listRuns({ kind: 'scale.schedule', limit: 50 })).runs.find(
+      (r) => r.status === 'failed',
+    );
+    expect(JSON.stringify(failed?.error)).toContain('calendar cn has no 2027');
+  });
+
+  it('changes capacity once for the same alarm delivered five times; holds a burst to maxStep and the cooldown', async () => {
+    const body = alarm('ALERT', '1764496800');
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => postAlarm('alarmed', ALARM_SECRET, body)),
+    );
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
+    expect(new Set(answers.map((a) => a.body.key)).size).toBe(1);
+    await until(async () => ((await status('alarmed')).desired === 7 ? true : undefined), 30_000);
+    await until(() => system.runtime.queue.list().length === 0 || undefined, 30_000);
+    const changes = await store.readHistory<{ from: number; to: number; source: string }>('scale:alarmed', {
+      limit: 10,
+    });
+    // +4 asked, 3 allowed (maxStep).
+    expect(changes.map((c) => [c.value.from, c.value.to, c.value.source])).toEqual([[4, 7, 'alarm']]);
+    await settled('alarmed');
+    // A burst of other alarms within the cooldown: none of them scales out again.
+    for (const ts of ['1764496860', '1764496920', '1764496980'])
+      expect((await postAlarm('alarmed', ALARM_SECRET, alarm('ALERT', ts))).status).toBe(202);
+    await until(
+      async () =>
+        (await store.listRuns({ kind: 'scale.alarm', limit: 20 })).runs.filter((r) => r.status !== 'running')
+          .length >= 4
+          ? true
+          : undefined,
+      30_000,
+    );
+    expect(await store.readHistory('scale:alarmed', { limit: 10 })).toHaveLength(1);
+    await until(
+      () => system.sandbox.mails.find((m) => (m.text ?? '').includes('did not change alarmed')),
+      30_000,
+    );
+    const refusal = system.sandbox.mails.find((m) => (m.text ?? '').includes('did not change alarmed'))!;
+    expect(refusal.text).toMatch(/the next out waits until/);
+    // While it fires, scale-in stays at what the latest alarm asked for (7 + 4: no scale-in at all).
+    const down = await call('ops-alice', 'POST', '/targets/alarmed/set', {
+      desired: 2,
+      reason: 'quiet night',
+    });
+    expect(down.body).toMatchObject({
+      status: 'unchanged',
+      message: 'alarmed stays at 7',
+      decision: {
+        notes: [
+          { rule: 'step', from: 2, to: 4 },
+          {
+            rule: 'alarm-floor',
+            from: 4,
+            to: 7,
+            why: 'alarm web-cpu-high asked for 11 (while it fires)',
+          },
+        ],
+      },
+    });
+    // Recovered: after its cooldown (15 minutes by default) the floor no longer holds.
+    const ok = await postAlarm('alarmed', ALARM_SECRET, alarm('OK', '1764497100'));
+    expect(ok).toMatchObject({ status: 200, body: { cleared: 'web-cpu-high' } });
+    expect((await status('alarmed')).alarmFloor).toMatchObject({ desired: 11, until: ok.body.scaleInFrom });
+  });
+
+  it('refuses a forged alarm (audited), an unknown target or metric, naming it', async () => {
+    expect((await postAlarm('alarmed', 'wrong-secret', alarm('ALERT', '1764497000'))).status).toBe(401);
+    const audit = await store.listAudit({ target: 'alarmed', actor: 'cloudmonitor' });
+    expect(audit[0]).toMatchObject({
+      decision: 'refused',
+      reason: 'the secret in the callback URL is wrong',
+    });
+    expect(await postAlarm('nope', ALARM_SECRET, alarm('ALERT', '1764497000'))).toMatchObject({
+      status: 404,
+      body: { message: 'no scaling target named nope' },
+    });
+    expect(
+      await postAlarm('alarmed', ALARM_SECRET, alarm('ALERT', '1764497000', 'mem', 'MemoryUsage')),
+    ).toMatchObject({
+      status: 404,
+      body: { message: 'target alarmed has no alarm rule for metric MemoryUsage (rules: CPUUtilization)' },
+    });
+    expect((await postAlarm('alarmed', ALARM_SECRET, 'alertName=x')).status).toBe(400);
+  });
+
+  it('by hand: bounds, dry run, freeze, a running activity, and a hold the schedule respects', async () => {
+    const outside = await call('ops-alice', 'POST', '/targets/held/set', { desired: 30, reason: 'test' });
+    expect(outside).toMatchObject({
+      status: 400,
+      body: { error: 'OutOfBounds', message: 'held was not changed: 30 is outside [2, 20]' },
+    });
+    expect((await call('ops-bob', 'POST', '/targets/held/set', { desired: 6, reason: 'test' })).status).toBe(
+      403,
+    );
+    const before = (await settled('held')).desired as number;
+    const dry = await call('ops-alice', 'POST', '/targets/held/set', {
+      desired: 30,
+      reason: 'test',
+      clamp: true,
+      dryRun: true,
+    });
+    expect(dry.body).toMatchObject({ dryRun: true, plan: { change: true, from: before, to: 20 } });
+    expect((await status('held')).desired).toBe(before);
+
+    await call('ops-alice', 'POST', '/targets/held/freeze', { reason: 'release week', minutes: 60 });
+    const frozen = await call('ops-alice', 'POST', '/targets/held/set', { desired: 6, reason: 'test' });
+    expect(frozen).toMatchObject({ status: 409, body: { rule: 'freeze' } });
+    expect(frozen.body.message).toContain('frozen by ops-alice until');
+    await call('ops-alice', 'POST', '/targets/held/unfreeze', {});
+
+    const set = await call('ops-alice', 'POST', '/targets/held/set', {
+      desired: 6,
+      reason: 'load test at 10',
+    });
+    expect(set.body).toMatchObject({ status: 'changed', from: before, to: 6 });
+    // Its activity still runs: another change waits for it.
+    const again = await call('ops-alice', 'POST', '/targets/held/set', { desired: 5, reason: 'test' });
+    expect(again).toMatchObject({ status: 409, body: { error: 'ActivityInProgress', rule: 'in-progress' } });
+    await settled('held');
+    // The hourly schedule does not undo the hand's change while its hold lasts.
+    const nextHour = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 30_000).toISOString();
+    const fired = await tick(nextHour);
+    expect(ruleOutcome(fired.body, 'schedules.3')?.result).toMatchObject({
+      status: 'unchanged',
+      decision: { refused: { rule: 'hold' } },
+    });
+    expect((await status('held')).desired).toBe(6);
+  });
+
+  it('takes turns: a change by hand while the schedule holds the target is told who holds it', async () => {
+    const lock = await store.acquireLock('scale:held', { owner: 'schedule@tick', ttlMs: 60_000 });
+    if (!lock.acquired) throw new Error('not acquired');
+    const busy = await call('ops-alice', 'POST', '/targets/held/set', { desired: 7, reason: 'test' });
+    expect(busy).toMatchObject({
+      status: 409,
+      body: { error: 'InProgress', state: { holder: 'schedule@tick' } },
+    });
+    await store.releaseLock({ lock: lock.name, owner: 'schedule@tick', token: lock.token });
+    expect(
+      (await call('ops-alice', 'POST', '/targets/held/set', { desired: 7, reason: 'test' })).body,
+    ).toMatchObject({
+      status: 'changed',
+      to: 7,
+    });
+  });
+
+  it('sets a manual ACK pool’s desired size, and never an autoscaling pool’s', async () => {
+    expect(
+      (await call('ops-alice', 'POST', '/targets/pool/set', { desired: 5, reason: 'test' })).body,
+    ).toMatchObject({
+      status: 'changed',
+      from: 3,
+      to: 5,
+      activity: { kind: 'node pool task' },
+    });
+    const auto = await call('ops-alice', 'POST', '/targets/auto/set', { desired: 5, reason: 'test' });
+    expect(auto).toMatchObject({ status: 409, body: { rule: 'autoscaler' } });
+    expect((await status('auto')).desired).toBe(3);
+  });
+
+  it('previews what the schedules will do, rule by rule', async () => {
+    const preview = await call('ops-alice', 'GET', '/targets/held/preview?days=1');
+    expect(preview.status).toBe(200);
+    expect(preview.body.changes.length).toBeGreaterThanOrEqual(23);
+    expect(preview.body.changes[0]).toMatchObject({ rule: expect.stringContaining('schedules.3') });
+    expect((await call('ops-alice', 'GET', '/targets/held/preview?days=0')).status).toBe(400);
+  });
+});
