@@ -150,7 +150,20 @@ Time to restore: {{details.minutes}} minutes.`,
   'scale.changed': `Capacity changed: {{subject}}
 
 {{summary}}
-From {{details.from}} to {{details.to}}.`,
+From {{details.from}} to {{details.to}} (asked {{details.asked}}; rules: {{details.rules}}), by {{details.by}}: {{details.activity}}.`,
+
+  'scale.completed': `Capacity change finished: {{subject}}
+
+{{summary}}`,
+
+  'scale.failed': `Capacity change FAILED: {{subject}}
+
+{{summary}}
+Reason for the change: {{details.reason}}`,
+
+  'scale.refused': `Capacity not changed: {{subject}}
+
+{{summary}}`,
 
   'release.promoted': `Promoted: {{subject}}
 

@@ -10,14 +10,13 @@ import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import { MissingCalendarYear } from '../../shared/schedule/calendar.ts';
 import { safeEqual } from '../../shared/util/compare.ts';
 import { readAlarm } from './alarms.ts';
-import { change, limitsOf, targetOf } from './change.ts';
+import { change, limitsOf, SELF, targetOf } from './change.ts';
 import { FIRING } from './planner.ts';
 import { type AlarmEntry, type FreezeEntry, keys, remember, remembered } from './record.ts';
 import { rulesOf } from './rules.ts';
 import { observe } from './target.ts';
 import { firings, simulate } from './timeline.ts';
 
-export const SELF = process.env.FC_FUNCTION_NAME ?? 'scale';
 export const ALARM_JOB = 'scale.alarm';
 
 const SetBody = z.strictObject({

@@ -1,9 +1,12 @@
 // The one path every change takes, whoever asks: the target's lock, what the cloud and the store
 // say, the planner's decision, then the change, remembered, audited and announced.
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
+import { startFollow } from './follow.ts';
 import { type Ask, type Decision, decide, type Limits } from './planner.ts';
 import { type AlarmEntry, type ChangeEntry, keys, remember, remembered } from './record.ts';
 import { observe, setSize, type TargetConfig } from './target.ts';
+
+export const SELF = process.env.FC_FUNCTION_NAME ?? 'scale';
 
 export interface ChangeRequest {
   target: string;
@@ -86,6 +89,15 @@ export async function change(ctx: HandlerContext, req: ChangeRequest): Promise<C
         : {}),
     };
     await remember(ctx.store, keys.changes(req.target), entry, req.by, fence);
+    if (activity.id !== 'none')
+      await startFollow(ctx, SELF, {
+        target: req.target,
+        activity,
+        from: decision.from,
+        to: decision.to,
+        reason: req.reason,
+        round: 1,
+      });
     await ctx.store.audit({
       actor: req.by,
       action: 'scale.change',

@@ -5,7 +5,8 @@ import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runti
 import { ConflictError } from '../../shared/runtime/errors.ts';
 import { runWhenDue } from '../../shared/schedule/due.ts';
 import { ALARM_JOB, handle, tell } from './api.ts';
-import { change } from './change.ts';
+import { change, SELF } from './change.ts';
+import { FOLLOW_JOB, FollowJob, follow, followKey } from './follow.ts';
 import { rulesOf } from './rules.ts';
 import { appliesOn } from './timeline.ts';
 
@@ -56,6 +57,15 @@ export const handler = defineHandler({
   http: (request, ctx) => handle(request, ctx),
   timer: { run: (input, ctx) => onTimer(ctx, input.triggerTime) },
   jobs: {
+    // Each change's activity or task, followed to its end once (a long one hands over round by round).
+    [FOLLOW_JOB]: jobRoute(FollowJob, (job, _m, ctx) =>
+      ctx.once(() => follow(ctx, SELF, job), {
+        key: followKey(job),
+        payload: { key: followKey(job) },
+        kind: FOLLOW_JOB,
+        subject: job.target,
+      }),
+    ),
     // One change per alarm, state and time, however often CloudMonitor or FC delivers it.
     [ALARM_JOB]: jobRoute(AlarmJob, (job, _m, ctx) =>
       ctx.once(

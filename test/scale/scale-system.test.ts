@@ -212,10 +212,10 @@ describe('scale: schedules on a working calendar, alarms and hands, within guard
     // A burst of other alarms within the cooldown: none of them scales out again.
     for (const ts of ['1764496860', '1764496920', '1764496980'])
       expect((await postAlarm('alarmed', ALARM_SECRET, alarm('ALERT', ts))).status).toBe(202);
+    // Every delivery handled (a job that found the target held is retried by FC, and then done).
     await until(
       async () =>
-        (await store.listRuns({ kind: 'scale.alarm', limit: 20 })).runs.filter((r) => r.status !== 'running')
-          .length >= 4
+        system.runtime.queue.list().length === 0 && !(await store.lockHolder('scale:alarmed'))
           ? true
           : undefined,
       30_000,
@@ -346,6 +346,36 @@ describe('scale: schedules on a working calendar, alarms and hands, within guard
     const auto = await call('ops-alice', 'POST', '/targets/auto/set', { desired: 5, reason: 'test' });
     expect(auto).toMatchObject({ status: 409, body: { rule: 'autoscaler' } });
     expect((await status('auto')).desired).toBe(3);
+  });
+
+  it('follows each change to its end and says so', async () => {
+    const done = await until(() =>
+      system.sandbox.mails.find((m) => m.subject.includes('Capacity change finished: pool')),
+    );
+    expect(done.text).toMatch(/pool 3 → 5: node pool task \S+ finished: success/);
+  });
+
+  it('survives the cloud: a lost answer changes once, a failing call changes nothing', async () => {
+    await settled('held');
+    const before = (await store.readHistory('scale:held', { limit: 50 })).length;
+    const activities = () =>
+      Object.values(system.sandbox.state.ess.activities).filter((a) => a.groupId === 'asg-held').length;
+    const started = activities();
+    system.sandbox.faults.set('ModifyScalingGroup', { loseResponseNext: 1 });
+    const lost = await call('ops-alice', 'POST', '/targets/held/set', { desired: 9, reason: 'test' });
+    expect(lost.body).toMatchObject({ status: 'changed', to: 9 });
+    expect(activities() - started).toBe(1);
+    await settled('held');
+    system.sandbox.faults.set('ModifyScalingGroup', { failNext: 10, failWith: 'error' });
+    const failing = await call('ops-alice', 'POST', '/targets/held/set', { desired: 10, reason: 'test' });
+    expect(failing.status).toBeGreaterThanOrEqual(500);
+    system.sandbox.faults.clear();
+    expect((await status('held')).desired).toBe(9);
+    expect(await store.readHistory('scale:held', { limit: 50 })).toHaveLength(before + 1);
+    // The lock was given back: the next change goes through.
+    expect(
+      (await call('ops-alice', 'POST', '/targets/held/set', { desired: 10, reason: 'test' })).body.status,
+    ).toBe('changed');
   });
 
   it('previews what the schedules will do, rule by rule', async () => {
