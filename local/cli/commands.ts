@@ -233,9 +233,13 @@ async function sendGitPush(args: string[]): Promise<number> {
 export async function sendCommand(args: string[]): Promise<number> {
   const [kind, ...rest] = args;
   if (kind === 'git-push') return sendGitPush(rest);
+  if (kind === 'alarm') {
+    const { sendAlarm } = await import('./scale.ts');
+    return sendAlarm(rest, DEFAULT_URL);
+  }
   if (kind !== 'oss-put') {
     console.error(
-      'usage: fc-devops send oss-put --bucket B --key K [--file F]\n       fc-devops send git-push --repo PATH [--host github|gitlab|codeup|gitee] [--delivery ID]',
+      'usage: fc-devops send oss-put --bucket B --key K [--file F]\n       fc-devops send git-push --repo PATH [--host github|gitlab|codeup|gitee] [--delivery ID]\n       fc-devops send alarm --target T [--state ALERT|OK] [--metric M]',
     );
     return 2;
   }

@@ -4,6 +4,7 @@ import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } f
 import { envCommand } from './env.ts';
 import { releaseCommand } from './release.ts';
 import { runsCommand } from './runs.ts';
+import { scaleCommand } from './scale.ts';
 import { terraformCommand } from './terraform.ts';
 
 const USAGE = `fc-devops <command>
@@ -27,6 +28,10 @@ const USAGE = `fc-devops <command>
                                 operate release targets (signed requests; see fc-devops release)
   terraform status|plan|show|approve|reject|apply|discard|unlock ...
                                 plan and apply Terraform workspaces (signed requests; see fc-devops terraform)
+  scale status|set|freeze|unfreeze|preview ...
+                                set ESS groups' and ACK node pools' capacity (signed requests; see fc-devops scale)
+  send alarm --target T [--state ALERT|OK] [--metric M]
+                                a CloudMonitor alarm callback to the scale function
   env create|list|show|extend|destroy|handled ...
                                 environments made from Terraform workspaces, with a time to live (see fc-devops env)
   bench                         bundle sizes and cold starts of every function
@@ -50,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
         return await releaseCommand(rest);
       case 'terraform':
         return await terraformCommand(rest);
+      case 'scale':
+        return await scaleCommand(rest);
       case 'env':
         return await envCommand(rest);
       case 'runs':

@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../shared/auth/signing.ts';
 import { openStore } from '../../shared/store/open.ts';
 import type { Store } from '../../shared/store/port.ts';
+import { cliRunner } from '../cli-runner.ts';
 import { until } from '../helpers.ts';
 import { type System, startSystem } from '../system.ts';
 
@@ -376,6 +378,62 @@ describe('scale: schedules on a working calendar, alarms and hands, within guard
     expect(
       (await call('ops-alice', 'POST', '/targets/held/set', { desired: 10, reason: 'test' })).body.status,
     ).toBe('changed');
+  });
+
+  it('is operated by the CLI: scale status, set, freeze, preview, and send alarm', async () => {
+    const scale = cliRunner(() => system, KEYS, 'scale', 'scale');
+    const shown = await scale(['status', 'pool'], 'ops-bob');
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      target: 'pool',
+      kind: 'ack-nodepool',
+      autoscaler: false,
+    });
+    expect(await scale(['set', 'pool', 'six'], 'ops-alice')).toMatchObject({
+      status: 2,
+      stderr: 'scale set needs <target> <n> (a whole number)\n',
+    });
+    expect(await scale(['set', 'pool', '6'], 'ops-alice')).toMatchObject({
+      status: 2,
+      stderr: 'scale set needs --reason TEXT\n',
+    });
+    const dry = await scale(['set', 'pool', '6', '--reason', 'try', '--dry-run'], 'ops-alice');
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, plan: { change: true, to: 6 } });
+    expect((await scale(['freeze', 'pool', '--reason', 'audit', '--minutes', '5'], 'ops-alice')).status).toBe(
+      0,
+    );
+    const refused = await scale(['set', 'pool', '6', '--reason', 'try'], 'ops-alice');
+    expect(refused.status).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ rule: 'freeze' });
+    expect((await scale(['unfreeze', 'pool'], 'ops-alice')).status).toBe(0);
+    const preview = await scale(['preview', 'held', '--days', '1'], 'ops-bob');
+    expect(preview.status, preview.stdout).toBe(0);
+
+    const { spawn } = await import('node:child_process');
+    const send = (args: string[]) =>
+      new Promise<{ status: number | null; stdout: string }>((done) => {
+        const child = spawn(
+          process.execPath,
+          [
+            resolve(import.meta.dirname, '../../bin/fc-devops.mjs'),
+            'send',
+            'alarm',
+            ...args,
+            '--url',
+            `${system.runtime.url}/scale`,
+          ],
+          { env: { ...process.env, SCALE_ALARM_SECRET: ALARM_SECRET } },
+        );
+        let stdout = '';
+        child.stdout.on('data', (d) => {
+          stdout += d;
+        });
+        child.on('exit', (status) => done({ status, stdout }));
+      });
+    const sent = await send(['--target', 'alarmed', '--state', 'OK', '--name', 'web-cpu-high']);
+    expect(sent.status, sent.stdout).toBe(0);
+    expect(JSON.parse(sent.stdout)).toMatchObject({ target: 'alarmed', cleared: 'web-cpu-high' });
+    expect((await send(['--target', 'nope'])).status).toBe(1);
   });
 
   it('previews what the schedules will do, rule by rule', async () => {

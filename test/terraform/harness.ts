@@ -1,6 +1,5 @@
 // What the Terraform system tests share: whether terraform is here, signed calls, the CLI, the timer.
-import { execFileSync, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { signRequest } from '../../shared/auth/signing.ts';
 import type { System } from '../system.ts';
 
@@ -48,34 +47,4 @@ export async function tickAt(system: System, at: Date) {
   };
 }
 
-/**
- * `fc-devops <command> ...` against the system's terraform function, signed as `key`. Asynchronous:
- * the runtime that answers the CLI runs in this very process.
- */
-export function cliRunner<K extends string>(system: () => System, keys: Record<K, string>, command: string) {
-  return (args: string[], key: K) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(
-        process.execPath,
-        [
-          resolve(import.meta.dirname, '../../bin/fc-devops.mjs'),
-          command,
-          ...args,
-          '--url',
-          `${system().runtime.url}/terraform`,
-          '--key',
-          key,
-        ],
-        { env: { ...process.env, FC_DEVOPS_KEY_SECRET: keys[key] } },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('exit', (status) => done({ status, stdout, stderr }));
-    });
-}
+export { cliRunner } from '../cli-runner.ts';
