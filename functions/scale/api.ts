@@ -10,8 +10,8 @@ import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import { MissingCalendarYear } from '../../shared/schedule/calendar.ts';
 import { safeEqual } from '../../shared/util/compare.ts';
 import { readAlarm } from './alarms.ts';
-import { change, limitsOf, SELF, targetOf } from './change.ts';
-import { FIRING } from './planner.ts';
+import { change, limitsOf, SELF, targetOf, withWindows } from './change.ts';
+import { FIRING, type TargetState } from './planner.ts';
 import { type AlarmEntry, type FreezeEntry, keys, remember, remembered } from './record.ts';
 import { rulesOf } from './rules.ts';
 import { observe } from './target.ts';
@@ -111,7 +111,7 @@ async function status(ctx: HandlerContext, name: string) {
   const t = targetOf(ctx, name)!;
   const now = ctx.now();
   const cloud = await observe(ctx.cloud, t);
-  const rem = await remembered(ctx.store, name, now);
+  const rem = withWindows(ctx, name, await remembered(ctx.store, name, now), now);
   const limits = limitsOf(t, cloud);
   return {
     target: name,
@@ -191,6 +191,7 @@ async function preview(request: HttpRequest, ctx: HandlerContext, name: string) 
       limitsOf(t, cloud),
       { desired: cloud.desired, load: cloud.load, autoscaler: cloud.autoscaler, ...rem },
       firings(rulesOf(ctx.config, name), from, to),
+      (at) => withWindows<{ frozen?: TargetState['frozen'] }>(ctx, name, {}, at).frozen,
     );
     return json(200, {
       target: name,

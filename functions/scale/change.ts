@@ -1,8 +1,9 @@
 // The one path every change takes, whoever asks: the target's lock, what the cloud and the store
 // say, the planner's decision, then the change, remembered, audited and announced.
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
+import { globMatches } from '../../shared/util/glob.ts';
 import { startFollow } from './follow.ts';
-import { type Ask, type Decision, decide, type Limits } from './planner.ts';
+import { type Ask, type Decision, decide, type Limits, type TargetState } from './planner.ts';
 import { type AlarmEntry, type ChangeEntry, keys, remember, remembered } from './record.ts';
 import { observe, setSize, type TargetConfig } from './target.ts';
 
@@ -47,6 +48,28 @@ export function limitsOf(t: TargetConfig, cloud: { min: number; max: number }): 
   };
 }
 
+/** A freeze window of the config covering `at` counts as a freeze (a freeze by hand is kept first). */
+export function withWindows<R extends { frozen?: TargetState['frozen'] }>(
+  ctx: HandlerContext,
+  target: string,
+  rem: R,
+  at: Date,
+): R {
+  if (rem.frozen) return rem;
+  const w = ctx.config.scaling.freezes.find(
+    (f) =>
+      f.targets.some((g) => globMatches(g, target)) &&
+      Date.parse(f.from) <= at.getTime() &&
+      at.getTime() < Date.parse(f.to),
+  );
+  return w
+    ? {
+        ...rem,
+        frozen: { reason: w.reason, by: 'the freeze window in fc-devops.yaml', until: new Date(w.to) },
+      }
+    : rem;
+}
+
 export async function change(ctx: HandlerContext, req: ChangeRequest): Promise<ChangeOutcome> {
   const t = targetOf(ctx, req.target)!;
   const owner = `${req.by}@${ctx.requestId}`;
@@ -56,7 +79,7 @@ export async function change(ctx: HandlerContext, req: ChangeRequest): Promise<C
   const fence = { lock: lock.name, owner, token: lock.token };
   try {
     const cloud = await observe(ctx.cloud, t);
-    const rem = await remembered(ctx.store, req.target, req.at);
+    const rem = withWindows(ctx, req.target, await remembered(ctx.store, req.target, req.at), req.at);
     const limits = limitsOf(t, cloud);
     const decision = decide(
       limits,

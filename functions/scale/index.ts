@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { ConflictError } from '../../shared/runtime/errors.ts';
+import { MissingCalendarYear } from '../../shared/schedule/calendar.ts';
 import { runWhenDue } from '../../shared/schedule/due.ts';
 import { ALARM_JOB, handle, tell } from './api.ts';
 import { change, SELF } from './change.ts';
@@ -19,38 +20,68 @@ const AlarmJob = z.object({
   value: z.string().max(64),
 });
 
-/** Each schedule whose firing is due: once per firing, on the days its calendar allows. */
+/**
+ * Each schedule whose firing is due: once per firing, on the days its calendar allows. A rule that
+ * fails (a calendar year that is missing) does not hold the others back: its firing stays due and
+ * fails again on each tick, said once per missing year; other failures fail the tick for FC to retry.
+ */
 async function onTimer(ctx: HandlerContext, at: Date) {
   const results = [];
+  let retry: unknown;
   for (const rule of rulesOf(ctx.config)) {
-    const outcome = await runWhenDue(
-      ctx,
-      {
-        name: `scale:${rule.target}:${rule.name}`,
-        schedule: rule.schedule,
-        kind: 'scale.schedule',
-        subject: rule.target,
-      },
-      at,
-      async (_run, due) => {
-        // A calendar year that is missing fails the run, naming it; the firing stays due.
-        if (!appliesOn(rule, due))
-          return { skipped: `${due.toISOString()} is not one of its days (${rule.days})` };
-        const out = await change(ctx, {
-          target: rule.target,
-          ask: { source: 'schedule', desired: rule.desired, rule: rule.name },
-          by: 'schedule',
-          reason: rule.name,
-          at: due,
-        });
-        // Taking turns: another change holds the target; FC's retry of the tick runs this firing again.
-        if (out.status === 'busy') throw new ConflictError(`${rule.target} is held by ${out.holder}`);
-        return out;
-      },
-    );
-    results.push({ rule: rule.name, ...outcome });
+    try {
+      const outcome = await runWhenDue(
+        ctx,
+        {
+          name: `scale:${rule.target}:${rule.name}`,
+          schedule: rule.schedule,
+          kind: 'scale.schedule',
+          subject: rule.target,
+        },
+        at,
+        async (_run, due) => {
+          if (!appliesOn(rule, due))
+            return { skipped: `${due.toISOString()} is not one of its days (${rule.days})` };
+          const out = await change(ctx, {
+            target: rule.target,
+            ask: { source: 'schedule', desired: rule.desired, rule: rule.name },
+            by: 'schedule',
+            reason: rule.name,
+            at: due,
+          });
+          // Taking turns: another change holds the target; the next tick (or FC's retry) runs this firing again.
+          if (out.status === 'busy') throw new ConflictError(`${rule.target} is held by ${out.holder}`);
+          return out;
+        },
+      );
+      results.push({ rule: rule.name, ...outcome });
+    } catch (error) {
+      results.push({ rule: rule.name, status: 'failed', error: (error as Error).message });
+      if (error instanceof MissingCalendarYear) await missingYear(ctx, rule.target, error);
+      else retry ??= error;
+    }
   }
+  if (retry) throw retry;
   return { schedules: results };
+}
+
+async function missingYear(ctx: HandlerContext, target: string, error: MissingCalendarYear) {
+  await ctx.once(
+    () =>
+      ctx.events.publish({
+        kind: 'scale.schedule.failed',
+        severity: 'error',
+        subject: target,
+        summary: error.message,
+        details: { year: error.year, file: error.file },
+      }),
+    {
+      key: `scale-calendar-missing:${error.calendar}:${error.year}`,
+      payload: { calendar: error.calendar, year: error.year },
+      kind: 'scale.schedule.failed',
+      subject: target,
+    },
+  );
 }
 
 export const handler = defineHandler({

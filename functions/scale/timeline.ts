@@ -53,12 +53,18 @@ export interface Step {
  * Run the firings through the planner in order, the target's capacity and last change times moving
  * as each change lands (activities are taken to finish before the next firing).
  */
-export function simulate(limits: Limits, start: TargetState, plan: readonly Firing[]): Step[] {
+export function simulate(
+  limits: Limits,
+  start: TargetState,
+  plan: readonly Firing[],
+  /** A freeze in force at a firing's time (the config's windows), over the one at the start. */
+  frozenAt?: (at: Date) => TargetState['frozen'],
+): Step[] {
   let state = { ...start };
   return plan.map(({ at, rule }) => {
     const decision = decide(
       limits,
-      state,
+      { ...state, frozen: frozenAt?.(at) ?? state.frozen },
       { source: 'schedule', desired: rule.desired, rule: rule.name },
       at,
     );

@@ -81,6 +81,22 @@ export const scaling = z
   .strictObject({
     targets: z.record(name, scalingTarget).default({}),
     schedules: z.array(scalingSchedule).default([]),
+    /** Windows in which nothing changes the targets named (by schedule, alarm or hand): release weeks, sales. */
+    freezes: z
+      .array(
+        z
+          .strictObject({
+            targets: z.array(z.string().min(1)).min(1),
+            from: z.iso.datetime({ offset: true }),
+            to: z.iso.datetime({ offset: true }),
+            reason: z.string().min(1).max(500),
+          })
+          .refine((f) => Date.parse(f.from) < Date.parse(f.to), {
+            message: 'from must be before to',
+            path: ['to'],
+          }),
+      )
+      .default([]),
     /** The team's own dates on top of a calendar (its days off, extra working days): they win. */
     calendarDates: z
       .record(
@@ -89,4 +105,4 @@ export const scaling = z
       )
       .default({}),
   })
-  .default({ targets: {}, schedules: [], calendarDates: {} });
+  .default({ targets: {}, schedules: [], freezes: [], calendarDates: {} });
