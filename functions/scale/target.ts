@@ -23,9 +23,9 @@ export async function observe(cloud: Cloud, t: TargetConfig): Promise<Observed> 
     const running = (await cloud.ess.scalingActivities(t.scalingGroupId)).find(
       (a) => a.StatusCode === 'InProgress',
     );
-    const instances = await cloud.ess.scalingInstances(t.scalingGroupId);
-    const kept = instances.filter(
-      (i) => i.LifecycleState === 'Protected' || i.LifecycleState.startsWith('Pending'),
+    // Instances still joining belong to a running activity, which holds every change back anyway.
+    const kept = (await cloud.ess.scalingInstances(t.scalingGroupId)).filter(
+      (i) => i.LifecycleState === 'Protected',
     );
     return {
       desired: group.DesiredCapacity ?? group.TotalCapacity ?? 0,
@@ -36,7 +36,7 @@ export async function observe(cloud: Cloud, t: TargetConfig): Promise<Observed> 
         : {}),
       load: {
         count: kept.length,
-        why: `${kept.length} instance(s) protected from scale-in or still joining`,
+        why: `${kept.length} instance(s) protected from scale-in`,
       },
       autoscaler: false,
     };

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadEnvFile } from './dotenv.ts';
 import { operatorKey, operatorOptions, type Route, signedCall } from './signed-call.ts';
 
 const USAGE = `usage: fc-devops scale <command> <target> [options]
@@ -92,6 +94,8 @@ export async function sendAlarm(args: string[], baseUrl: string): Promise<number
       url: { type: 'string', default: process.env.FC_DEVOPS_SCALE_URL ?? `${baseUrl}/scale` },
     },
   });
+  // The sandbox's secret, as for `send git-push`: a variable you set yourself wins.
+  loadEnvFile(resolve('local/dev.env'));
   const secret = process.env[values['secret-env']];
   if (!values.target || !secret) {
     console.error(
