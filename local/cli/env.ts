@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { operatorKey, operatorOptions, type Route, signedCall } from './signed-call.ts';
+import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
 const USAGE = `usage: fc-devops env <command> [args] [options]
   create <template> [--ttl 4h] [--var k=v ...] [--commit SHA]
@@ -77,19 +77,5 @@ export async function envCommand(args: string[]): Promise<number> {
         ? { method: 'POST', path: `${env}/handled`, body: { reason: values.reason } }
         : 'env handled needs <id> --reason TEXT',
   };
-  if (!Object.hasOwn(routes, command)) {
-    console.error(`unknown env command "${command}"\n${USAGE}`);
-    return 2;
-  }
-  const route = routes[command]!;
-  if (typeof route === 'string') {
-    console.error(route);
-    return 2;
-  }
-  const key = operatorKey(values);
-  if (typeof key === 'string') {
-    console.error(key);
-    return 2;
-  }
-  return signedCall(values.url, route, key);
+  return callRoute('env', command, routes, USAGE, values);
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEnvFile } from './dotenv.ts';
-import { operatorKey, operatorOptions, type Route, signedCall } from './signed-call.ts';
+import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
 const USAGE = `usage: fc-devops scale <command> <target> [options]
   status <target>                          size, bounds, running activity, hold, freeze, alarm floor
@@ -59,21 +59,7 @@ export async function scaleCommand(args: string[]): Promise<number> {
     },
     preview: { method: 'GET', path: `${path}/preview`, query: { days: values.days } },
   };
-  if (!Object.hasOwn(routes, command)) {
-    console.error(`unknown scale command "${command}"\n${USAGE}`);
-    return 2;
-  }
-  const route = routes[command]!;
-  if (typeof route === 'string') {
-    console.error(route);
-    return 2;
-  }
-  const key = operatorKey(values);
-  if (typeof key === 'string') {
-    console.error(key);
-    return 2;
-  }
-  return signedCall(values.url, route, key);
+  return callRoute('scale', command, routes, USAGE, values);
 }
 
 /**

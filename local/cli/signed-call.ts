@@ -65,3 +65,31 @@ export function operatorOptions(urlEnv: string, fn: string) {
     'secret-env': { type: 'string', default: 'FC_DEVOPS_KEY_SECRET' },
   } as const;
 }
+
+/**
+ * Run one of a command group's routes: an unknown command or a route that is a usage message
+ * (what is missing) exits 2 saying so; otherwise the signed call's status.
+ */
+export async function callRoute(
+  group: string,
+  command: string,
+  routes: Record<string, Route | string>,
+  usage: string,
+  values: { url: string; key?: string | undefined; 'secret-env': string },
+): Promise<number> {
+  if (!Object.hasOwn(routes, command)) {
+    console.error(`unknown ${group} command "${command}"\n${usage}`);
+    return 2;
+  }
+  const route = routes[command]!;
+  if (typeof route === 'string') {
+    console.error(route);
+    return 2;
+  }
+  const key = operatorKey(values);
+  if (typeof key === 'string') {
+    console.error(key);
+    return 2;
+  }
+  return signedCall(values.url, route, key);
+}

@@ -31,6 +31,7 @@ describe('fc-devops CLI', () => {
         'FC_DEVOPS_KEY_ALICE',
         'FC_DEVOPS_KEY_BOB',
         'TERRAFORM_PLAN_KEY',
+        'SCALE_ALARM_SECRET',
       ].map((k) => [k, 'x']),
     );
     const result = cli(['config', 'check', 'fc-devops.example.yaml'], env);

@@ -179,7 +179,7 @@ describe('scale: schedules on a working calendar, alarms and hands, within guard
       from: 6,
       to: 3,
       notes: [
-        { rule: 'load', from: 1, to: 3, why: '3 instance(s) protected from scale-in or still joining' },
+        { rule: 'load', from: 1, to: 3, why: '3 instance(s) protected from scale-in' },
       ],
     });
   });
