@@ -178,9 +178,7 @@ describe('scale: schedules on a working calendar, alarms and hands, within guard
       status: 'changed',
       from: 6,
       to: 3,
-      notes: [
-        { rule: 'load', from: 1, to: 3, why: '3 instance(s) protected from scale-in' },
-      ],
+      notes: [{ rule: 'load', from: 1, to: 3, why: '3 instance(s) protected from scale-in' }],
     });
   });
 
