@@ -1,3 +1,5 @@
+import { localDate, offsetOf } from '../../shared/util/zone.ts';
+
 /** Calendar buckets of an instant in a time zone: day, ISO week, month, year. */
 export interface Buckets {
   day: string;
@@ -6,21 +8,33 @@ export interface Buckets {
   year: string;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const DAY_MS = 86_400_000;
+const byDay = new Map<string, Map<number, Buckets>>();
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    formatters.set(timeZone, f);
+/**
+ * The buckets of an instant's local day. The zone's offset is cached per day (formatting every
+ * instant was most of a plan's time), and so are the buckets of each local day: hourly backups
+ * share them 24 at a time.
+ */
+export function bucketsOf(instant: Date, timeZone: string): Buckets {
+  const t = instant.getTime();
+  const localDay = Math.floor((t + offsetOf(timeZone, t)) / DAY_MS);
+  let days = byDay.get(timeZone);
+  if (!days) {
+    days = new Map();
+    byDay.set(timeZone, days);
   }
-  return f;
+  let known = days.get(localDay);
+  if (!known) {
+    known = bucketsOfDay(localDate(timeZone, t));
+    if (days.size > 100_000) days.clear();
+    days.set(localDay, known);
+  }
+  return known;
 }
 
-export function bucketsOf(instant: Date, timeZone: string): Buckets {
-  // en-CA formats as YYYY-MM-DD.
-  const day = formatter(timeZone).format(instant);
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+function bucketsOfDay({ y, m, d }: { y: number; m: number; d: number }): Buckets {
+  const day = `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
   // ISO week of the local calendar date: the week belongs to the year of its Thursday.
   const date = new Date(Date.UTC(y, m - 1, d));
   const weekday = (date.getUTCDay() + 6) % 7;

@@ -1,4 +1,4 @@
-import { bucketsOf } from './calendar.ts';
+import { type Buckets, bucketsOf } from './calendar.ts';
 
 export interface BackupFact {
   id: string;
@@ -61,13 +61,16 @@ export function planRetention(
   for (const b of backups)
     if (now.getTime() - b.start.getTime() < minAgeMs) keep(b.id, `younger than ${policy.minAgeHours} h`);
 
+  // Each backup's buckets once, and only as far as some granularity still looks.
+  const buckets: (Buckets | undefined)[] = [];
+  const bucketAt = (i: number) => (buckets[i] ??= bucketsOf(successes[i]!.start, policy.timeZone));
   for (const g of GRANULARITIES) {
     const count = policy[g];
     if (count <= 0) continue;
     const seen = new Set<string>();
-    for (const b of successes) {
+    for (const [i, b] of successes.entries()) {
       if (seen.size >= count) break;
-      const bucket = bucketsOf(b.start, policy.timeZone)[BUCKET[g]];
+      const bucket = bucketAt(i)[BUCKET[g]];
       if (seen.has(bucket)) continue;
       seen.add(bucket);
       keep(b.id, `${g} ${bucket}`);

@@ -1,4 +1,5 @@
 // Working calendars: which days are working days, from official holidays and make-up working days.
+import { localDate } from '../util/zone.ts';
 import { CN_TIME_ZONE, CN_YEARS } from './calendars/cn.ts';
 
 /** One year of a calendar: days off (inclusive ranges) and weekend days that are worked instead. */
@@ -43,28 +44,12 @@ export interface CalendarOverrides {
 
 /** The local date (`YYYY-MM-DD`) and weekday (0 Sunday … 6 Saturday) of an instant in a time zone. */
 export function localDay(at: Date, timeZone: string): { date: string; weekday: number } {
-  const parts = formatter(timeZone).formatToParts(at);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(get('weekday'));
-  return { date: `${get('year')}-${get('month')}-${get('day')}`, weekday };
+  const { y, m, d, weekday } = localDate(timeZone, at.getTime());
+  return {
+    date: `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
+    weekday,
+  };
 }
-
-// A formatter costs far more to make than to use: one per time zone.
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const formatter = (timeZone: string) => {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      weekday: 'short',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-};
 
 const inRange = (date: string, [first, last]: [string, string]) => date >= first && date <= last;
 

@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import { offsetAt } from '../util/zone.ts';
 
 /**
  * A schedule in Function Compute's timer syntax:
@@ -142,29 +143,6 @@ function isTimeZone(zone: string): boolean {
 }
 
 const DAY_MS = 86_400_000;
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** How far a zone's wall clock is ahead of UTC at an instant, in ms. */
-function offsetAt(timeZone: string, at: Date): number {
-  let f = offsetFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    offsetFormatters.set(timeZone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, Number(x.value)]));
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  return wall - Math.floor(at.getTime() / 1000) * 1000;
-}
-
 /** The zone's offset when it is the same at every day's edge of the period (no DST change in it). */
 function fixedOffset(timeZone: string, from: Date, to: Date): number | undefined {
   const first = offsetAt(timeZone, from);
