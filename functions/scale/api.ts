@@ -50,7 +50,7 @@ const ALARM = /^\/alarms\/([a-z][a-z0-9-]{0,62})\/([^/]{1,200})\/?$/;
  */
 export async function handle(request: HttpRequest, ctx: HandlerContext): Promise<HttpResponse> {
   const alarm = ALARM.exec(request.path);
-  if (alarm) return onAlarm(request, ctx, alarm[1]!, decodeURIComponent(alarm[2]!));
+  if (alarm) return onAlarm(request, ctx, alarm[1]!, alarm[2]!);
   const m = TARGET.exec(request.path);
   if (!m) return json(404, { error: 'NotFound', message: `no endpoint ${request.method} ${request.path}` });
   const name = m[1]!;
@@ -179,7 +179,7 @@ async function preview(request: HttpRequest, ctx: HandlerContext, name: string) 
   if (!Number.isInteger(days) || days < 1 || days > 366)
     return json(400, {
       error: 'BadDays',
-      message: `days: a whole number from 1 to 366 (got ${request.query.days})`,
+      message: `query.days: a whole number from 1 to 366 (got ${JSON.stringify(request.query.days?.slice(0, 20))})`,
     });
   const t = targetOf(ctx, name)!;
   const from = ctx.now();

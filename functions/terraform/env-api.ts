@@ -27,8 +27,12 @@ const CreateBody = z.strictObject({
   template: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a workspace name'),
   /** `4h`, `90m`, `2d`, or hours. The template's defaultTtlHours when absent. */
   ttl: duration.optional(),
+  // Values reach Terraform as environment variables: no control characters (a NUL cannot be one).
   variables: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a variable name'), z.string().max(4096))
+    .record(
+      z.string().regex(/^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'expected a variable name'),
+      humanText(4096),
+    )
     .default({}),
   commit: z
     .string()
@@ -92,6 +96,11 @@ export async function handleEnvironments(request: HttpRequest, ctx: HandlerConte
       ctx.guardDeps,
       async (keyId) => {
         const template = request.query.template;
+        if (template !== undefined && !/^[a-z][a-z0-9-]{0,62}$/.test(template))
+          return json(400, {
+            error: 'BadTemplate',
+            message: `query.template: expected a workspace name (got ${JSON.stringify(template.slice(0, 80))})`,
+          });
         const all = request.query.all === '1' || request.query.all === 'true';
         const found = (
           await ctx.store.listEnvironments({
@@ -160,6 +169,9 @@ const hoursOf = (value: number | string, field: string) => {
     return {
       error: `${field}: expected a duration like 90m, 4h or 2d, or a number of hours (got ${JSON.stringify(value)})`,
     };
+  // Beyond a year no template allows it, and far beyond, the date it gives does not exist.
+  if (!Number.isFinite(hours) || Math.abs(hours) > 24 * 366)
+    return { error: `${field}: at most a year (24 * 366 hours; got ${JSON.stringify(value)})` };
   return { hours };
 };
 
@@ -174,11 +186,11 @@ async function create(request: HttpRequest, ctx: HandlerContext, keyId: string) 
       error: 'NotATemplate',
       message: `workspace ${body.template} makes no environments: give it an environments block in fc-devops.yaml`,
     });
-  const ttl = hoursOf(body.ttl ?? template.defaultTtlHours, 'ttl');
+  const ttl = hoursOf(body.ttl ?? template.defaultTtlHours, 'body.ttl');
   if ('error' in ttl) return json(400, { error: 'BadTtl', message: ttl.error });
   const refused = whyTtlRefused(ttl.hours, template, body.template);
   if (refused)
-    return json(400, { error: 'BadTtl', message: `ttl: ${refused}`, maxTtlHours: template.maxTtlHours });
+    return json(400, { error: 'BadTtl', message: `body.ttl: ${refused}`, maxTtlHours: template.maxTtlHours });
   let commit = body.commit;
   if (!commit) {
     const branch = ws.branches.find((b) => !b.includes('*'));
@@ -227,7 +239,7 @@ async function create(request: HttpRequest, ctx: HandlerContext, keyId: string) 
 
 async function extend(request: HttpRequest, ctx: HandlerContext, env: Environment, keyId: string) {
   const body = parseJsonBody(request, ExtendBody);
-  const by = hoursOf(body.by, 'by');
+  const by = hoursOf(body.by, 'body.by');
   if ('error' in by) return json(400, { error: 'BadDuration', message: by.error });
   const template = workspaceOf(ctx.config, env.template)?.environments;
   if (!template)
@@ -236,7 +248,10 @@ async function extend(request: HttpRequest, ctx: HandlerContext, env: Environmen
       message: `template ${env.template} is no longer in the config`,
     });
   if (!(by.hours > 0))
-    return json(400, { error: 'BadDuration', message: `by: must be more than zero (got ${by.hours} h)` });
+    return json(400, {
+      error: 'BadDuration',
+      message: `body.by: must be more than zero (got ${by.hours} h)`,
+    });
   if (!['creating', 'active', 'create-failed'].includes(env.status))
     return json(409, { error: 'NotExtendable', message: `environment ${env.id} is ${env.status}` });
   const cap = new Date(env.createdAt.getTime() + template.maxTtlHours * 3_600_000);

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ParseError } from '../runtime/errors.ts';
 import { parseWith } from './parse.ts';
+import { humanText } from './text.ts';
 
 /** `dimensions` and `expression` come as JSON arrays (the JSON sample) or as JSON strings (form posts). */
 const jsonList = <T extends z.ZodType>(item: T) =>
@@ -23,8 +24,9 @@ const jsonList = <T extends z.ZodType>(item: T) =>
  * CloudMonitor retries three times with a 5-second timeout: answer fast.
  */
 export const CloudMonitorAlarmSchema = z.object({
-  userId: z.string().max(64).optional(),
-  alertName: z.string().min(1).max(256),
+  // Names go into idempotency keys, history and messages: no control characters.
+  userId: humanText(64).optional(),
+  alertName: humanText(256).pipe(z.string().min(1)),
   timestamp: z.string().regex(/^\d{9,13}$/, 'expected epoch seconds (or milliseconds)'),
   alertState: z
     .enum(['OK', 'ALERT', 'ALARM', 'INSUFFICIENT_DATA'])
@@ -33,9 +35,9 @@ export const CloudMonitorAlarmSchema = z.object({
   expression: jsonList(
     z.object({ expression: z.string().max(500), level: z.number().optional(), times: z.number().optional() }),
   ).default([]),
-  curValue: z.string().max(64).optional(),
-  metricName: z.string().min(1).max(256),
-  metricProject: z.string().max(256).optional(),
+  curValue: humanText(64).optional(),
+  metricName: humanText(256).pipe(z.string().min(1)),
+  metricProject: humanText(256).optional(),
 });
 export type CloudMonitorAlarm = z.infer<typeof CloudMonitorAlarmSchema>;
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushDelivery } from '../../local/cli/git-push.ts';
 import { signRequest } from '../../shared/auth/signing.ts';
 import { githubSignature } from '../../shared/events/git/verify.ts';
+import { openStore } from '../../shared/store/open.ts';
 import { until } from '../helpers.ts';
 import { commitFiles, git } from '../images/git-repo.ts';
 import { type System, startSystem } from '../system.ts';
@@ -26,7 +27,15 @@ backups:
 terraform:
   planKey: \${env:T_PLAN_KEY}
   workspaces:
-    infra: { repository: { url: ${repo}, host: local }, dir: "." }
+    infra: { repository: { url: ${repo}, host: local }, dir: ".", environments: { maxTtlHours: 8 } }
+scaling:
+  targets:
+    web:
+      kind: ess
+      scalingGroupId: asg-fuzz
+      min: 1
+      max: 10
+      alarms: { secret: "\${env:T_ALARM}", rules: [{ metric: CPUUtilization, step: 1 }] }
 releases:
   targets:
     api: { kind: fc-alias, function: demo-api, alias: prod }
@@ -34,7 +43,7 @@ releases:
     web-image: { kind: image-channel, from: staging, to: prod }
 access:
   keys:
-    ops: { secret: "\${env:T_OPS}", roles: [{ targets: ["*"], actions: [view, promote, rollback, approve, run, plan, apply, unlock] }] }
+    ops: { secret: "\${env:T_OPS}", roles: [{ targets: ["*"], actions: [view, promote, rollback, approve, run, plan, apply, unlock, env, destroy, scale] }] }
 `;
 
 /** Names that resolve through Object.prototype when looked up carelessly. */
@@ -69,6 +78,9 @@ const HOSTILE_VALUES: unknown[] = [
 
 /** JSON nested `depth` objects deep, written out (JSON.stringify itself would run out of stack). */
 const deep = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+/** An environment the fuzzed requests find (made straight in the store: it owns nothing). */
+const ENV = 'infra-fuzz01';
 
 interface Endpoint {
   fn: string;
@@ -126,6 +138,35 @@ const ENDPOINTS: Endpoint[] = [
     body: { reason: 'r' },
   },
   { fn: 'terraform', method: 'POST', path: '/workspaces/{}/unlock', name: 'infra', body: { reason: 'r' } },
+  // A commit the repository does not have: an accepted create fails its plan at once, offline.
+  {
+    fn: 'terraform',
+    method: 'POST',
+    path: '/environments',
+    name: '',
+    body: { template: 'infra', ttl: '1h', commit: 'c'.repeat(40), variables: { size: 's' } },
+  },
+  { fn: 'terraform', method: 'GET', path: '/environments/{}', name: ENV, body: undefined },
+  { fn: 'terraform', method: 'POST', path: '/environments/{}/extend', name: ENV, body: { by: '1h' } },
+  { fn: 'terraform', method: 'POST', path: '/environments/{}/handled', name: ENV, body: { reason: 'r' } },
+  {
+    fn: 'terraform',
+    method: 'POST',
+    path: '/environments/{}/destroy',
+    name: 'infra-none00',
+    body: { reason: 'r' },
+  },
+  { fn: 'scale', method: 'GET', path: '/targets/{}', name: 'web', body: undefined },
+  { fn: 'scale', method: 'GET', path: '/targets/{}/preview', name: 'web', body: undefined },
+  {
+    fn: 'scale',
+    method: 'POST',
+    path: '/targets/{}/set',
+    name: 'web',
+    body: { desired: 2, reason: 'r', dryRun: true },
+  },
+  { fn: 'scale', method: 'POST', path: '/targets/{}/freeze', name: 'web', body: { reason: 'r', minutes: 5 } },
+  { fn: 'scale', method: 'POST', path: '/targets/{}/unfreeze', name: 'web', body: { reason: 'r' } },
 ];
 
 describe('every HTTP endpoint under hostile input: never a 500, and a 4xx changes nothing', () => {
@@ -138,8 +179,26 @@ describe('every HTTP endpoint under hostile input: never a 500, and a 4xx change
     commitFiles(repo, { 'packer/web.json': '{}' });
     system = await startSystem({
       config: config(repo),
-      env: () => ({ T_OPS: 'ops-secret', T_HOOK: 'hook-secret', T_PLAN_KEY: 'fuzz-plan-key' }),
+      env: () => ({
+        T_OPS: 'ops-secret',
+        T_HOOK: 'hook-secret',
+        T_PLAN_KEY: 'fuzz-plan-key',
+        T_ALARM: 'alarm-secret',
+      }),
       seed: {
+        ess: {
+          groups: [
+            {
+              id: 'asg-fuzz',
+              name: 'fuzz',
+              min: 1,
+              max: 10,
+              desired: 2,
+              configurationId: 'asc-fuzz',
+              imageId: 'm-fuzz',
+            },
+          ],
+        },
         fc: { functions: [{ name: 'demo-api', versions: 3, aliases: { prod: '1', gated: '1' } }] },
         rds: { instances: [{ id: 'rm-fuzz', engine: 'MySQL', category: 'HighAvailability' }] },
       },
@@ -147,6 +206,20 @@ describe('every HTTP endpoint under hostile input: never a 500, and a 4xx change
     const url = new URL(system.runtime.databaseUrl);
     url.searchParams.delete('fcdevops_serial');
     stateUrl = url.toString();
+    const store = await openStore({ databaseUrl: system.runtime.databaseUrl });
+    await store.createEnvironment({
+      id: ENV,
+      template: 'infra',
+      owner: 'ops',
+      status: 'active',
+      expiresAt: new Date(Date.now() + 3_600_000),
+      meta: {
+        source: { kind: 'commit', repository: repo, commit: 'c'.repeat(40), ref: '' },
+        variables: {},
+        ttlHours: 1,
+      },
+    });
+    await store.close();
   });
   afterAll(async () => {
     await system?.stop();
@@ -166,7 +239,9 @@ describe('every HTTP endpoint under hostile input: never a 500, and a 4xx change
         (select count(*) from approvals where status <> 'pending')::int as decided,
         (select count(*) from runs)::int as runs,
         (select count(*) from idempotency where key not like 'auth-nonce:%')::int as claims,
-        (select count(*) from locks where expires_at > now())::int as locks`);
+        (select count(*) from locks where expires_at > now())::int as locks,
+        (select count(*) from terraform_environments)::int as environments,
+        (select count(*) from audit where action = 'env.extend')::int as extensions`);
       const changes = system.sandbox.calls.filter(
         (c) => !/^(Describe|List|Get)/.test(c.action) && c.status < 300,
       ).length;
@@ -304,5 +379,80 @@ describe('every HTTP endpoint under hostile input: never a 500, and a 4xx change
     }));
     expect((await deliver({ ...base, commits }, 'nul-message')).status).toBe(202);
     await check(hook, '', 'x');
+  });
+
+  it('scale alarms and query parameters: hostile secrets, names, bodies and queries get a 4xx naming what, never a change', async () => {
+    const alarmBody = (fields: Record<string, string>) =>
+      new URLSearchParams({
+        alertName: 'cpu',
+        timestamp: '1764496800',
+        alertState: 'ALERT',
+        metricName: 'CPUUtilization',
+        ...fields,
+      }).toString();
+    const post = async (
+      target: string,
+      secret: string,
+      body: string | Buffer,
+      type = 'application/x-www-form-urlencoded',
+    ) => {
+      const before = await snapshot();
+      const response = await fetch(`${system.runtime.url}/scale/alarms/${target}/${secret}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
+      const text = await response.text();
+      expect(response.status, `${target}/${secret}: ${text}`).toBeLessThan(500);
+      expect(response.status, `${target}/${secret}: ${text}`).toBeGreaterThanOrEqual(400);
+      expect(await snapshot(), `${target}/${secret}`).toEqual(before);
+      return { status: response.status, message: (JSON.parse(text) as { message: string }).message };
+    };
+    for (const secret of ['wrong', '%00', '%E0%A4%A', 'constructor', '__proto__', 'x'.repeat(200)])
+      expect((await post('web', secret, alarmBody({}))).status).toBe(401);
+    for (const target of ['constructor', 'prototype', 'none'])
+      expect(await post(target, 'alarm-secret', alarmBody({}))).toMatchObject({
+        status: 404,
+        message: `no scaling target named ${target}`,
+      });
+    for (const [field, value] of [
+      ['alertName', 'cp\u0000u'],
+      ['metricName', '\u001b[31mCPU'],
+      ['alertState', 'constructor'],
+      ['timestamp', '\u0000'],
+      ['curValue', 'x'.repeat(100)],
+      ['dimensions', deep(100)],
+    ] as const) {
+      const answer = await post('web', 'alarm-secret', alarmBody({ [field]: value }));
+      expect(answer.status, field).toBe(400);
+      expect(answer.message, field).toContain(field);
+    }
+    expect((await post('web', 'alarm-secret', deep(5000), 'application/json')).status).toBe(400);
+    expect((await post('web', 'alarm-secret', 'x'.repeat(200_000))).status).toBe(400);
+    expect((await post('web', 'alarm-secret', Buffer.from([0xff, 0xfe, 0x00, 0x41]))).status).toBe(400);
+
+    const query = async (fn: string, path: string, q: Record<string, string>) => {
+      const search = new URLSearchParams(q).toString();
+      const headers = signRequest({
+        method: 'GET',
+        path,
+        query: q,
+        body: '',
+        keyId: 'ops',
+        secret: 'ops-secret',
+      });
+      const response = await fetch(`${system.runtime.url}/${fn}${path}?${search}`, { headers });
+      return { status: response.status, body: (await response.json()) as { message: string } };
+    };
+    for (const template of ['\u0000', 'constructor\u0000', 'x'.repeat(300), '__proto__'])
+      expect(await query('terraform', '/environments', { template })).toMatchObject({
+        status: 400,
+        body: { message: expect.stringContaining('query.template') },
+      });
+    for (const days of ['\u0000', '-1', '1e9', '0.5', 'constructor'])
+      expect(await query('scale', '/targets/web/preview', { days })).toMatchObject({
+        status: 400,
+        body: { message: expect.stringContaining('query.days') },
+      });
   });
 });

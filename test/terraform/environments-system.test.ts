@@ -138,7 +138,7 @@ describe.skipIf(!HAS_TERRAFORM)(
       const tooLong = await create('loadtest', { ttl: '9h' });
       expect(tooLong).toMatchObject({ status: 400, body: { error: 'BadTtl', maxTtlHours: 8 } });
       expect(tooLong.body.message).toBe(
-        'ttl: loadtest environments live at most 8 h (maxTtlHours); asked for 9 h',
+        'body.ttl: loadtest environments live at most 8 h (maxTtlHours); asked for 9 h',
       );
       for (const ttl of [0, -1, '0h'])
         expect((await create('loadtest', { ttl })).body.message).toContain('must be more than zero');
