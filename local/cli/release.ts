@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { operatorKey, operatorOptions, type Route, signedCall } from './signed-call.ts';
+import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
 const USAGE = `usage: fc-devops release <command> [options]
   status <target>                     the target's current release, alias or channel, and whether it is frozen
@@ -31,11 +31,6 @@ export async function releaseCommand(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const key = operatorKey(values);
-  if (typeof key === 'string') {
-    console.error(key);
-    return 2;
-  }
   const routes: Record<string, Route> = {
     status: { method: 'GET', path: `/targets/${subject}` },
     history: { method: 'GET', path: `/targets/${subject}/history` },
@@ -62,10 +57,5 @@ export async function releaseCommand(args: string[]): Promise<number> {
       body: { token: values.token ?? '', ...(values.reason ? { reason: values.reason } : {}) },
     },
   };
-  const route = Object.hasOwn(routes, command) ? routes[command] : undefined;
-  if (!route) {
-    console.error(`unknown release command "${command}"\n${USAGE}`);
-    return 2;
-  }
-  return signedCall(values.url, route, key);
+  return callRoute('release', command, routes, USAGE, values);
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { operatorKey, operatorOptions, type Route, signedCall } from './signed-call.ts';
+import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
 const USAGE = `usage: fc-devops terraform <command> <workspace> [plan-id] [options]
   status <workspace>                    lock holder, state version, the last plans
@@ -30,15 +30,12 @@ export async function terraformCommand(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const key = operatorKey(values);
-  if (typeof key === 'string') {
-    console.error(key);
-    return 2;
-  }
   const ws = `/workspaces/${encodeURIComponent(workspace)}`;
   const plan = `${ws}/plans/${encodeURIComponent(planId ?? '')}`;
   const reason = values.reason ? { reason: values.reason } : {};
-  const routes: Record<string, Route | undefined> = {
+  const needsPlan = `terraform ${command} needs <workspace> <plan-id>`;
+  const onPlan = (route: Route): Route | string => (planId ? route : needsPlan);
+  const routes: Record<string, Route | string> = {
     status: { method: 'GET', path: ws },
     plan: values.commit
       ? {
@@ -46,27 +43,13 @@ export async function terraformCommand(args: string[]): Promise<number> {
           path: `${ws}/plans`,
           body: { commit: values.commit, ...(values.ref ? { ref: values.ref } : {}) },
         }
-      : undefined,
-    show: { method: 'GET', path: plan },
-    approve: { method: 'POST', path: `${plan}/approve`, body: {} },
-    reject: { method: 'POST', path: `${plan}/reject`, body: reason },
-    apply: { method: 'POST', path: `${plan}/apply`, body: {} },
-    discard: { method: 'POST', path: `${plan}/discard`, body: reason },
+      : 'terraform plan needs --commit <full commit id>',
+    show: onPlan({ method: 'GET', path: plan }),
+    approve: onPlan({ method: 'POST', path: `${plan}/approve`, body: {} }),
+    reject: onPlan({ method: 'POST', path: `${plan}/reject`, body: reason }),
+    apply: onPlan({ method: 'POST', path: `${plan}/apply`, body: {} }),
+    discard: onPlan({ method: 'POST', path: `${plan}/discard`, body: reason }),
     unlock: { method: 'POST', path: `${ws}/unlock`, body: reason },
   };
-  if (!Object.hasOwn(routes, command)) {
-    console.error(`unknown terraform command "${command}"\n${USAGE}`);
-    return 2;
-  }
-  const route = routes[command];
-  const needsPlan = ['show', 'approve', 'reject', 'apply', 'discard'].includes(command);
-  if (!route || (needsPlan && !planId)) {
-    console.error(
-      command === 'plan'
-        ? 'terraform plan needs --commit <full commit id>'
-        : `terraform ${command} needs <workspace> <plan-id>`,
-    );
-    return 2;
-  }
-  return signedCall(values.url, route, key);
+  return callRoute('terraform', command, routes, USAGE, values);
 }
