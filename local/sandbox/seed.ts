@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { SANDBOX_CREDENTIALS } from './keys.ts';
+import { type KubeSeed, seedKube } from './kube/seed.ts';
 import { instanceIdOf } from './products/ess.ts';
 import { emptyState, type SandboxState } from './state.ts';
 
@@ -50,6 +52,7 @@ export interface Seed {
         min?: number;
         max?: number;
       }[];
+      kubernetes?: KubeSeed;
     }[];
   };
   fc?: { functions: { name: string; versions: number; aliases?: Record<string, string> }[] };
@@ -151,6 +154,9 @@ export function applySeed(seed: Seed, now: number): SandboxState {
   for (const c of seed.cs?.clusters ?? []) {
     state.cs.clusters[c.id] = {
       id: c.id,
+      ...(c.kubernetes
+        ? { kubernetes: seedKube(c.kubernetes, state.kube, SANDBOX_CREDENTIALS.accessKeyId, now) }
+        : {}),
       nodepools: Object.fromEntries(
         c.nodepools.map((p) => [
           p.id,

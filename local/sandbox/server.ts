@@ -7,6 +7,10 @@ import { redact } from '../../shared/runtime/redact.ts';
 import { ApiError, type Params } from './api-error.ts';
 import { SandboxClock } from './clock.ts';
 import { type FaultSpec, Faults } from './faults.ts';
+import { createPki } from './kube/certs.ts';
+import { serving } from './kube/controller.ts';
+import { type ImageFault, key as kubeKey } from './kube/objects.ts';
+import { KubeApiServer } from './kube/server.ts';
 import type { Action, ActionContext } from './products/context.ts';
 import { csRoute } from './products/cs.ts';
 import { dmActions, type SentMail } from './products/dm.ts';
@@ -15,7 +19,7 @@ import { essActions } from './products/ess.ts';
 import { fcRoute, type InvokeTarget } from './products/fc.ts';
 import { directoryStore, type ObjectStore, ossRoute } from './products/oss.ts';
 import { rdsActions } from './products/rds.ts';
-import type { RestRequest, RestResponse } from './products/rest.ts';
+import type { RestContext, RestRequest, RestResponse } from './products/rest.ts';
 import { applySeed, type Seed } from './seed.ts';
 import { type KeyStore, NonceCache, verifyAcs3, verifyOss, verifyRoa, verifyRpc } from './signatures.ts';
 import { receive, SinkLimiter, type SinkMessage, type SinkSecrets } from './sinks.ts';
@@ -71,6 +75,8 @@ export class Sandbox {
   readonly faults = new Faults();
   readonly clock: SandboxClock;
   url = '';
+  /** The clusters' Kubernetes API (HTTPS), when a seeded cluster has one. */
+  kube: KubeApiServer | undefined;
   private readonly nonces = new NonceCache();
   private readonly file: StateFile;
   private objects: ObjectStore;
@@ -103,7 +109,25 @@ export class Sandbox {
       sandbox.server!.listen(options.port ?? 8788, options.host ?? '127.0.0.1', () => resolve());
     });
     sandbox.url = `http://${options.host ?? '127.0.0.1'}:${(sandbox.server.address() as AddressInfo).port}`;
+    await sandbox.startKube(options.host);
     return sandbox;
+  }
+
+  /** Clusters with a Kubernetes side get an API server, and the sandbox a CA, made once and kept. */
+  private async startKube(host: string | undefined): Promise<void> {
+    if (!Object.values(this.state.cs.clusters).some((c) => c.kubernetes)) return;
+    if (!this.state.kube.pki) {
+      this.state.kube.pki = createPki();
+      this.save();
+    }
+    this.kube = new KubeApiServer({
+      state: () => this.state,
+      now: () => this.clock.now(),
+      save: () => this.save(),
+      record: (clusterId, action, user, status) =>
+        this.record('k8s', action, user, status, undefined, { cluster: clusterId }),
+    });
+    await this.kube.start(0, host ?? '127.0.0.1');
   }
 
   /** The secrets the notification sinks check signatures with (known once the sandbox's URL is). */
@@ -118,6 +142,7 @@ export class Sandbox {
   }
 
   async stop(): Promise<void> {
+    await this.kube?.stop();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.close(() => resolve());
@@ -137,6 +162,7 @@ export class Sandbox {
 
     if (product === '_sandbox') return this.inspect(req.method ?? 'GET', subPath, body, res);
     if (product === 'sinks') return this.sink(subPath, url.searchParams, headers, body, res);
+    if (product === 'apps') return this.app(rest, res);
 
     const rpc = RPC_PRODUCTS[product];
     if (rpc) {
@@ -185,11 +211,12 @@ export class Sandbox {
         headers,
         body,
       };
-      const ctx = {
+      const ctx: RestContext = {
         state: this.state,
         now: this.clock.now(),
         region: this.region,
         accountId: this.accountId,
+        ...(this.kube ? { kubeUrl: this.kube.url } : {}),
       };
       const route = product === 'cs' ? csRoute(ctx, rest) : fcRoute(ctx, rest, this.options.runtime);
       let key: string | undefined;
@@ -198,6 +225,7 @@ export class Sandbox {
           product === 'cs'
             ? verifyRoa(rest, this.options.keys, this.nonces)
             : verifyAcs3({ ...rest, path: url.pathname }, this.options.keys, this.nonces);
+        ctx.caller = key;
         await this.faults.apply(route.action);
         const response = route.run();
         this.save();
@@ -248,7 +276,7 @@ export class Sandbox {
       new ApiError(
         404,
         'InvalidProduct.NotFound',
-        `The sandbox serves /rds, /ecs, /ess, /dm, /cs, /fc, /oss, /sinks and /_sandbox, not ${url.pathname}`,
+        `The sandbox serves /rds, /ecs, /ess, /dm, /cs, /fc, /oss, /apps, /sinks and /_sandbox, not ${url.pathname}`,
       ),
     );
   }
@@ -394,6 +422,35 @@ export class Sandbox {
     );
   }
 
+  /**
+   * `/apps/<cluster>/<namespace>/<deployment>/...`: the Deployment's Service as its pods would
+   * answer it. 200 naming the images while pods are available and none crash; 503 otherwise. What
+   * release health checks probe in the sandbox.
+   */
+  private app(parts: string[], res: ServerResponse): void {
+    const [clusterId = '', namespace = '', name = ''] = parts.map(decodeURIComponent);
+    const cluster = this.state.cs.clusters[clusterId]?.kubernetes;
+    const d = cluster?.deployments[kubeKey(namespace, name)];
+    if (!cluster || !d) {
+      send(res, 404, { 'content-type': 'text/plain' }, 'no such service\n');
+      return;
+    }
+    const pods = serving(cluster, d, this.clock.now());
+    const images = d.spec.template.spec.containers.map((c) => c.image);
+    const ok = pods.available > 0 && !pods.crashing;
+    send(
+      res,
+      ok ? 200 : 503,
+      { 'content-type': 'application/json' },
+      JSON.stringify({
+        deployment: `${namespace}/${name}`,
+        images,
+        available: pods.available,
+        crashing: pods.crashing,
+      }),
+    );
+  }
+
   private inspect(method: string, path: string, body: Buffer, res: ServerResponse): void {
     const [status, value] = this.inspection(method, path, body);
     send(res, status, { 'content-type': 'application/json' }, JSON.stringify(value, null, 2));
@@ -415,6 +472,26 @@ export class Sandbox {
       else this.faults.set(input.action ?? '*', input);
       return [200, this.faults.list()];
     }
+    if (path === '/kube/images' && method === 'GET') return [200, this.state.kube.imageFaults];
+    if (path === '/kube/images' && method === 'POST') {
+      const fault = input as { image?: unknown; kind?: unknown; afterSeconds?: unknown };
+      if (typeof fault.image !== 'string' || !fault.image)
+        return [
+          400,
+          { error: 'expected {image, kind: never-ready|crash-after-ready|healthy, afterSeconds?}' },
+        ];
+      if (fault.kind === 'healthy') delete this.state.kube.imageFaults[fault.image];
+      else if (fault.kind === 'never-ready')
+        this.state.kube.imageFaults[fault.image] = { kind: 'never-ready' };
+      else if (fault.kind === 'crash-after-ready')
+        this.state.kube.imageFaults[fault.image] = {
+          kind: 'crash-after-ready',
+          afterSeconds: Number(fault.afterSeconds ?? 30) || 0,
+        } satisfies ImageFault;
+      else return [400, { error: 'kind must be never-ready, crash-after-ready or healthy' }];
+      this.save();
+      return [200, this.state.kube.imageFaults];
+    }
     if (path === '/time' && method === 'POST') {
       if (input.scale) this.clock.setScale(input.scale);
       if (input.advanceMs) this.clock.advance(input.advanceMs);
@@ -422,7 +499,9 @@ export class Sandbox {
     }
     return [
       404,
-      { error: `unknown inspection endpoint ${path}; try /calls, /messages, /state, /faults, /time` },
+      {
+        error: `unknown inspection endpoint ${path}; try /calls, /messages, /state, /faults, /time, /kube/images`,
+      },
     ];
   }
 }

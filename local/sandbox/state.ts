@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { KubeCluster, KubeState } from './kube/objects.ts';
 
 export interface RdsInstanceState {
   id: string;
@@ -135,6 +136,8 @@ export interface SandboxState {
       string,
       {
         id: string;
+        /** The cluster's Kubernetes API (apps/v1), when the seed gave it one. */
+        kubernetes?: KubeCluster;
         nodepools: Record<
           string,
           {
@@ -174,9 +177,13 @@ export interface SandboxState {
       }
     >;
   };
+  /** The sandbox clusters' certificate authority, issued client certificates, image faults. */
+  kube: KubeState;
   /** ClientToken → the first answer, per action: a retried mutating call is done once. */
   clientTokens: Record<string, unknown>;
 }
+
+const emptyKube = (): KubeState => ({ certs: {}, resourceVersion: 1, imageFaults: {} });
 
 export function emptyState(): SandboxState {
   return {
@@ -187,6 +194,7 @@ export function emptyState(): SandboxState {
     ess: { groups: {}, configurations: {}, activities: {}, rules: {} },
     cs: { clusters: {}, tasks: {} },
     fc: { functions: {} },
+    kube: emptyKube(),
     clientTokens: {},
   };
 }
@@ -200,6 +208,7 @@ export class StateFile {
     const state = JSON.parse(readFileSync(this.path, 'utf8')) as SandboxState;
     // State files written before snapshots were tracked.
     state.ecs.snapshots ??= [];
+    state.kube ??= emptyKube();
     return state;
   }
 

@@ -1,4 +1,5 @@
 import { ApiError, notFound } from '../api-error.ts';
+import { userKubeconfig } from '../kube/server.ts';
 import { nextId } from '../state.ts';
 import {
   json,
@@ -11,7 +12,7 @@ import {
 
 const TASK_MS = 3 * 60_000;
 
-/** ACK (ROA): DescribeClusterNodePools, ModifyClusterNodePool, DescribeTaskInfo. */
+/** ACK (ROA): DescribeClusterNodePools, ModifyClusterNodePool, DescribeTaskInfo, DescribeClusterUserKubeconfig. */
 export function csRoute(ctx: RestContext, req: RestRequest): { action: string; run: () => RestResponse } {
   const pools = /^\/clusters\/([^/]+)\/nodepools$/.exec(req.path);
   if (pools && req.method === 'GET') {
@@ -93,6 +94,24 @@ export function csRoute(ctx: RestContext, req: RestRequest): { action: string; r
         }
         return json(202, { nodepool_id: p.id, task_id: taskId, request_id: taskId });
       },
+    };
+  }
+  const kubeconfig = /^\/k8s\/([^/]+)\/user_config$/.exec(req.path);
+  if (kubeconfig && req.method === 'GET') {
+    return {
+      action: 'DescribeClusterUserKubeconfig',
+      run: () =>
+        json(
+          200,
+          userKubeconfig(
+            ctx.state,
+            ctx.kubeUrl ?? '',
+            decodeURIComponent(kubeconfig[1]!),
+            ctx.caller ?? 'anonymous',
+            req.query.TemporaryDurationMinutes,
+            ctx.now,
+          ),
+        ),
     };
   }
   const task = /^\/tasks\/([^/]+)$/.exec(req.path);

@@ -23,6 +23,10 @@ export interface RestContext {
   now: number;
   region: string;
   accountId: string;
+  /** The access key id whose signature was verified (set before the route runs). */
+  caller?: string;
+  /** Where the sandbox clusters' Kubernetes API listens. */
+  kubeUrl?: string;
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): RestResponse {

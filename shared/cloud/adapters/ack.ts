@@ -36,6 +36,24 @@ export class AckAdapter {
     return { taskId: r.task_id };
   }
 
+  /**
+   * DescribeClusterUserKubeconfig: a kubeconfig for the caller (its RAM identity, with the RBAC
+   * grants that identity has in the cluster), valid for `temporaryMinutes` (15 to 4320).
+   * `privateIp` asks for the cluster's intranet endpoint, for a function in the cluster's VPC.
+   */
+  async userKubeconfig(
+    clusterId: string,
+    options: { temporaryMinutes: number; privateIp?: boolean },
+  ): Promise<{ config: string; expiration: string }> {
+    return this.roa.request('GET', `/k8s/${encodeURIComponent(clusterId)}/user_config`, {
+      action: 'DescribeClusterUserKubeconfig',
+      query: {
+        TemporaryDurationMinutes: String(options.temporaryMinutes),
+        ...(options.privateIp ? { PrivateIpAddress: 'true' } : {}),
+      },
+    });
+  }
+
   async task(
     taskId: string,
   ): Promise<{ state: 'running' | 'fail' | 'success'; error?: { code?: string; message?: string } }> {
