@@ -1,7 +1,10 @@
-// The canary timer: move due canaries on, and settle interrupted changes, one target at a time.
+// The release timer: move due canaries and watched Kubernetes rollouts on, and settle interrupted
+// changes, one target at a time.
 
 import { stepCanary } from './alias.ts';
 import type { AliasRelease } from './canary.ts';
+import { stepKube } from './kube.ts';
+import { isActive } from './kube-state.ts';
 import { isBusy, keys, latest, type ReleaseDeps, withTargetLock } from './state.ts';
 import { reconcile } from './target.ts';
 
@@ -14,12 +17,19 @@ export async function advanceAll(d: ReleaseDeps, owner: string): Promise<Record<
   const done: Record<string, string> = {};
   for (const [name, target] of Object.entries(d.config.releases.targets)) {
     const state = await latest<AliasRelease & { applying?: unknown }>(d.store, keys.state(name));
-    const due = target.kind === 'fc-alias' && state?.status === 'running';
+    const due =
+      (target.kind === 'fc-alias' && state?.status === 'running') ||
+      (target.kind === 'k8s-deployment' && isActive(state));
     if (!due && !state?.applying) continue;
     try {
       const outcome = await withTargetLock(d, name, owner, async (locked) => {
         const settled = await reconcile(locked, name, target);
-        const step = target.kind === 'fc-alias' ? await stepCanary(locked, name, target) : undefined;
+        const step =
+          target.kind === 'fc-alias'
+            ? await stepCanary(locked, name, target)
+            : target.kind === 'k8s-deployment'
+              ? await stepKube(locked, name, target)
+              : undefined;
         const parts = [settled.kind === 'clean' ? '' : `${settled.kind} an interrupted change`, step ?? ''];
         return parts.filter(Boolean).join('; ');
       });

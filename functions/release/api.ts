@@ -3,10 +3,12 @@ import { guarded } from '../../shared/auth/guard.ts';
 import { allowed } from '../../shared/auth/roles.ts';
 import { type HttpRequest, type HttpResponse, json, parseJsonBody } from '../../shared/events/http.ts';
 import { humanText } from '../../shared/events/text.ts';
+import { isImageRef } from '../../shared/kube/rollout.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import type { Decision } from '../../shared/store/port.ts';
 import { own } from '../../shared/util/records.ts';
 import type { AliasRelease } from './canary.ts';
+import { isActive, type KubeRelease } from './kube-state.ts';
 import type { Plan, PromoteResult, RollbackResult } from './outcome.ts';
 import {
   type Busy,
@@ -22,23 +24,46 @@ import {
 } from './state.ts';
 import { freeze, history, promote, reconcile, rollback, status } from './target.ts';
 
-const PromoteBody = z.strictObject({
-  version: z
-    .string()
-    .regex(/^\d{1,18}$/, 'a published version number')
-    .optional(),
-  dryRun: z.boolean().default(false),
-});
+const PromoteBody = z
+  .strictObject({
+    version: z
+      .string()
+      .regex(/^\d{1,18}$/, 'a published version number')
+      .optional(),
+    /** For a Deployment: the whole image reference, or a tag (or sha256 digest) of its current repository. */
+    image: z
+      .string()
+      .refine(isImageRef, 'an image reference such as registry.cn-hangzhou.aliyuncs.com/shop/web:1.4.2')
+      .optional(),
+    tag: z
+      .string()
+      .regex(
+        /^(?:[\w][\w.-]{0,127}|sha256:[a-f0-9]{64})$/,
+        'an image tag such as 1.4.2, or sha256:<64 hex digits>',
+      )
+      .optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .refine(
+    (b) => [b.version, b.image, b.tag].filter(Boolean).length <= 1,
+    'give at most one of version, image and tag',
+  );
 const RollbackBody = z.strictObject({
   dryRun: z.boolean().default(false),
   reason: humanText(500).optional(),
+  /** For a Deployment: the revision to go back to (`kubectl rollout undo --to-revision`); the previous one by default. */
+  revision: z.number().int().min(1).max(2_147_483_647).optional(),
 });
 const FreezeBody = z.strictObject({ reason: humanText(500).pipe(z.string().min(1)) });
 const DecideBody = z.strictObject({
   token: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'the token the promote request answered with'),
   reason: humanText(500).optional(),
 });
-const ApprovedPromote = z.object({ version: z.string().optional() });
+const ApprovedPromote = z.object({
+  version: z.string().optional(),
+  image: z.string().optional(),
+  tag: z.string().optional(),
+});
 
 const APPROVAL_TTL_MS = 24 * 3_600_000;
 const TARGET = /^\/targets\/([a-z][a-z0-9-]{0,62})(?:\/(history|promote|rollback|freeze|unfreeze))?\/?$/;
@@ -50,8 +75,8 @@ type Op = 'history' | 'promote' | 'rollback' | 'freeze' | 'unfreeze' | undefined
  * The release endpoints (below the function's HTTP trigger):
  *   GET  /targets/<t>             status         (view)
  *   GET  /targets/<t>/history     history        (view)
- *   POST /targets/<t>/promote     {version?, dryRun?}           (promote)
- *   POST /targets/<t>/rollback    {dryRun?, reason?}            (rollback)
+ *   POST /targets/<t>/promote     {version? | image? | tag?, dryRun?}   (promote)
+ *   POST /targets/<t>/rollback    {dryRun?, reason?, revision?}         (rollback)
  *   POST /targets/<t>/freeze      {reason}                      (rollback)
  *   POST /targets/<t>/unfreeze                                  (promote)
  *   POST /approvals/<id>/approve  {token, reason?}              (approve; never the requester)
@@ -95,6 +120,8 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
       }
       case 'rollback': {
         const body = parseJsonBody(request, RollbackBody.default({ dryRun: false }));
+        const misfit = misfitField(target.kind, body);
+        if (misfit) return misfit;
         return locked(d, name, request, async (l) => {
           await reconcile(l, name, target);
           return rolledBack(name, await rollback(l, name, target, body, actor));
@@ -102,6 +129,8 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
       }
       case 'promote': {
         const body = parseJsonBody(request, PromoteBody.default({ dryRun: false }));
+        const misfit = misfitField(target.kind, body);
+        if (misfit) return misfit;
         if (target.requireApproval && !body.dryRun) return askApproval(d, name, body, keyId);
         return locked(d, name, request, async (l) => {
           await reconcile(l, name, target);
@@ -122,16 +151,35 @@ async function locked(
   return isBusy(outcome) ? busy(name, outcome) : outcome;
 }
 
+/** A field that means nothing for the target's kind is refused, not ignored. */
+function misfitField(
+  kind: string,
+  body: { version?: unknown; image?: unknown; tag?: unknown; revision?: unknown },
+): HttpResponse | undefined {
+  const kube = kind === 'k8s-deployment';
+  const wrong = kube ? (['version'] as const) : (['image', 'tag', 'revision'] as const);
+  const field = wrong.find((f) => body[f] !== undefined);
+  if (!field) return undefined;
+  return json(400, {
+    error: 'InvalidRequest',
+    message: `${field} does not apply to a ${kind} target${kube ? ' (give image or tag)' : ''}`,
+    field,
+  });
+}
+
 async function askApproval(
   d: ReleaseDeps,
   name: string,
-  body: { version?: string | undefined },
+  body: { version?: string | undefined; image?: string | undefined; tag?: string | undefined },
   keyId: string,
 ) {
+  const asked = body.version ?? body.image ?? body.tag;
   const { approval, token } = await d.store.createApproval({
     subject: `release/${name}`,
     action: 'promote',
-    payload: body.version ? { version: body.version } : {},
+    payload: Object.fromEntries(
+      Object.entries({ version: body.version, image: body.image, tag: body.tag }).filter(([, v]) => v),
+    ),
     requestedBy: keyId,
     ttlMs: APPROVAL_TTL_MS,
   });
@@ -139,7 +187,7 @@ async function askApproval(
     kind: 'release.approval.requested',
     severity: 'warning',
     subject: name,
-    summary: `${keyId} asks to promote ${name}${body.version ? ` to version ${body.version}` : ''}; approval ${approval.id}`,
+    summary: `${keyId} asks to promote ${name}${asked ? ` to ${asked}` : ''}; approval ${approval.id}`,
   });
   return json(202, {
     target: name,
@@ -173,11 +221,11 @@ async function decide(request: HttpRequest, ctx: HandlerContext, id: string, ver
       if (now && now.status !== 'pending') return refused(id, { ok: false, reason: 'already-decided' });
       if (now && now.expiresAt <= l.now()) return refused(id, { ok: false, reason: 'expired' });
       if (verb === 'approve') {
-        const running = await latest<AliasRelease>(l.store, keys.state(name));
-        if (running?.status === 'running')
+        const running = await latest<AliasRelease | KubeRelease>(l.store, keys.state(name));
+        if (running?.status === 'running' || isActive(running))
           return json(409, {
             error: 'InProgress',
-            message: `${name} is being promoted (${running.from} -> ${running.to}); approval ${id} stays pending`,
+            message: `${name} is being changed; approval ${id} stays pending`,
             release: running,
           });
       }
@@ -203,7 +251,7 @@ async function decide(request: HttpRequest, ctx: HandlerContext, id: string, ver
         l,
         name,
         target,
-        { version: payload.version, dryRun: false },
+        { version: payload.version, image: payload.image, tag: payload.tag, dryRun: false },
         operator(approval.requestedBy),
       );
       await tell(l, {
@@ -260,7 +308,10 @@ function promoted(name: string, r: PromoteResult): HttpResponse {
     case 'promoted':
       return json(200, { target: name, promoted: { from: r.from, to: r.to } });
     case 'canary':
+    case 'started':
       return json(202, { target: name, release: r.release });
+    case 'refused':
+      return json(r.status, { error: r.error, message: r.message });
   }
 }
 
@@ -272,6 +323,10 @@ function rolledBack(name: string, r: RollbackResult): HttpResponse {
       return json(409, { error: 'NothingToRollBack', message: r.message });
     case 'rolled-back':
       return json(200, { target: name, rolledBack: { from: r.from, to: r.to } });
+    case 'started':
+      return json(202, { target: name, release: r.release });
+    case 'refused':
+      return json(r.status, { error: r.error, message: r.message });
   }
 }
 

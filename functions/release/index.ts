@@ -1,5 +1,5 @@
-// release: promote and roll back FC alias versions (with canaries) and image channels, over
-// authenticated HTTP; the timer moves canaries on between their steps.
+// release: promote and roll back FC alias versions (with canaries), image channels and Kubernetes
+// Deployments, over authenticated HTTP; the timer moves canaries and watched rollouts on.
 import { defineHandler } from '../../shared/runtime/define-handler.ts';
 import { advanceAll } from './advance.ts';
 import { handle } from './api.ts';

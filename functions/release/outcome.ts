@@ -1,4 +1,5 @@
 import type { AliasRelease } from './canary.ts';
+import type { KubeRelease } from './kube-state.ts';
 import type { Target } from './state.ts';
 
 /** What a dry run answers, the same for promotes and rollbacks of every kind of target. */
@@ -15,7 +16,9 @@ export interface Plan {
 export type PromoteResult =
   | { kind: 'plan'; plan: Plan }
   | { kind: 'frozen'; reason: string }
-  | { kind: 'in-progress'; release: AliasRelease }
+  | { kind: 'in-progress'; release: AliasRelease | KubeRelease }
+  | { kind: 'refused'; status: 400 | 404 | 409 | 502; error: string; message: string }
+  | { kind: 'started'; release: KubeRelease }
   | { kind: 'not-found'; error: 'VersionNotFound' | 'ImageNotFound'; message: string }
   | { kind: 'unchanged'; message: string }
   | { kind: 'promoted'; from: unknown; to: unknown }
@@ -24,6 +27,8 @@ export type PromoteResult =
 export type RollbackResult =
   | { kind: 'plan'; plan: Plan }
   | { kind: 'nothing'; message: string }
+  | { kind: 'refused'; status: 400 | 404 | 409 | 502; error: string; message: string }
+  | { kind: 'started'; release: KubeRelease }
   | { kind: 'rolled-back'; from: unknown; to: unknown };
 
 /** What reconciling a target found: nothing pending, or an interrupted change completed or dropped. */

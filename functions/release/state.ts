@@ -55,6 +55,10 @@ export interface HistoryRecord {
   to: unknown;
   reason?: string | undefined;
   automatic?: boolean;
+  /** How a watched rollout (Kubernetes) ended. */
+  outcome?: 'succeeded' | 'rolled-back' | 'paused' | 'failed';
+  /** The Deployment revision it went to. */
+  revision?: number;
 }
 
 export async function latest<V>(store: Store, key: string): Promise<V | undefined> {

@@ -3,6 +3,7 @@ import type { ChannelEntry } from '../../shared/images/build-job.ts';
 import { promoteAlias, reconcileAlias, rollbackAlias } from './alias.ts';
 import type { AliasRelease } from './canary.ts';
 import { promoteChannel, reconcileChannel, rollbackChannel } from './channel.ts';
+import { kubeStatus, promoteKube, reconcileKube, rollbackKube } from './kube.ts';
 import type { PromoteResult, Reconciled, RollbackResult } from './outcome.ts';
 import {
   type Actor,
@@ -18,17 +19,27 @@ import {
 } from './state.ts';
 
 export function reconcile(d: Locked, name: string, target: Target): Promise<Reconciled> {
+  if (target.kind === 'k8s-deployment') return reconcileKube(d, name, target);
   return target.kind === 'fc-alias' ? reconcileAlias(d, name, target) : reconcileChannel(d, name, target);
+}
+
+/** What a promote may name: an FC version, or for a Deployment an image or a tag. */
+export interface PromoteInput {
+  version?: string | undefined;
+  image?: string | undefined;
+  tag?: string | undefined;
+  dryRun: boolean;
 }
 
 export function promote(
   d: Locked,
   name: string,
   target: Target,
-  input: { version?: string | undefined; dryRun: boolean },
+  input: PromoteInput,
   actor: Actor,
 ): Promise<PromoteResult> {
   const asked = { ...input, requiresApproval: target.requireApproval };
+  if (target.kind === 'k8s-deployment') return promoteKube(d, name, target, asked, actor);
   return target.kind === 'fc-alias'
     ? promoteAlias(d, name, target, asked, actor)
     : promoteChannel(d, name, target, asked, actor);
@@ -38,9 +49,10 @@ export function rollback(
   d: Locked,
   name: string,
   target: Target,
-  input: { dryRun: boolean; reason?: string | undefined },
+  input: { dryRun: boolean; reason?: string | undefined; revision?: number | undefined },
   actor: Actor,
 ): Promise<RollbackResult> {
+  if (target.kind === 'k8s-deployment') return rollbackKube(d, name, target, input, actor);
   return target.kind === 'fc-alias'
     ? rollbackAlias(d, name, target, input, actor)
     : rollbackChannel(d, name, target, input, actor);
@@ -68,9 +80,11 @@ export async function status(d: ReleaseDeps, name: string, target: Target) {
   const frozen = await latest<Frozen>(d.store, keys.frozen(name));
   const state = await latest<AliasRelease | { applying?: unknown }>(d.store, keys.state(name));
   const current =
-    target.kind === 'fc-alias'
-      ? await d.cloud.fc.getAlias(target.function, target.alias).catch(() => null)
-      : ((await latest<ChannelEntry>(d.store, keys.channel(target.to))) ?? null);
+    target.kind === 'k8s-deployment'
+      ? await kubeStatus(d, target)
+      : target.kind === 'fc-alias'
+        ? await d.cloud.fc.getAlias(target.function, target.alias).catch(() => null)
+        : ((await latest<ChannelEntry>(d.store, keys.channel(target.to))) ?? null);
   return {
     target: name,
     kind: target.kind,

@@ -2,10 +2,14 @@ import { parseArgs } from 'node:util';
 import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
 const USAGE = `usage: fc-devops release <command> [options]
-  status <target>                     the target's current release, alias or channel, and whether it is frozen
+  status <target>                     the target's current release, alias, channel or Deployment (with its
+                                      revisions), and whether it is frozen
   history <target>                    its promotes and rollbacks, newest first
-  promote <target> [--version N] [--dry-run]
-  rollback <target> [--dry-run] [--reason TEXT]
+  promote <target> [--version N] [--dry-run]              an FC alias: a published version
+  promote <target> [--image REF | --tag TAG] [--dry-run]  a Deployment: an image, a tag of its repository,
+                                                          or (neither) the image channel's current image
+  rollback <target> [--revision N] [--dry-run] [--reason TEXT]
+                                      --revision: a Deployment's revision (default: the previous one)
   freeze <target> --reason TEXT       refuse promotes (when a change cannot be undone)
   unfreeze <target>
   approve <approval-id> --token T [--reason TEXT]
@@ -21,6 +25,9 @@ export async function releaseCommand(args: string[]): Promise<number> {
     options: {
       ...operatorOptions('FC_DEVOPS_RELEASE_URL', 'release'),
       version: { type: 'string' },
+      image: { type: 'string' },
+      tag: { type: 'string' },
+      revision: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       reason: { type: 'string' },
       token: { type: 'string' },
@@ -37,12 +44,24 @@ export async function releaseCommand(args: string[]): Promise<number> {
     promote: {
       method: 'POST',
       path: `/targets/${subject}/promote`,
-      body: { ...(values.version ? { version: values.version } : {}), dryRun: values['dry-run'] },
+      body: {
+        ...(values.version ? { version: values.version } : {}),
+        ...(values.image ? { image: values.image } : {}),
+        ...(values.tag ? { tag: values.tag } : {}),
+        dryRun: values['dry-run'],
+      },
     },
     rollback: {
       method: 'POST',
       path: `/targets/${subject}/rollback`,
-      body: { dryRun: values['dry-run'], ...(values.reason ? { reason: values.reason } : {}) },
+      body: {
+        dryRun: values['dry-run'],
+        ...(values.reason ? { reason: values.reason } : {}),
+        // A revision that is not a number goes as given, for the endpoint to refuse by name.
+        ...(values.revision
+          ? { revision: Number.isNaN(Number(values.revision)) ? values.revision : Number(values.revision) }
+          : {}),
+      },
     },
     freeze: { method: 'POST', path: `/targets/${subject}/freeze`, body: { reason: values.reason ?? '' } },
     unfreeze: { method: 'POST', path: `/targets/${subject}/unfreeze`, body: {} },

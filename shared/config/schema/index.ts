@@ -64,6 +64,8 @@ export const ConfigSchema = z
         missing(['images', 'pipelines', p, 'channel'], 'image channel', pipeline.channel, imageChannels);
     }
     for (const [t, target] of Object.entries(c.releases.targets)) {
+      if (target.kind === 'k8s-deployment' && target.channel)
+        missing(['releases', 'targets', t, 'channel'], 'image channel', target.channel, imageChannels);
       if (target.kind === 'image-channel') {
         missing(['releases', 'targets', t, 'from'], 'image channel', target.from, imageChannels);
         missing(['releases', 'targets', t, 'to'], 'image channel', target.to, imageChannels);
