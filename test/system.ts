@@ -21,7 +21,8 @@ export interface System {
  * are printed, so a failing test shows why. Timers do not fire by themselves: a test ticks them.
  */
 export async function startSystem(options: {
-  config?: string;
+  /** fc-devops.yaml, or a function of the sandbox's URL that makes it. */
+  config?: string | ((sandboxUrl: string) => string);
   seed?: Seed;
   env?: (sandboxUrl: string) => Record<string, string>;
   template?: string;
@@ -42,7 +43,8 @@ export async function startSystem(options: {
   });
   const env: Record<string, string> = { FC_DEVOPS_CLOUD_URL: sandbox.url, ...options.env?.(sandbox.url) };
   if (options.config !== undefined) {
-    writeFileSync(join(dir, 'fc-devops.yaml'), options.config);
+    const text = typeof options.config === 'function' ? options.config(sandbox.url) : options.config;
+    writeFileSync(join(dir, 'fc-devops.yaml'), text);
     env.FC_DEVOPS_CONFIG = join(dir, 'fc-devops.yaml');
   }
   const runtime = await LocalRuntime.start({

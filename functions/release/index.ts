@@ -8,6 +8,14 @@ import { releaseDeps } from './state.ts';
 export const handler = defineHandler({
   http: (request, ctx) => handle(request, ctx),
   timer: {
-    run: (_input, ctx) => advanceAll(releaseDeps(ctx), ctx.requestId),
+    // "Now" is the trigger time when it is ahead of the clock (a test moving time on), else the clock.
+    run: (input, ctx) =>
+      advanceAll(
+        {
+          ...releaseDeps(ctx),
+          now: () => new Date(Math.max(input.triggerTime.getTime(), ctx.now().getTime())),
+        },
+        ctx.requestId,
+      ),
   },
 });

@@ -534,11 +534,12 @@ function invoked(action: string, body: Buffer): Record<string, string> {
   try {
     const job = JSON.parse(body.toString('utf8')) as {
       kind?: unknown;
-      payload?: { kind?: unknown; subject?: unknown };
+      payload?: { kind?: unknown; subject?: unknown; severity?: unknown };
     };
     return {
       ...(typeof job.kind === 'string' ? { job: job.kind } : {}),
       ...(typeof job.payload?.kind === 'string' ? { event: job.payload.kind } : {}),
+      ...(typeof job.payload?.severity === 'string' ? { severity: job.payload.severity } : {}),
       ...(typeof job.payload?.subject === 'string' ? { subject: job.payload.subject.slice(0, 200) } : {}),
     };
   } catch {
