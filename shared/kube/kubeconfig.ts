@@ -35,8 +35,13 @@ export function parseKubeconfig(text: string): KubeAccess {
   const list = <T>(k: string) => (Array.isArray(doc[k]) ? (doc[k] as Named<T>[]) : []);
   const contexts = list<{ context?: { cluster?: string; user?: string } }>('contexts');
   const current = doc['current-context'];
+  // Without a current context, a kubeconfig with one context means that one.
   const context = (
-    contexts.find((c) => c.name === current) ?? (contexts.length === 1 ? contexts[0] : undefined)
+    current === undefined
+      ? contexts.length === 1
+        ? contexts[0]
+        : undefined
+      : contexts.find((c) => c.name === current)
   )?.context;
   if (!context)
     throw new KubeconfigError(`the kubeconfig has no context named ${String(current ?? '(none)')}`);
