@@ -10,6 +10,7 @@ import { createCloud } from '../../shared/cloud/cloud.ts';
 import { KubeClient } from '../../shared/kube/client.ts';
 import { parseKubeconfig } from '../../shared/kube/kubeconfig.ts';
 import type { Deployment } from '../../shared/kube/types.ts';
+import { openStore } from '../../shared/store/open.ts';
 import { until } from '../helpers.ts';
 import { type System, startSystem } from '../system.ts';
 
@@ -32,6 +33,8 @@ releases:
     ghost: ${target('ghost')}
     nowhere: { kind: k8s-deployment, cluster: c8nosuchcluster, namespace: shop, deployment: web, container: web }
     vault: { kind: k8s-deployment, cluster: ${CLUSTER}, namespace: vault, deployment: keys, container: keys }
+    twin: { kind: k8s-deployment, cluster: ${CLUSTER}, namespace: shop, deployment: twin-b, container: app, healthySeconds: 0 }
+    solo: ${target('solo', ', healthySeconds: 0')}
     proxy: { kind: k8s-deployment, cluster: ${CLUSTER}, namespace: shop, deployment: web, container: nginx }
 access:
   keys:
@@ -92,6 +95,14 @@ describe('release: Kubernetes Deployments on ACK, through the running system and
                     ],
                     causes: ['first release', 'second release', 'third release'],
                   },
+                  ...['twin-a', 'twin-b'].map((name) => ({
+                    namespace: 'shop',
+                    name,
+                    replicas: 2,
+                    revisions: [{ app: `${REG}/app:1` }, { app: `${REG}/app:2` }, { app: `${REG}/app:3` }],
+                    causes: ['one', 'two', 'three'],
+                  })),
+                  { namespace: 'shop', name: 'solo', replicas: 2, revisions: [{ solo: `${REG}/solo:1` }] },
                   { namespace: 'vault', name: 'keys', replicas: 1, revisions: [{ keys: `${REG}/keys:1` }] },
                 ],
               },
@@ -150,6 +161,25 @@ describe('release: Kubernetes Deployments on ACK, through the running system and
     ).config;
   const deployment = async (name: string): Promise<Deployment> =>
     new KubeClient(parseKubeconfig(await kubeconfig())).getDeployment('shop', name);
+  /** kubectl pointed at the sandbox cluster, or undefined (said) when it is not installed. */
+  const kubectl = async () => {
+    if (!(await findKubectl())) {
+      console.warn(
+        'kubectl is not installed (apt-get install kubernetes-client): the kubectl half of this test is skipped',
+      );
+      return undefined;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'kubectl-'));
+    writeFileSync(join(dir, 'config'), await kubeconfig());
+    return async (...args: string[]) =>
+      (
+        await promisify(execFile)(
+          'kubectl',
+          ['--kubeconfig', join(dir, 'config'), '--cache-dir', join(dir, 'cache'), '-n', 'shop', ...args],
+          { timeout: 30_000 },
+        )
+      ).stdout;
+  };
   const told = (event: string, subject: RegExp) =>
     until(
       () =>
@@ -311,25 +341,8 @@ describe('release: Kubernetes Deployments on ACK, through the running system and
       [4, 'first release'],
     ]);
 
-    const kubectl = await findKubectl();
-    if (!kubectl) {
-      console.warn(
-        'kubectl is not installed (apt-get install kubernetes-client): its half of this test is skipped',
-      );
-      return;
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'kubectl-'));
-    writeFileSync(join(dir, 'config'), await kubeconfig());
-    const run = async (...args: string[]) =>
-      (
-        await promisify(execFile)(
-          kubectl,
-          ['--kubeconfig', join(dir, 'config'), '--cache-dir', join(dir, 'cache'), '-n', 'shop', ...args],
-          {
-            timeout: 30_000,
-          },
-        )
-      ).stdout;
+    const run = await kubectl();
+    if (!run) return;
     const history = await run('rollout', 'history', 'deployment/legacy');
     const rows = history
       .split('\n')
@@ -347,6 +360,80 @@ describe('release: Kubernetes Deployments on ACK, through the running system and
     expect(await run('rollout', 'history', 'deployment/legacy', '--revision', '4')).toContain(
       `Image:\t${REG}/legacy:1.0`,
     );
+  });
+
+  it('undoes exactly as kubectl rollout undo does (the same template, annotations and renumbered history)', async () => {
+    const run = await kubectl();
+    if (!run) return;
+    expect(await run('rollout', 'undo', 'deployment/twin-a', '--to-revision=1')).toBe(
+      'deployment.apps/twin-a rolled back\n',
+    );
+    expect((await call('ops-alice', 'POST', '/targets/twin/rollback', { revision: 1 })).status).toBe(202);
+    expect((await tick(30)).twin).toBe('rolled back');
+    const [a, b] = [await deployment('twin-a'), await deployment('twin-b')];
+    const same = (d: Deployment) => ({
+      containers: d.spec.template.spec.containers,
+      annotations: d.metadata.annotations,
+      generation: d.metadata.generation,
+    });
+    expect(same(b)).toEqual(same(a));
+    expect(a.metadata.annotations).toEqual({
+      'deployment.kubernetes.io/revision': '4',
+      'kubernetes.io/change-cause': 'one',
+    });
+    const rows = (await run('rollout', 'history', 'deployment/twin-a'))
+      .split('\n')
+      .filter((l) => /^\d/.test(l));
+    expect(rows.map((l) => l.split(/\s+/).slice(0, 2))).toEqual([
+      ['2', 'two'],
+      ['3', 'three'],
+      ['4', 'one'],
+    ]);
+    const revisions = (await call('ops-carol', 'GET', '/targets/twin')).body.current.revisions;
+    expect(
+      revisions.map((r: { revision: number; changeCause: string }) => [String(r.revision), r.changeCause]),
+    ).toEqual(rows.map((l) => l.split(/\s+/).slice(0, 2)));
+  });
+
+  it('stops watching a rollout someone changed outside fc-devops (kubectl set image), and says so', async () => {
+    const run = await kubectl();
+    if (!run) return;
+    expect((await call('ops-alice', 'POST', '/targets/solo/promote', { tag: '2' })).status).toBe(202);
+    await run('set', 'image', 'deployment/solo', `solo=${REG}/solo:99`);
+    expect((await tick(1)).solo).toMatch(
+      /^stopped: the Deployment was changed outside fc-devops \(generation 3, ours 2\); no longer watched$/,
+    );
+    expect((await call('ops-carol', 'GET', '/targets/solo')).body.release.status).toBe('failed');
+    expect((await deployment('solo')).spec.template.spec.containers[0]!.image).toBe(`${REG}/solo:99`);
+    expect((await told('release.failed', /^solo$/)).severity).toBe('warning');
+  });
+
+  it('finishes a patch whose record was lost, from what the Deployment says', async () => {
+    const store = await openStore({ databaseUrl: system.runtime.databaseUrl });
+    try {
+      const dep = await deployment('cart');
+      const images = { cart: dep.spec.template.spec.containers[0]!.image };
+      // The patch landed (the Deployment runs these images) but the state still says applying.
+      await store.appendHistory('release:state:cart', {
+        value: {
+          kind: 'k8s-deployment',
+          operation: 'promote',
+          status: 'rolling',
+          from: { revision: 1, images },
+          to: { images },
+          generation: 0,
+          startedAt: new Date().toISOString(),
+          by: 'ops-alice',
+          applying: { want: images, previous: null, since: new Date().toISOString() },
+        },
+      });
+    } finally {
+      await store.close();
+    }
+    // Reconciled to the Deployment's generation, then watched: complete and healthy at once.
+    const result = (await tick(1)).cart;
+    expect(result).toMatch(/^completed an interrupted change; verifying until /);
+    expect((await told('release.reconciled', /^cart$/)).severity).toBe('warning');
   });
 
   it('takes concurrent promotes of one target in turn', async () => {

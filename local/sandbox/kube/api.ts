@@ -1,7 +1,7 @@
 // The Kubernetes API paths a sandbox cluster serves: discovery, Namespaces, and apps/v1
 // Deployments and ReplicaSets (get, list, watch, patch), with RBAC per namespace.
 import { canonicalJson as canonical } from '../../../shared/util/compare.ts';
-import { materialize, rollOut, setPaused } from './controller.ts';
+import { materialize, rollOut, setPaused, withDefaults } from './controller.ts';
 import {
   type Deployment,
   type KubeCluster,
@@ -227,6 +227,7 @@ function patch(c: KubeCluster, kube: KubeState, d: Deployment, req: KubeRequest,
     throw error;
   }
   const invalid = validate(d, next);
+  if (!invalid) next.spec.template = withDefaults(next.spec.template);
   if (invalid)
     return kubeStatus(422, 'Invalid', `Deployment.apps "${d.metadata.name}" is invalid: ${invalid}`, {
       name: d.metadata.name,

@@ -33,6 +33,36 @@ function withoutHash(t: PodTemplate): PodTemplate {
   return { ...t, metadata: { ...(t.metadata ?? {}), labels } };
 }
 
+/**
+ * The defaults the API server fills into a pod template when it stores one, so a template reads
+ * back as it would from a real cluster whatever client wrote it (kubectl's typed patches carry
+ * `resources: {}`, a JSON client's do not).
+ */
+export function withDefaults(t: PodTemplate): PodTemplate {
+  const spec = t.spec;
+  return {
+    ...t,
+    metadata: { creationTimestamp: null, ...(t.metadata ?? {}) },
+    spec: {
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      dnsPolicy: 'ClusterFirst',
+      securityContext: {},
+      schedulerName: 'default-scheduler',
+      ...spec,
+      containers: spec.containers.map((c) => ({
+        resources: {},
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+        // Always for :latest or no tag at all, as the API server defaults it.
+        imagePullPolicy:
+          c.image.split('/').pop()!.includes(':') && !c.image.endsWith(':latest') ? 'IfNotPresent' : 'Always',
+        ...c,
+      })),
+    },
+  };
+}
+
 /** Kubernetes' `EqualIgnoreHash`: the same pod template but for the pod-template-hash label. */
 export const equalIgnoreHash = (a: PodTemplate, b: PodTemplate) =>
   canonical(withoutHash(a)) === canonical(withoutHash(b));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { materialize, rollOut } from './controller.ts';
+import { materialize, rollOut, withDefaults } from './controller.ts';
 import { type Deployment, iso, type KubeCluster, type KubeState, key } from './objects.ts';
 
 /** A cluster's Kubernetes side in a seed. */
@@ -72,10 +72,10 @@ export function seedKube(seed: KubeSeed, kube: KubeState, defaultUser: string, n
     c.deployments[key(s.namespace, s.name)] = d;
     for (const [i, containers] of s.revisions.entries()) {
       d.metadata.generation += 1;
-      d.spec.template = {
+      d.spec.template = withDefaults({
         metadata: { labels },
         spec: { containers: Object.entries(containers).map(([name, image]) => ({ name, image })) },
-      };
+      });
       const cause = s.causes?.[i];
       if (cause) d.metadata.annotations = { ...d.metadata.annotations, 'kubernetes.io/change-cause': cause };
       else delete d.metadata.annotations?.['kubernetes.io/change-cause'];
