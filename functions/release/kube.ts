@@ -27,6 +27,7 @@ import {
   keys,
   type Locked,
   latest,
+  operator,
   type ReleaseDeps,
   TIMER,
   tell,
@@ -425,7 +426,8 @@ export async function stepKube(d: Locked, name: string, t: KubeTarget): Promise<
         outcome: 'succeeded',
         revision: revisionOf(dep),
       } satisfies HistoryRecord,
-      TIMER,
+      // The promote is the operator's who started it; the timer only watched it through.
+      state.by === actorName(TIMER) ? TIMER : operator(state.by),
     );
     await tell(d, {
       kind: 'release.promoted',

@@ -41,6 +41,7 @@ releases:
     api: { kind: fc-alias, function: demo-api, alias: prod }
     api-gated: { kind: fc-alias, function: demo-api, alias: gated, requireApproval: true }
     web-image: { kind: image-channel, from: staging, to: prod }
+    web-k8s: { kind: k8s-deployment, cluster: c-fuzz0001, namespace: shop, deployment: web, container: web }
 access:
   keys:
     ops: { secret: "\${env:T_OPS}", roles: [{ targets: ["*"], actions: [view, promote, rollback, approve, run, plan, apply, unlock, env, destroy, scale] }] }
@@ -108,6 +109,20 @@ const ENDPOINTS: Endpoint[] = [
     path: '/targets/{}/rollback',
     name: 'api',
     body: { dryRun: true, reason: 'r' },
+  },
+  {
+    fn: 'release',
+    method: 'POST',
+    path: '/targets/{}/promote',
+    name: 'web-k8s',
+    body: { tag: '3', dryRun: true },
+  },
+  {
+    fn: 'release',
+    method: 'POST',
+    path: '/targets/{}/rollback',
+    name: 'web-k8s',
+    body: { dryRun: true, revision: 1, reason: 'r' },
   },
   { fn: 'release', method: 'POST', path: '/targets/{}/freeze', name: 'web-image', body: { reason: 'r' } },
   { fn: 'release', method: 'POST', path: '/targets/{}/unfreeze', name: 'web-image', body: {} },
@@ -200,6 +215,19 @@ describe('every HTTP endpoint under hostile input: never a 500, and a 4xx change
           ],
         },
         fc: { functions: [{ name: 'demo-api', versions: 3, aliases: { prod: '1', gated: '1' } }] },
+        cs: {
+          clusters: [
+            {
+              id: 'c-fuzz0001',
+              nodepools: [],
+              kubernetes: {
+                deployments: [
+                  { namespace: 'shop', name: 'web', revisions: [{ web: 'web:1' }, { web: 'web:2' }] },
+                ],
+              },
+            },
+          ],
+        },
         rds: { instances: [{ id: 'rm-fuzz', engine: 'MySQL', category: 'HighAvailability' }] },
       },
     });

@@ -224,7 +224,7 @@ describe('release: Kubernetes Deployments on ACK, through the running system and
       outcome: 'succeeded',
       revision: 3,
       to: { web: `${REG}/web:1.2.0` },
-      by: 'timer:advance',
+      by: 'ops-alice',
     });
     expect((await told('release.promoted', /^web revision 3$/)).severity).toBe('info');
   });

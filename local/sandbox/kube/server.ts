@@ -80,7 +80,7 @@ export class KubeApiServer {
       return;
     }
     const user = this.authenticate(req, cluster, state.kube, clusterId);
-    const action = `${req.method} ${m[2] ?? '/'}`;
+    const action = actionOf(req.method ?? 'GET', m[2] ?? '/', url.searchParams);
     if (!user) {
       this.host.record(clusterId, action, undefined, 401);
       send(res, kubeStatus(401, 'Unauthorized', 'Unauthorized'));
@@ -235,6 +235,19 @@ export function userKubeconfig(
     ],
   });
   return { config, expiration: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+}
+
+/** The call as `/_sandbox/calls` names it: GetDeployment, ListReplicaSets, PatchDeployment, ... */
+function actionOf(method: string, path: string, query: URLSearchParams): string {
+  const m = /\/(deployments|replicasets|namespaces)(\/[^/]+)?$/.exec(path);
+  if (!m) return method === 'GET' ? `Get ${path}` : `${method} ${path}`;
+  const kind = { deployments: 'Deployment', replicasets: 'ReplicaSet', namespaces: 'Namespace' }[
+    m[1] as 'deployments'
+  ];
+  if (method === 'PATCH') return query.get('dryRun') === 'All' ? `DryRunPatch${kind}` : `Patch${kind}`;
+  if (method !== 'GET') return `${method} ${path}`;
+  if (m[2]) return `Get${kind}`;
+  return `${query.get('watch') === 'true' || query.get('watch') === '1' ? 'Watch' : 'List'}${kind}s`;
 }
 
 function send(res: ServerResponse, answer: { status: number; body: unknown }): void {

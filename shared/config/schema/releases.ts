@@ -35,7 +35,7 @@ export const releaseTarget = z.discriminatedUnion('kind', [
       /** The ACK cluster: fc-devops asks ACK for a short-lived kubeconfig of its own role for each operation. */
       cluster: z
         .string()
-        .regex(/^c[a-z0-9]{6,40}$/, 'an ACK cluster id such as c82e6987e2961451182edacd74faf0f53')
+        .regex(/^c[a-z0-9-]{5,63}$/, 'an ACK cluster id such as c82e6987e2961451182edacd74faf0f53')
         .optional(),
       /** Or a kubeconfig given as a secret (`${env:NAME}`), for a cluster fc-devops cannot ask ACK about. */
       kubeconfig: secretRef.optional(),
