@@ -14,7 +14,7 @@ import { openStore } from '../../shared/store/open.ts';
 import { until } from '../helpers.ts';
 import { type System, startSystem } from '../system.ts';
 
-const KEYS = { 'ops-alice': 'alice-secret', 'ops-carol': 'carol-secret' } as const;
+const KEYS = { 'ops-alice': 'alice-secret', 'ops-bob': 'bob-secret', 'ops-carol': 'carol-secret' } as const;
 const CLUSTER = 'c8sandboxshop01';
 const REG = 'registry.cn-hangzhou.aliyuncs.com/shop';
 
@@ -35,11 +35,15 @@ releases:
     vault: { kind: k8s-deployment, cluster: ${CLUSTER}, namespace: vault, deployment: keys, container: keys }
     twin: { kind: k8s-deployment, cluster: ${CLUSTER}, namespace: shop, deployment: twin-b, container: app, healthySeconds: 0 }
     solo: ${target('solo', ', healthySeconds: 0')}
+    gated: ${target('gated', ', healthySeconds: 0, requireApproval: true, channel: shop-web')}
     proxy: { kind: k8s-deployment, cluster: ${CLUSTER}, namespace: shop, deployment: web, container: nginx }
 access:
   keys:
     ops-alice: { secret: "\${env:T_ALICE}", roles: [{ targets: ["*"], actions: [view, promote, rollback] }] }
+    ops-bob: { secret: "\${env:T_BOB}", roles: [{ targets: ["*"], actions: [view, approve] }] }
     ops-carol: { secret: "\${env:T_CAROL}", roles: [{ targets: ["*"], actions: [view] }] }
+images:
+  channels: { shop-web: {} }
 `;
 
 const two = (name: string, tag: string) => ({ [name]: `${REG}/${name}:${tag}`, sidecar: `${REG}/proxy:1.0` });
@@ -52,7 +56,7 @@ describe('release: Kubernetes Deployments on ACK, through the running system and
   beforeAll(async () => {
     system = await startSystem({
       config: (url) => config.replaceAll('__SANDBOX__', url),
-      env: () => ({ T_ALICE: KEYS['ops-alice'], T_CAROL: KEYS['ops-carol'] }),
+      env: () => ({ T_ALICE: KEYS['ops-alice'], T_BOB: KEYS['ops-bob'], T_CAROL: KEYS['ops-carol'] }),
       seed: {
         cs: {
           clusters: [
@@ -103,6 +107,7 @@ describe('release: Kubernetes Deployments on ACK, through the running system and
                     causes: ['one', 'two', 'three'],
                   })),
                   { namespace: 'shop', name: 'solo', replicas: 2, revisions: [{ solo: `${REG}/solo:1` }] },
+                  { namespace: 'shop', name: 'gated', replicas: 1, revisions: [{ gated: `${REG}/gated:1` }] },
                   { namespace: 'vault', name: 'keys', replicas: 1, revisions: [{ keys: `${REG}/keys:1` }] },
                 ],
               },
@@ -434,6 +439,46 @@ describe('release: Kubernetes Deployments on ACK, through the running system and
     const result = (await tick(1)).cart;
     expect(result).toMatch(/^completed an interrupted change; verifying until /);
     expect((await told('release.reconciled', /^cart$/)).severity).toBe('warning');
+  });
+
+  it("takes the image channel's image, waits for approval, and refuses while frozen", async () => {
+    const store = await openStore({ databaseUrl: system.runtime.databaseUrl });
+    try {
+      await store.appendHistory('channel:shop-web', {
+        value: { images: { 'cn-hangzhou': `${REG}/gated:2` } },
+      });
+    } finally {
+      await store.close();
+    }
+    const plan = await call('ops-alice', 'POST', '/targets/gated/promote', { dryRun: true });
+    expect(plan.body).toMatchObject({ dryRun: true, plan: { requiresApproval: true } });
+    expect(plan.body.plan.calls[0].patch[1]).toEqual({
+      op: 'replace',
+      path: '/spec/template/spec/containers/0/image',
+      value: `${REG}/gated:2`,
+    });
+    const asked = await call('ops-alice', 'POST', '/targets/gated/promote', {});
+    expect(asked.status).toBe(202);
+    const { id, token } = asked.body.approval;
+    expect((await deployment('gated')).spec.template.spec.containers[0]!.image).toBe(`${REG}/gated:1`);
+    expect((await call('ops-alice', 'POST', `/approvals/${id}/approve`, { token })).status).toBe(403);
+    const approved = await call('ops-bob', 'POST', `/approvals/${id}/approve`, { token });
+    expect(approved.status).toBe(202);
+    expect(approved.body).toMatchObject({
+      release: { status: 'rolling', by: 'ops-alice' },
+      approval: { approvedBy: 'ops-bob' },
+    });
+    expect((await tick(30)).gated).toBe('promoted');
+    expect((await deployment('gated')).spec.template.spec.containers[0]!.image).toBe(`${REG}/gated:2`);
+
+    expect(
+      (await call('ops-alice', 'POST', '/targets/gated/freeze', { reason: 'release week' })).status,
+    ).toBe(200);
+    const frozen = await call('ops-alice', 'POST', '/targets/gated/promote', { tag: '3', dryRun: true });
+    expect(frozen).toMatchObject({
+      status: 409,
+      body: { error: 'Frozen', message: 'gated is frozen: release week' },
+    });
   });
 
   it('takes concurrent promotes of one target in turn', async () => {
