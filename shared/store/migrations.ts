@@ -211,6 +211,34 @@ export const MIGRATIONS: readonly Migration[] = [
       create index terraform_environments_status on terraform_environments (status, expires_at);
     `,
   },
+  {
+    version: 6,
+    name: 'monitoring probes',
+    tables: ['monitor_samples', 'monitor_state'],
+    sql: `
+      -- One probe of one check from one region at one due time: a redelivered round writes it once.
+      create table monitor_samples (
+        check_name text not null,
+        region text not null,
+        at timestamptz not null,
+        up boolean not null,
+        latency_ms integer,
+        status integer,
+        error text,
+        detail text,
+        primary key (check_name, region, at)
+      );
+      create index monitor_samples_at on monitor_samples (at);
+      -- Each check's alerting state (consecutive counts, the open incident), per region.
+      create table monitor_state (
+        check_name text not null,
+        region text not null,
+        state jsonb not null,
+        updated_at timestamptz not null,
+        primary key (check_name, region)
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -130,6 +130,29 @@ export interface EnvironmentRecord {
   meta: Record<string, unknown>;
 }
 
+/** One probe of a monitoring check. */
+export interface ProbeSample {
+  check: string;
+  region: string;
+  at: Date;
+  up: boolean;
+  latencyMs: number | null;
+  status: number | null;
+  /** The error class of a failed probe (timeout, refused, dns, tls, status, body, ...). */
+  error: string | null;
+  detail: string | null;
+}
+
+/** Availability and latency percentiles (nearest rank, over the probes that were up) of a window. */
+export interface ProbeStats {
+  probes: number;
+  up: number;
+  availability: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
 export interface Store {
   readonly engine: 'postgres' | 'pglite';
 
@@ -283,6 +306,18 @@ export interface Store {
     change: { from: readonly string[]; to: string; meta?: Record<string, unknown>; expiresAt?: Date },
     options?: { fence?: Fence },
   ): Promise<EnvironmentRecord | undefined>;
+
+  /** Keep probe results; one already kept (same check, region, time) is left as it was. Returns how many were new. */
+  recordSamples(samples: ProbeSample[]): Promise<number>;
+  /** Newest first. */
+  readSamples(
+    check: string,
+    query?: { since?: Date; limit?: number; region?: string },
+  ): Promise<ProbeSample[]>;
+  sampleStats(check: string, since: Date, region?: string): Promise<ProbeStats>;
+  purgeSamples(before: Date): Promise<number>;
+  monitorStates<S>(): Promise<{ check: string; region: string; state: S; updatedAt: Date }[]>;
+  saveMonitorStates(states: { check: string; region: string; state: unknown }[]): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -11,6 +11,14 @@ import {
 import { appendHistory, readHistory } from './history.ts';
 import { claim, purgeExpired, settle } from './idempotency.ts';
 import { acquireLock, breakLock, lockHolder, releaseLock, renewLock } from './locks.ts';
+import {
+  monitorStates,
+  purgeSamples,
+  readSamples,
+  recordSamples,
+  sampleStats,
+  saveMonitorStates,
+} from './monitor.ts';
 import type { Store } from './port.ts';
 import { appendRunLog, createRun, getRun, listRuns, readRunLog, updateRun } from './runs.ts';
 import { type SqlClient, storableParams } from './sql.ts';
@@ -74,6 +82,12 @@ export function sqlStore(
     getEnvironment: (id) => getEnvironment(db, id),
     listEnvironments: (query = {}) => listEnvironments(db, query),
     updateEnvironment: (id, change, o) => updateEnvironment(db, now(), id, change, o?.fence),
+    recordSamples: (samples) => recordSamples(db, samples),
+    readSamples: (check, q = {}) => readSamples(db, check, q),
+    sampleStats: (check, since, region) => sampleStats(db, check, since, region),
+    purgeSamples: (before) => purgeSamples(db, before),
+    monitorStates: () => monitorStates(db),
+    saveMonitorStates: (states) => saveMonitorStates(db, now(), states),
     close: () => db.close(),
   };
 }

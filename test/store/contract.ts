@@ -763,6 +763,64 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
       );
     });
 
+    describe('monitoring samples and states', () => {
+      it(
+        'keeps each probe once, reads newest first, and gives nearest-rank percentiles of the probes that were up',
+        withStore(async ({ store }) => {
+          const t0 = Date.parse('2026-11-30T00:00:00Z');
+          const latencies = [120, 80, 300, 95, 101, 99, 2000, 87, 110, 93];
+          const samples = latencies.map((ms, i) => ({
+            check: 'api',
+            region: 'cn-hangzhou',
+            at: new Date(t0 + i * 60_000),
+            up: i !== 6,
+            latencyMs: ms,
+            status: i === 6 ? 503 : 200,
+            error: i === 6 ? 'status' : null,
+            detail: null,
+          }));
+          expect(await store.recordSamples(samples)).toBe(10);
+          // A redelivered round writes nothing twice.
+          expect(await store.recordSamples(samples.slice(0, 3))).toBe(0);
+          const newest = await store.readSamples('api', { limit: 2 });
+          expect(newest.map((s) => s.at.getTime())).toEqual([t0 + 9 * 60_000, t0 + 8 * 60_000]);
+          const stats = await store.sampleStats('api', new Date(t0 - 1));
+          // Up latencies sorted: 80 87 93 95 99 101 110 120 300 (9 of them); nearest rank ceil(p*n).
+          expect(stats).toEqual({ probes: 10, up: 9, availability: 90, p50: 99, p95: 300, p99: 300 });
+          expect(await store.sampleStats('api', new Date(t0 + 5 * 60_000))).toMatchObject({
+            probes: 4,
+            up: 3,
+            p50: 93,
+          });
+          expect(await store.sampleStats('none', new Date(0))).toEqual({
+            probes: 0,
+            up: 0,
+            availability: null,
+            p50: null,
+            p95: null,
+            p99: null,
+          });
+          expect(await store.purgeSamples(new Date(t0 + 5 * 60_000))).toBe(5);
+          expect((await store.readSamples('api')).length).toBe(5);
+        }),
+      );
+      it(
+        "saves each check's state per region, replacing the one before",
+        withStore(async ({ store }) => {
+          await store.saveMonitorStates([
+            { check: 'api', region: 'cn-hangzhou', state: { failures: 1 } },
+            { check: 'db', region: 'cn-hangzhou', state: { failures: 0 } },
+          ]);
+          await store.saveMonitorStates([{ check: 'api', region: 'cn-hangzhou', state: { failures: 2 } }]);
+          const states = await store.monitorStates<{ failures: number }>();
+          expect(states.map((s) => [s.check, s.region, s.state.failures])).toEqual([
+            ['api', 'cn-hangzhou', 2],
+            ['db', 'cn-hangzhou', 0],
+          ]);
+        }),
+      );
+    });
+
     describe('audit', () => {
       it(
         'appends records and lists them newest first by target',

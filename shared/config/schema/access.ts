@@ -15,6 +15,8 @@ export const action = z.enum([
   'unlock',
   /** Create environments from a template, and extend or destroy one's own. */
   'env',
+  /** Silence a monitoring check's alerts until a given time. */
+  'silence',
 ]);
 
 export const accessKey = z

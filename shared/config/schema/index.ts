@@ -3,6 +3,7 @@ import { secretRef } from '../secret-ref.ts';
 import { access } from './access.ts';
 import { backups } from './backups.ts';
 import { images } from './images.ts';
+import { monitoring } from './monitoring.ts';
 import { notifications } from './notifications.ts';
 import { releases } from './releases.ts';
 import { scaling } from './scaling.ts';
@@ -32,6 +33,7 @@ export const ConfigSchema = z
     terraform,
     backups,
     scaling,
+    monitoring,
     releases,
     access,
   })
@@ -72,6 +74,25 @@ export const ConfigSchema = z
       }
     }
     const scalingTargets = new Set(Object.keys(c.scaling.targets));
+    const releaseTargets = new Set(Object.keys(c.releases.targets));
+    const actions: [(string | number)[], { rollback: string } | { scale: { target: string } } | undefined][] =
+      [
+        ...Object.entries(c.monitoring.checks).map(
+          ([n, check]) =>
+            [['monitoring', 'checks', n, 'action'], check.action] as [
+              (string | number)[],
+              typeof check.action,
+            ],
+        ),
+        ...Object.entries(c.monitoring.alarms?.actions ?? {}).map(
+          ([n, a]) => [['monitoring', 'alarms', 'actions', n], a] as [(string | number)[], typeof a],
+        ),
+      ];
+    for (const [path, a] of actions) {
+      if (a && 'rollback' in a) missing([...path, 'rollback'], 'release target', a.rollback, releaseTargets);
+      if (a && 'scale' in a)
+        missing([...path, 'scale', 'target'], 'scaling target', a.scale.target, scalingTargets);
+    }
     for (const [i, s] of c.scaling.schedules.entries()) {
       missing(['scaling', 'schedules', i, 'target'], 'scaling target', s.target, scalingTargets);
     }
