@@ -210,7 +210,7 @@ export async function rollbackAlias(
     };
   // A canary's main version never moved: what is rolled back is the canary version.
   const from = running ? state.to : alias.versionId;
-  const automatic = actor.kind === 'timer';
+  const automatic = actor.kind !== 'operator';
   const reason = input.reason ?? `rolled back by ${actorName(actor)}`;
   const next: AliasRelease = {
     ...(state ?? {

@@ -1,9 +1,20 @@
 // release: promote and roll back FC alias versions (with canaries), image channels and Kubernetes
 // Deployments, over authenticated HTTP; the timer moves canaries and watched rollouts on.
-import { defineHandler } from '../../shared/runtime/define-handler.ts';
+import * as z from 'zod';
+import { defineHandler, jobRoute } from '../../shared/runtime/define-handler.ts';
+import { ConflictError } from '../../shared/runtime/errors.ts';
+import { own } from '../../shared/util/records.ts';
 import { advanceAll } from './advance.ts';
 import { handle } from './api.ts';
-import { releaseDeps } from './state.ts';
+import { isBusy, releaseDeps, withTargetLock } from './state.ts';
+import { reconcile, rollback } from './target.ts';
+
+/** A rollback another function asks for (a monitoring check that went down, an alarm). */
+const RollbackJob = z.object({
+  target: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  by: z.string().min(1).max(300),
+  reason: z.string().max(500),
+});
 
 export const handler = defineHandler({
   http: (request, ctx) => handle(request, ctx),
@@ -17,5 +28,34 @@ export const handler = defineHandler({
         },
         ctx.requestId,
       ),
+  },
+  jobs: {
+    // Once per asking (its idempotency key), under the target's lock like every other change; a
+    // target someone holds fails the job for FC to retry it.
+    'release.rollback': jobRoute(RollbackJob, (job, _m, ctx) =>
+      ctx.once(
+        async () => {
+          const target = own(ctx.config.releases.targets, job.target);
+          if (!target) {
+            ctx.log.error('rollback asked for an unknown release target', { target: job.target, by: job.by });
+            return { refused: `no release target named ${job.target}` };
+          }
+          const d = releaseDeps(ctx);
+          const outcome = await withTargetLock(d, job.target, ctx.requestId, async (l) => {
+            await reconcile(l, job.target, target);
+            return rollback(
+              l,
+              job.target,
+              target,
+              { dryRun: false, reason: job.reason },
+              { kind: 'system', name: job.by },
+            );
+          });
+          if (isBusy(outcome)) throw new ConflictError(`${job.target} is held by ${outcome.holder}`);
+          return outcome;
+        },
+        { kind: 'release.rollback', subject: job.target },
+      ),
+    ),
   },
 });

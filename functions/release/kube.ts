@@ -254,7 +254,7 @@ async function startUndo(
   reason: string | undefined,
   state: KubeRelease | undefined,
 ): Promise<KubeRelease> {
-  const automatic = actor.kind === 'timer';
+  const automatic = actor.kind !== 'operator';
   const from = { revision: revisionOf(dep), images: imagesOf(dep.spec.template) };
   const release = await patchWrittenAhead(
     d,

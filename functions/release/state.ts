@@ -14,10 +14,15 @@ export type ChannelTarget = Extract<Target, { kind: 'image-channel' }>;
  * Who changes a target: an operator's access key, or fc-devops's own canary timer. Recorded as the
  * history's actor: a key id never contains a colon, so `timer:advance` cannot be a key.
  */
-export type Actor = { kind: 'operator'; key: string } | { kind: 'timer' };
+export type Actor =
+  | { kind: 'operator'; key: string }
+  | { kind: 'timer' }
+  /** Another part of fc-devops acting on its own (a monitoring check that failed: `monitor:api`). */
+  | { kind: 'system'; name: string };
 export const operator = (key: string): Actor => ({ kind: 'operator', key });
 export const TIMER: Actor = { kind: 'timer' };
-export const actorName = (a: Actor) => (a.kind === 'operator' ? a.key : 'timer:advance');
+export const actorName = (a: Actor) =>
+  a.kind === 'operator' ? a.key : a.kind === 'system' ? a.name : 'timer:advance';
 
 /** What every release operation works with, the fence of the target's lock among it. */
 export interface ReleaseDeps {

@@ -3,6 +3,15 @@ import { parseSchedule } from '../../schedule/cron.ts';
 import { secretRef } from '../secret-ref.ts';
 import { name, severity } from './common.ts';
 
+function isSchedule(text: string): boolean {
+  try {
+    parseSchedule(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The timer ticks once a minute: a check cannot be probed more often. */
 export const MIN_INTERVAL_MS = 60_000;
 
@@ -110,7 +119,15 @@ export const maintenanceWindow = z
       (w.from !== undefined && w.to !== undefined) !==
       (w.schedule !== undefined && w.durationMinutes !== undefined),
     'give from and to, or schedule and durationMinutes',
-  );
+  )
+  .refine((w) => !w.schedule?.trim().startsWith('@every'), {
+    message: 'a recurring window needs a cron schedule (an @every interval has no fixed start)',
+    path: ['schedule'],
+  })
+  .refine((w) => w.schedule === undefined || isSchedule(w.schedule), {
+    message: 'not a valid schedule',
+    path: ['schedule'],
+  });
 
 export const monitoring = z
   .strictObject({
