@@ -58,6 +58,32 @@ describe('fc-devops.yaml', () => {
     ]);
   });
 
+  it('names file, line and field of a bad monitoring check', () => {
+    const text = [
+      'region: cn-hangzhou',
+      'monitoring:',
+      '  checks:',
+      '    api: { kind: http, url: "not a url" }',
+      '    ping: { kind: icmp, host: 10.0.0.1 }',
+      '    db: { kind: tcp, host: 10.0.0.2, port: 5432, interval: "@every 30s" }',
+      '  maintenance:',
+      '    - { checks: [db], schedule: "@every 1h", durationMinutes: 10 }',
+      '',
+    ].join('\n');
+    expect(problems(text).map((p) => [p.line, p.field, p.message])).toEqual([
+      [4, 'monitoring.checks.api.url', expect.stringMatching(/URL/i)],
+      [5, 'monitoring.checks.ping.kind', expect.stringMatching(/http|tcp|dns/)],
+      [6, 'monitoring.checks.db.interval', '@every 30s is shorter than the minimum interval, 1m'],
+      [8, 'monitoring.maintenance.0.schedule', expect.stringMatching(/cron schedule/)],
+    ]);
+    // What a check's action names must exist (checked once the rest is valid).
+    const acting =
+      'region: cn-hangzhou\nmonitoring:\n  checks:\n    web: { kind: http, url: "https://example.com", action: { rollback: nowhere } }\n';
+    expect(problems(acting).map((p) => [p.line, p.field, p.message])).toEqual([
+      [4, 'monitoring.checks.web.action.rollback', 'unknown release target "nowhere" (known: none defined)'],
+    ]);
+  });
+
   it('points at a misspelt key itself', () => {
     const text =
       'region: cn-hangzhou\nbackups:\n  policies:\n    db:\n      instances: [rm-1]\n      schedule: "0 0 2 * * *"\n      retension: {}\n';
