@@ -125,8 +125,8 @@ async function history(ctx: HandlerContext, name: string, limitText: string | un
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     return json(400, {
       error: 'InvalidRequest',
-      message: 'limit must be an integer from 1 to 1000',
-      field: 'limit',
+      message: 'query.limit must be an integer from 1 to 1000',
+      field: 'query.limit',
     });
   const samples = await ctx.store.readSamples(name, { limit, region: ctx.config.region });
   return json(200, {
@@ -163,18 +163,22 @@ async function silence(request: HttpRequest, ctx: HandlerContext) {
       if (unknown.length)
         return json(400, {
           error: 'CheckNotFound',
-          message: `no monitoring check named ${unknown.join(', ')}`,
-          field: 'checks',
+          message: `body.checks: no monitoring check named ${unknown.join(', ')}`,
+          field: 'body.checks',
         });
       const until = Date.parse(body.until);
       const now = ctx.now().getTime();
       if (until <= now)
-        return json(400, { error: 'InvalidRequest', message: 'until is in the past', field: 'until' });
+        return json(400, {
+          error: 'InvalidRequest',
+          message: 'body.until is in the past',
+          field: 'body.until',
+        });
       if (until - now > MAX_SILENCE_MS)
         return json(400, {
           error: 'InvalidRequest',
-          message: 'a silence lasts at most 30 days',
-          field: 'until',
+          message: 'body.until: a silence lasts at most 30 days',
+          field: 'body.until',
         });
       const made = await addSilence(ctx.store, {
         checks: body.checks,

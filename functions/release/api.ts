@@ -162,8 +162,8 @@ function misfitField(
   if (!field) return undefined;
   return json(400, {
     error: 'InvalidRequest',
-    message: `${field} does not apply to a ${kind} target${kube ? ' (give image or tag)' : ''}`,
-    field,
+    message: `body.${field} does not apply to a ${kind} target${kube ? ' (give image or tag)' : ''}`,
+    field: `body.${field}`,
   });
 }
 

@@ -30,6 +30,10 @@ export async function benchCommand(args: string[]): Promise<number> {
     const { runScaleBench } = await import('../../bench/scale.ts');
     runScaleBench();
   }
+  if (!values.only || values.only === 'monitor') {
+    const { runMonitorBench } = await import('../../bench/monitor.ts');
+    await runMonitorBench();
+  }
   if (!values.only || values.only === 'webhook') {
     const { runWebhookBench } = await import('../../bench/webhook.ts');
     await runWebhookBench();

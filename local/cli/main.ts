@@ -2,6 +2,7 @@ import { ConfigError } from '../../shared/runtime/errors.ts';
 import { benchCommand } from './bench.ts';
 import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } from './commands.ts';
 import { envCommand } from './env.ts';
+import { monitorCommand } from './monitor.ts';
 import { releaseCommand } from './release.ts';
 import { runsCommand } from './runs.ts';
 import { scaleCommand } from './scale.ts';
@@ -30,6 +31,8 @@ const USAGE = `fc-devops <command>
                                 plan and apply Terraform workspaces (signed requests; see fc-devops terraform)
   scale status|set|freeze|unfreeze|preview ...
                                 set ESS groups' and ACK node pools' capacity (signed requests; see fc-devops scale)
+  monitor status|history|silences|silence|unsilence ...
+                                probes of the team's applications, their history and silences (see fc-devops monitor)
   send alarm --target T [--state ALERT|OK] [--metric M]
                                 a CloudMonitor alarm callback to the scale function
   env create|list|show|extend|destroy|handled ...
@@ -57,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
         return await terraformCommand(rest);
       case 'scale':
         return await scaleCommand(rest);
+      case 'monitor':
+        return await monitorCommand(rest);
       case 'env':
         return await envCommand(rest);
       case 'runs':

@@ -77,15 +77,25 @@ export async function sendAlarm(args: string[], baseUrl: string): Promise<number
       value: { type: 'string', default: '91.5' },
       timestamp: { type: 'string' },
       'secret-env': { type: 'string', default: 'SCALE_ALARM_SECRET' },
-      url: { type: 'string', default: process.env.FC_DEVOPS_SCALE_URL ?? `${baseUrl}/scale` },
+      url: { type: 'string' },
+      /** `monitor`: to the monitor function's receiver (`/alarms/<secret>`, no target). */
+      to: { type: 'string', default: 'scale' },
     },
   });
+  const toMonitor = values.to === 'monitor';
+  if (toMonitor && values['secret-env'] === 'SCALE_ALARM_SECRET')
+    values['secret-env'] = 'MONITOR_ALARM_SECRET';
+  const url =
+    values.url ??
+    (toMonitor
+      ? (process.env.FC_DEVOPS_MONITOR_URL ?? `${baseUrl}/monitor`)
+      : (process.env.FC_DEVOPS_SCALE_URL ?? `${baseUrl}/scale`));
   // The sandbox's secret, as for `send git-push`: a variable you set yourself wins.
   loadEnvFile(resolve('local/dev.env'));
   const secret = process.env[values['secret-env']];
-  if (!values.target || !secret) {
+  if ((!values.target && !(toMonitor && values.name)) || !secret) {
     console.error(
-      `usage: fc-devops send alarm --target T [--state ALERT|OK|INSUFFICIENT_DATA] [--metric CPUUtilization] [--name N] [--value V] [--timestamp EPOCH_S]\n  the callback secret comes from $${values['secret-env']} (--secret-env NAME)`,
+      `usage: fc-devops send alarm --target T [--state ALERT|OK|INSUFFICIENT_DATA] [--metric CPUUtilization] [--name N] [--value V] [--timestamp EPOCH_S]\n       fc-devops send alarm --to monitor --name ALARM [...]\n  the callback secret comes from $${values['secret-env']} (--secret-env NAME)`,
     );
     return 2;
   }
@@ -100,14 +110,14 @@ export async function sendAlarm(args: string[], baseUrl: string): Promise<number
     metricName: values.metric,
     metricProject: 'acs_ecs_dashboard',
   });
-  const response = await fetch(
-    `${values.url.replace(/\/+$/, '')}/alarms/${encodeURIComponent(values.target)}/${encodeURIComponent(secret)}`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: body.toString(),
-    },
-  );
+  const path = toMonitor
+    ? `/alarms/${encodeURIComponent(secret)}`
+    : `/alarms/${encodeURIComponent(values.target!)}/${encodeURIComponent(secret)}`;
+  const response = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: body.toString(),
+  });
   console.log(await response.text());
   return response.ok ? 0 : 1;
 }

@@ -428,6 +428,7 @@ export class Sandbox {
    * release health checks probe in the sandbox.
    */
   private app(parts: string[], res: ServerResponse): void {
+    if (parts[0] === '_flaky') return this.flaky(parts, res);
     const [clusterId = '', namespace = '', name = ''] = parts.map(decodeURIComponent);
     const cluster = this.state.cs.clusters[clusterId]?.kubernetes;
     const d = cluster?.deployments[kubeKey(namespace, name)];
@@ -448,6 +449,28 @@ export class Sandbox {
         available: pods.available,
         crashing: pods.crashing,
       }),
+    );
+  }
+
+  /**
+   * `/apps/_flaky/<downSeconds>/<periodSeconds>`: a service that is down (503) for the first
+   * `downSeconds` of every period of sandbox time and up (200) the rest: an outage and its recovery
+   * on demand, for monitoring to find.
+   */
+  private flaky(parts: string[], res: ServerResponse): void {
+    const down = Number(parts[1]);
+    const period = Number(parts[2]);
+    if (!(down >= 0 && period > 0 && down <= period)) {
+      send(res, 400, { 'content-type': 'text/plain' }, 'use /apps/_flaky/<downSeconds>/<periodSeconds>\n');
+      return;
+    }
+    const into = (this.clock.now() / 1000) % period;
+    const up = into >= down;
+    send(
+      res,
+      up ? 200 : 503,
+      { 'content-type': 'application/json' },
+      JSON.stringify({ status: up ? 'ok' : 'down' }),
     );
   }
 

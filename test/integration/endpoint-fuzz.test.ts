@@ -42,9 +42,12 @@ releases:
     api-gated: { kind: fc-alias, function: demo-api, alias: gated, requireApproval: true }
     web-image: { kind: image-channel, from: staging, to: prod }
     web-k8s: { kind: k8s-deployment, cluster: c-fuzz0001, namespace: shop, deployment: web, container: web }
+monitoring:
+  checks:
+    web: { kind: tcp, host: 127.0.0.1, port: 1 }
 access:
   keys:
-    ops: { secret: "\${env:T_OPS}", roles: [{ targets: ["*"], actions: [view, promote, rollback, approve, run, plan, apply, unlock, env, destroy, scale] }] }
+    ops: { secret: "\${env:T_OPS}", roles: [{ targets: ["*"], actions: [view, promote, rollback, approve, run, plan, apply, unlock, env, destroy, scale, silence] }] }
 `;
 
 /** Names that resolve through Object.prototype when looked up carelessly. */
@@ -128,6 +131,14 @@ const ENDPOINTS: Endpoint[] = [
   { fn: 'release', method: 'POST', path: '/targets/{}/unfreeze', name: 'web-image', body: {} },
   { fn: 'release', method: 'POST', path: '/approvals/{}/approve', name: 'apr-none', body: { token: 't' } },
   { fn: 'release', method: 'POST', path: '/approvals/{}/reject', name: 'apr-none', body: { token: 't' } },
+  { fn: 'monitor', method: 'GET', path: '/checks/{}', name: 'web', body: undefined },
+  {
+    fn: 'monitor',
+    method: 'POST',
+    path: '/silences',
+    name: '',
+    body: { checks: ['web'], until: '2026-12-01T10:00:00Z', reason: 'r' },
+  },
   { fn: 'backup-rotate', method: 'POST', path: '/policies/{}/run', name: 'orders', body: { dryRun: true } },
   {
     fn: 'image-build',

@@ -241,7 +241,7 @@ access:
         'ops-alice',
         { checks: ['web'], until: '2020-01-01T00:00:00Z', reason: 'r' },
         400,
-        /until is in the past/,
+        /body.until is in the past/,
       ],
       ['ops-carol', { checks: ['web'], until, reason: 'r' }, 403, /./],
     ];

@@ -530,7 +530,7 @@ describe('release: Kubernetes Deployments on ACK, through the running system and
         },
       ],
       ['ops-alice', '/targets/vault/promote', { tag: '1' }, 502, { error: 'ClusterRefused' }],
-      ['ops-alice', '/targets/web/promote', { version: '3' }, 400, { field: 'version' }],
+      ['ops-alice', '/targets/web/promote', { version: '3' }, 400, { field: 'body.version' }],
       ['ops-alice', '/targets/web/promote', { image: 'Not An Image' }, 400, {}],
       ['ops-alice', '/targets/web/promote', {}, 400, { error: 'ImageRequired' }],
       ['ops-alice', '/targets/web/rollback', { revision: 0 }, 400, {}],
