@@ -428,7 +428,10 @@ export class Sandbox {
    * release health checks probe in the sandbox.
    */
   private app(parts: string[], res: ServerResponse): void {
-    if (parts[0] === '_flaky') return this.flaky(parts, res);
+    if (parts[0] === '_flaky') {
+      this.flaky(parts, res);
+      return;
+    }
     const [clusterId = '', namespace = '', name = ''] = parts.map(decodeURIComponent);
     const cluster = this.state.cs.clusters[clusterId]?.kubernetes;
     const d = cluster?.deployments[kubeKey(namespace, name)];
