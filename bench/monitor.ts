@@ -24,7 +24,7 @@ const listen = (s: Server | TcpServer) =>
 export async function runMonitorBench(): Promise<void> {
   const n = Number(process.env.BENCH_MONITOR_CHECKS ?? 200);
   const http = Array.from({ length: 10 }, (_, i) =>
-    createServer((req, res) => {
+    createServer((_req, res) => {
       const answer = () =>
         res.writeHead(i === 9 ? 503 : 200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       if (i === 8) setTimeout(answer, 2000);

@@ -33,7 +33,7 @@ const minutes = (ms: number) => {
   return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
 };
 
-function describe(name: string, check: MonitorCheck): string {
+function describe(check: MonitorCheck): string {
   return check.kind === 'http'
     ? `${check.method} ${check.url}`
     : check.kind === 'tcp'
@@ -127,7 +127,7 @@ export async function probeRound(ctx: Ctx, due: Date, probeWith = probe): Promis
  * happened, so a round run again announces nothing twice (notify keeps one event per id).
  */
 async function announce(ctx: Ctx, name: string, check: MonitorCheck, n: Notice): Promise<void> {
-  const what = describe(name, check);
+  const what = describe(check);
   const since = Date.parse(n.kind === 'certificate' ? n.expiresAt : n.since);
   const event = {
     down: {
