@@ -32,6 +32,7 @@ describe('fc-devops CLI', () => {
         'FC_DEVOPS_KEY_BOB',
         'TERRAFORM_PLAN_KEY',
         'SCALE_ALARM_SECRET',
+        'MONITOR_ALARM_SECRET',
       ].map((k) => [k, 'x']),
     );
     const result = cli(['config', 'check', 'fc-devops.example.yaml'], env);
