@@ -173,3 +173,91 @@ export function verifyOss(
   }
   return auth[1]!;
 }
+
+/**
+ * OSS signature V4, checked the way the service documents it, with nothing taken from the client's
+ * signer: the canonical request is rebuilt from what arrived (the raw query decoded and re-encoded,
+ * the headers as received), so a client that signs one thing and sends another is refused.
+ */
+export function verifyOssV4(
+  req: { method: string; headers: Record<string, string>; bucket: string; key: string; rawQuery: string },
+  keys: KeyStore,
+  region: string,
+  now = Date.now(),
+): string {
+  const auth =
+    /^OSS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/oss\/aliyun_v4_request,\s*(?:AdditionalHeaders=([a-z0-9;-]+),\s*)?Signature=([0-9a-f]{64})$/.exec(
+      req.headers.authorization ?? '',
+    );
+  if (!auth)
+    throw new ApiError(
+      403,
+      'AccessDenied',
+      'The Authorization header is not a valid OSS4-HMAC-SHA256 signature.',
+    );
+  const [, keyId, day, scopeRegion, additional = '', signature] = auth as unknown as string[];
+  const secret = keys[keyId!];
+  if (!secret)
+    throw new ApiError(
+      403,
+      'InvalidAccessKeyId',
+      'The OSS Access Key Id you provided does not exist in our records.',
+    );
+  const stamp = req.headers['x-oss-date'] ?? '';
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
+  const at = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : Number.NaN;
+  if (Number.isNaN(at) || Math.abs(now - at) > SKEW_MS)
+    throw new ApiError(
+      403,
+      'RequestTimeTooSkewed',
+      'The difference between the request time and the current time is too large.',
+    );
+  if (stamp.slice(0, 8) !== day || scopeRegion !== region)
+    throw new ApiError(
+      403,
+      'SignatureDoesNotMatch',
+      `The credential scope must be ${stamp.slice(0, 8)}/${region}/oss/aliyun_v4_request.`,
+    );
+  const escape = (text: string) =>
+    [...Buffer.from(text, 'utf8')]
+      .map((b) => {
+        const c = String.fromCharCode(b);
+        return /[A-Za-z0-9\-._~]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+      })
+      .join('');
+  const decode = (text: string) => decodeURIComponent(text.replace(/\+/g, '%20'));
+  const pairs = req.rawQuery
+    .split('&')
+    .filter(Boolean)
+    .map((part) => {
+      const i = part.indexOf('=');
+      const name = escape(decode(i < 0 ? part : part.slice(0, i)));
+      const value = i < 0 ? '' : escape(decode(part.slice(i + 1)));
+      return [name, value] as [string, string];
+    })
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const extra = additional ? additional.split(';') : [];
+  const names = Object.keys(req.headers)
+    .map((h) => h.toLowerCase())
+    .filter((h) => h.startsWith('x-oss-') || h === 'content-type' || h === 'content-md5' || extra.includes(h))
+    .sort();
+  const lines = [
+    req.method,
+    escape(`/${req.bucket}/${req.key}`).replace(/%2F/g, '/'),
+    pairs.map(([k, v]) => (v ? `${k}=${v}` : k)).join('&'),
+    names.map((h) => `${h}:${(req.headers[h] ?? '').trim()}\n`).join(''),
+    additional,
+    req.headers['x-oss-content-sha256'] ?? 'UNSIGNED-PAYLOAD',
+  ];
+  const digest = createHash('sha256').update(lines.join('\n')).digest('hex');
+  const toSign = ['OSS4-HMAC-SHA256', stamp, `${day}/${region}/oss/aliyun_v4_request`, digest].join('\n');
+  let k: Buffer = createHmac('sha256', `aliyun_v4${secret}`).update(day!).digest();
+  for (const part of [region, 'oss', 'aliyun_v4_request']) k = createHmac('sha256', k).update(part).digest();
+  if (!same(createHmac('sha256', k).update(toSign).digest('hex'), signature!))
+    throw new ApiError(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided.',
+    );
+  return keyId!;
+}

@@ -55,6 +55,6 @@ export function createCloud(options: CloudOptions): Cloud {
     ),
     mail: new DirectMailAdapter(rpc('dm', '2015-11-23')),
     fc: new FcClient({ endpoint: endpoint('fc'), ...common }),
-    oss: new OssClient({ endpoint: endpoint('oss'), ...common }),
+    oss: new OssClient({ endpoint: endpoint('oss'), region: options.region, ...common }),
   };
 }
