@@ -218,7 +218,7 @@ export function verifyOssV4(
       'SignatureDoesNotMatch',
       `The credential scope must be ${stamp.slice(0, 8)}/${region}/oss/aliyun_v4_request.`,
     );
-  const escape = (text: string) =>
+  const encode = (text: string) =>
     [...Buffer.from(text, 'utf8')]
       .map((b) => {
         const c = String.fromCharCode(b);
@@ -231,8 +231,8 @@ export function verifyOssV4(
     .filter(Boolean)
     .map((part) => {
       const i = part.indexOf('=');
-      const name = escape(decode(i < 0 ? part : part.slice(0, i)));
-      const value = i < 0 ? '' : escape(decode(part.slice(i + 1)));
+      const name = encode(decode(i < 0 ? part : part.slice(0, i)));
+      const value = i < 0 ? '' : encode(decode(part.slice(i + 1)));
       return [name, value] as [string, string];
     })
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -243,7 +243,7 @@ export function verifyOssV4(
     .sort();
   const lines = [
     req.method,
-    escape(`/${req.bucket}/${req.key}`).replace(/%2F/g, '/'),
+    encode(`/${req.bucket}/${req.key}`).replace(/%2F/g, '/'),
     pairs.map(([k, v]) => (v ? `${k}=${v}` : k)).join('&'),
     names.map((h) => `${h}:${(req.headers[h] ?? '').trim()}\n`).join(''),
     additional,
