@@ -1,6 +1,4 @@
 import { createHash, createHmac } from 'node:crypto';
-import { acs3Signature, canonicalRequest, percentEncode } from '../../shared/cloud/acs3.ts';
-import { ossSignature, ossStringToSign } from '../../shared/cloud/oss.ts';
 import { safeEqual as same } from '../../shared/util/compare.ts';
 import { sha256Hex } from '../../shared/util/hash.ts';
 import { ApiError, type Params } from './api-error.ts';
@@ -20,6 +18,20 @@ export class NonceCache {
       throw new ApiError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
     this.seen.set(nonce, now);
   }
+}
+
+/**
+ * Percent-encoding as the gateway canonicalises (RFC 3986, byte by byte over UTF-8). The sandbox
+ * keeps its own copy of every canonicalisation: it shares no code with the clients' signers, so a
+ * mistake in a signer cannot be agreed with here.
+ */
+function pct(text: string): string {
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9\-._~]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 function secretFor(keys: KeyStore, id: string | undefined): string {
@@ -62,9 +74,9 @@ export function verifyRpc(method: string, params: Params, keys: KeyStore, nonces
   const canonical = Object.keys(params)
     .filter((k) => k !== 'Signature')
     .sort()
-    .map((k) => `${percentEncode(k)}=${percentEncode(params[k] ?? '')}`)
+    .map((k) => `${pct(k)}=${pct(params[k] ?? '')}`)
     .join('&');
-  const stringToSign = `${method}&${percentEncode('/')}&${percentEncode(canonical)}`;
+  const stringToSign = `${method}&${pct('/')}&${pct(canonical)}`;
   const expected = createHmac('sha1', `${secret}&`).update(stringToSign).digest('base64');
   if (!same(expected, params.Signature ?? '')) throw mismatch(stringToSign);
   nonces.use(params.SignatureNonce ?? '');
@@ -119,6 +131,7 @@ export function verifyAcs3(
   req: { method: string; path: string; query: Params; headers: Record<string, string>; body: Buffer },
   keys: KeyStore,
   nonces: NonceCache,
+  now = Date.now(),
 ): string {
   const auth = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]+)$/.exec(
     req.headers.authorization ?? '',
@@ -130,13 +143,25 @@ export function verifyAcs3(
       'The input parameter "Authorization" that is mandatory for processing this request is not supplied.',
     );
   const secret = secretFor(keys, auth[1]);
-  checkTime(req.headers['x-acs-date']);
+  checkTime(req.headers['x-acs-date'], now);
   if (req.headers['x-acs-content-sha256'] !== sha256Hex(req.body)) {
     throw new ApiError(400, 'InvalidContent.SHA256Mismatch', 'x-acs-content-sha256 does not match the body.');
   }
   const signed = auth[2]!.split(';');
-  const canonical = canonicalRequest(req, signed);
-  if (!same(acs3Signature(secret, canonical), auth[3]!)) throw mismatch(canonical);
+  const canonical = [
+    req.method.toUpperCase(),
+    req.path,
+    Object.keys(req.query)
+      .map((k) => [pct(k), pct(req.query[k] ?? '')] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&'),
+    signed.map((h) => `${h}:${(req.headers[h] ?? '').trim()}\n`).join(''),
+    signed.join(';'),
+    req.headers['x-acs-content-sha256'],
+  ].join('\n');
+  const toSign = `ACS3-HMAC-SHA256\n${createHash('sha256').update(canonical).digest('hex')}`;
+  if (!same(createHmac('sha256', secret).update(toSign).digest('hex'), auth[3]!)) throw mismatch(canonical);
   nonces.use(req.headers['x-acs-signature-nonce'] ?? '');
   return auth[1]!;
 }
@@ -163,8 +188,14 @@ export function verifyOss(
       'The difference between the request time and the current time is too large.',
     );
   }
-  const stringToSign = ossStringToSign(req);
-  if (!same(ossSignature(secret, stringToSign), auth[2]!)) {
+  const h = req.headers;
+  const ossHeaders = Object.keys(h)
+    .filter((k) => k.startsWith('x-oss-'))
+    .sort()
+    .map((k) => `${k}:${(h[k] ?? '').trim()}\n`)
+    .join('');
+  const stringToSign = `${req.method}\n${h['content-md5'] ?? ''}\n${h['content-type'] ?? ''}\n${h.date ?? ''}\n${ossHeaders}${req.resource}`;
+  if (!same(createHmac('sha1', secret).update(stringToSign).digest('base64'), auth[2]!)) {
     throw new ApiError(
       403,
       'SignatureDoesNotMatch',
@@ -218,13 +249,7 @@ export function verifyOssV4(
       'SignatureDoesNotMatch',
       `The credential scope must be ${stamp.slice(0, 8)}/${region}/oss/aliyun_v4_request.`,
     );
-  const encode = (text: string) =>
-    [...Buffer.from(text, 'utf8')]
-      .map((b) => {
-        const c = String.fromCharCode(b);
-        return /[A-Za-z0-9\-._~]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-      })
-      .join('');
+  const encode = pct;
   const decode = (text: string) => decodeURIComponent(text.replace(/\+/g, '%20'));
   const pairs = req.rawQuery
     .split('&')
