@@ -249,15 +249,14 @@ export function verifyOssV4(
       'SignatureDoesNotMatch',
       `The credential scope must be ${stamp.slice(0, 8)}/${region}/oss/aliyun_v4_request.`,
     );
-  const encode = pct;
   const decode = (text: string) => decodeURIComponent(text.replace(/\+/g, '%20'));
   const pairs = req.rawQuery
     .split('&')
     .filter(Boolean)
     .map((part) => {
       const i = part.indexOf('=');
-      const name = encode(decode(i < 0 ? part : part.slice(0, i)));
-      const value = i < 0 ? '' : encode(decode(part.slice(i + 1)));
+      const name = pct(decode(i < 0 ? part : part.slice(0, i)));
+      const value = i < 0 ? '' : pct(decode(part.slice(i + 1)));
       return [name, value] as [string, string];
     })
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -268,7 +267,7 @@ export function verifyOssV4(
     .sort();
   const lines = [
     req.method,
-    encode(`/${req.bucket}/${req.key}`).replace(/%2F/g, '/'),
+    pct(`/${req.bucket}/${req.key}`).replace(/%2F/g, '/'),
     pairs.map(([k, v]) => (v ? `${k}=${v}` : k)).join('&'),
     names.map((h) => `${h}:${(req.headers[h] ?? '').trim()}\n`).join(''),
     additional,

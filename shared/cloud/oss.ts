@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { percentEncode } from './acs3.ts';
 import type { CredentialSource } from './credentials.ts';
 import type { RetryPolicy } from './retry.ts';
 import { signedFetch } from './signed-http.ts';
@@ -34,14 +35,10 @@ export function ossResource(bucket: string, key: string, query: Record<string, s
 export const ossSignature = (secret: string, stringToSign: string) =>
   createHmac('sha1', secret).update(stringToSign).digest('base64');
 
-/** RFC 3986 percent-encoding: only A-Z a-z 0-9 - . _ ~ stay as they are. */
-export const rfc3986 = (s: string) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
 /** The query as OSS V4 canonicalises it, and as it goes on the wire: encoded, sorted, bare when empty. */
 export function ossV4Query(query: Record<string, string>): string {
   return Object.entries(query)
-    .map(([k, v]) => [rfc3986(k), v === '' ? '' : rfc3986(v)] as const)
+    .map(([k, v]) => [percentEncode(k), v === '' ? '' : percentEncode(v)] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => (v === '' ? k : `${k}=${v}`))
     .join('&');
@@ -82,7 +79,7 @@ export function signOssV4(input: {
     .sort();
   const canonical = [
     input.method,
-    `/${input.bucket}/${input.key}`.split('/').map(rfc3986).join('/'),
+    `/${input.bucket}/${input.key}`.split('/').map(percentEncode).join('/'),
     ossV4Query(input.query),
     signed.map((k) => `${k}:${headers[k]!.trim()}\n`).join(''),
     '',
