@@ -65,13 +65,7 @@ async function imageToSet(
 ): Promise<string> {
   if (input.image) return input.image;
   if (input.tag) return `${repositoryOf(current)}${input.tag.startsWith('sha256:') ? '@' : ':'}${input.tag}`;
-  if (!t.channel)
-    throw new Refusal(
-      400,
-      'ImageRequired',
-      'give an image or a tag: the target names no image channel to take one from',
-    );
-  const entry = await latest<ChannelEntry>(d.store, keys.channel(t.channel));
+  const entry = await latest<ChannelEntry>(d.store, keys.channel(t.channel!));
   const image = entry?.images[d.config.region];
   if (!image)
     throw new Refusal(404, 'ImageNotFound', `channel ${t.channel} has no image for ${d.config.region}`);
@@ -121,6 +115,14 @@ export async function promoteKube(
   if (frozen) return { kind: 'frozen', reason: frozen.reason ?? 'no reason given' };
   const state = await latest<KubeRelease>(d.store, keys.state(name));
   if (isActive(state)) return { kind: 'in-progress', release: state! };
+  // Said before the cluster is asked anything: there is nothing to promote.
+  if (!input.image && !input.tag && !t.channel)
+    return {
+      kind: 'refused',
+      status: 400,
+      error: 'ImageRequired',
+      message: 'give an image or a tag: the target names no image channel to take one from',
+    };
   try {
     return await withCluster(d, t, async (client) => {
       const dep = await client.getDeployment(t.namespace, t.deployment);
