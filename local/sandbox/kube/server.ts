@@ -212,6 +212,9 @@ export function userKubeconfig(
     serial,
   );
   const expiresAt = now + duration * 60_000;
+  // Expired certificates are refused anyway: forget them, so the state file does not grow with each one issued.
+  for (const [old, cert] of Object.entries(state.kube.certs))
+    if (cert.expiresAt <= now) delete state.kube.certs[old];
   state.kube.certs[serial] = { user, clusterId, expiresAt };
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const context = `${user}-${clusterId}`;
