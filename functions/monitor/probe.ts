@@ -78,12 +78,17 @@ async function dns(
 ): Promise<ProbeResult> {
   const resolver = new Resolver({ timeout: check.timeoutMs, tries: 1 });
   if (check.server) resolver.setServers([check.server]);
+  let timer: NodeJS.Timeout | undefined;
   const answer = await Promise.race([
     resolver.resolve(check.name, check.recordType) as Promise<unknown[]>,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(timeoutError(check.timeoutMs)), check.timeoutMs),
-    ),
-  ]);
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(timeoutError(check.timeoutMs)), check.timeoutMs);
+    }),
+  ]).finally(() => {
+    // A slow resolver must not outlive its probe.
+    clearTimeout(timer);
+    resolver.cancel();
+  });
   const values = answer.map((v) =>
     typeof v === 'string'
       ? v
