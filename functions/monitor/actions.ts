@@ -2,10 +2,9 @@
 // guard rails (the release target's lock, the scaling planner's bounds and cooldowns) decide.
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import type { MonitorAction } from '../../shared/config/schema/monitoring.ts';
+import { RELEASE_ROLLBACK_JOB, type ReleaseRollbackJob } from '../../shared/jobs/release-rollback.ts';
+import { SCALE_ALARM_JOB, type ScaleAlarmJob } from '../../shared/jobs/scale-alarm.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
-
-export const RELEASE_ROLLBACK_JOB = 'release.rollback';
-const SCALE_ALARM_JOB = 'scale.alarm';
 
 /** Enqueue the action once per `key` (an incident, an alarm firing): FC keeps the first task. */
 export async function takeAction(
@@ -16,7 +15,7 @@ export async function takeAction(
   reason: string,
 ): Promise<string> {
   if ('rollback' in action) {
-    const job = await enqueueJob(ctx.cloud.fc, 'release', {
+    const job = await enqueueJob<ReleaseRollbackJob>(ctx.cloud.fc, 'release', {
       kind: RELEASE_ROLLBACK_JOB,
       idempotencyKey: `monitor:${key}`,
       payload: { target: action.rollback, by, reason: reason.slice(0, 500) },
@@ -24,7 +23,7 @@ export async function takeAction(
     });
     return `rollback of ${action.rollback} (job ${job.id})`;
   }
-  const job = await enqueueJob(ctx.cloud.fc, 'scale', {
+  const job = await enqueueJob<ScaleAlarmJob>(ctx.cloud.fc, 'scale', {
     kind: SCALE_ALARM_JOB,
     idempotencyKey: `monitor:${key}`,
     payload: {

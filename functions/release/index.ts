@@ -1,6 +1,6 @@
 // release: promote and roll back FC alias versions (with canaries), image channels and Kubernetes
 // Deployments, over authenticated HTTP; the timer moves canaries and watched rollouts on.
-import * as z from 'zod';
+import { RELEASE_ROLLBACK_JOB, ReleaseRollbackJob } from '../../shared/jobs/release-rollback.ts';
 import { defineHandler, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { ConflictError } from '../../shared/runtime/errors.ts';
 import { own } from '../../shared/util/records.ts';
@@ -8,13 +8,6 @@ import { advanceAll } from './advance.ts';
 import { handle } from './api.ts';
 import { isBusy, releaseDeps, withTargetLock } from './state.ts';
 import { reconcile, rollback } from './target.ts';
-
-/** A rollback another function asks for (a monitoring check that went down, an alarm). */
-const RollbackJob = z.object({
-  target: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  by: z.string().min(1).max(300),
-  reason: z.string().max(500),
-});
 
 export const handler = defineHandler({
   http: (request, ctx) => handle(request, ctx),
@@ -32,7 +25,7 @@ export const handler = defineHandler({
   jobs: {
     // Once per asking (its idempotency key), under the target's lock like every other change; a
     // target someone holds fails the job for FC to retry it.
-    'release.rollback': jobRoute(RollbackJob, (job, _m, ctx) =>
+    [RELEASE_ROLLBACK_JOB]: jobRoute(ReleaseRollbackJob, (job, _m, ctx) =>
       ctx.once(
         async () => {
           const target = own(ctx.config.releases.targets, job.target);
@@ -54,7 +47,7 @@ export const handler = defineHandler({
           if (isBusy(outcome)) throw new ConflictError(`${job.target} is held by ${outcome.holder}`);
           return outcome;
         },
-        { kind: 'release.rollback', subject: job.target },
+        { kind: RELEASE_ROLLBACK_JOB, subject: job.target },
       ),
     ),
   },

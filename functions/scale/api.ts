@@ -6,6 +6,7 @@ import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { parseCloudMonitorAlarm } from '../../shared/events/cloudmonitor.ts';
 import { type HttpRequest, type HttpResponse, json, parseJsonBody } from '../../shared/events/http.ts';
 import { humanText } from '../../shared/events/text.ts';
+import { SCALE_ALARM_JOB } from '../../shared/jobs/scale-alarm.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import { MissingCalendarYear } from '../../shared/schedule/calendar.ts';
 import { safeEqual } from '../../shared/util/compare.ts';
@@ -17,7 +18,7 @@ import { rulesOf } from './rules.ts';
 import { observe } from './target.ts';
 import { firings, simulate } from './timeline.ts';
 
-export const ALARM_JOB = 'scale.alarm';
+export const ALARM_JOB = SCALE_ALARM_JOB;
 
 const SetBody = z.strictObject({
   desired: z.number().int().min(0).max(2000),

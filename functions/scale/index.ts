@@ -1,6 +1,6 @@
 // scale: set the capacity of ESS scaling groups and ACK node pools by schedule, alarm and hand,
 // within the guard rails of the planner.
-import * as z from 'zod';
+import { ScaleAlarmJob } from '../../shared/jobs/scale-alarm.ts';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { ConflictError } from '../../shared/runtime/errors.ts';
 import { MissingCalendarYear } from '../../shared/schedule/calendar.ts';
@@ -10,15 +10,6 @@ import { change, SELF } from './change.ts';
 import { FOLLOW_JOB, FollowJob, follow, followKey } from './follow.ts';
 import { rulesOf } from './rules.ts';
 import { appliesOn } from './timeline.ts';
-
-const AlarmJob = z.object({
-  target: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  key: z.string().min(1).max(600),
-  step: z.number().int(),
-  alarm: z.string().min(1).max(256),
-  metric: z.string().max(256),
-  value: z.string().max(64),
-});
 
 /**
  * Each schedule whose firing is due: once per firing, on the days its calendar allows. A rule that
@@ -98,7 +89,7 @@ export const handler = defineHandler({
       }),
     ),
     // One change per alarm, state and time, however often CloudMonitor or FC delivers it.
-    [ALARM_JOB]: jobRoute(AlarmJob, (job, _m, ctx) =>
+    [ALARM_JOB]: jobRoute(ScaleAlarmJob, (job, _m, ctx) =>
       ctx.once(
         async () => {
           const out = await change(ctx, {
