@@ -137,8 +137,10 @@ const ENDPOINTS: Endpoint[] = [
     method: 'POST',
     path: '/silences',
     name: '',
-    body: { checks: ['web'], until: '2026-12-01T10:00:00Z', reason: 'r' },
+    // A day from now: a fixed date would pass and turn every answer into "until is in the past".
+    body: { checks: ['web'], until: new Date(Date.now() + 86_400_000).toISOString(), reason: 'r' },
   },
+  { fn: 'monitor', method: 'POST', path: '/silences/{}/end', name: 'sil-none', body: {} },
   { fn: 'backup-rotate', method: 'POST', path: '/policies/{}/run', name: 'orders', body: { dryRun: true } },
   {
     fn: 'image-build',
