@@ -3,6 +3,7 @@ import { benchCommand } from './bench.ts';
 import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } from './commands.ts';
 import { envCommand } from './env.ts';
 import { monitorCommand } from './monitor.ts';
+import { policiesCommand } from './policies.ts';
 import { releaseCommand } from './release.ts';
 import { runsCommand } from './runs.ts';
 import { scaleCommand } from './scale.ts';
@@ -37,6 +38,8 @@ const USAGE = `fc-devops <command>
                                 a CloudMonitor alarm callback to the scale function
   env create|list|show|extend|destroy|handled ...
                                 environments made from Terraform workspaces, with a time to live (see fc-devops env)
+  policies [--config F] [--check]
+                                one least-privilege RAM policy per function, from its code (infra/policies)
   bench                         bundle sizes and cold starts of every function
 `;
 
@@ -66,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
         return await envCommand(rest);
       case 'runs':
         return await runsCommand(rest);
+      case 'policies':
+        return await policiesCommand(rest);
       case 'bench':
         return await benchCommand(rest);
       case undefined:
