@@ -128,6 +128,8 @@ export interface FunctionSpec {
   http: HttpTrigger | undefined;
   timers: TimerTrigger[];
   oss: OssTrigger[];
+  /** Every fc3 prop as written, variables resolved: what `s deploy` gets. */
+  props: Record<string, unknown>;
 }
 
 export interface Project {
@@ -150,7 +152,11 @@ export function loadProject(file: string, env: NodeJS.ProcessEnv = process.env):
     .safeParse(source.data);
   if (!top.success) throw configErrorFromIssues(source, top.error.issues);
 
-  const vars = top.data.vars;
+  // Serverless Devs resolves \${env(...)} inside vars too: deploy settings come from the environment.
+  const vars = interpolate(top.data.vars, { vars: {}, env, source, path: ['vars'] }) as Record<
+    string,
+    unknown
+  >;
   const functions: FunctionSpec[] = [];
   const problems: ConfigError[] = [];
   for (const [resource, def] of Object.entries(top.data.resources)) {
@@ -182,6 +188,7 @@ export function loadProject(file: string, env: NodeJS.ProcessEnv = process.env):
       http: p.triggers.find((t): t is HttpTrigger => t.triggerType === 'http'),
       timers: p.triggers.filter((t): t is TimerTrigger => t.triggerType === 'timer'),
       oss: p.triggers.filter((t): t is OssTrigger => t.triggerType === 'oss'),
+      props: props as Record<string, unknown>,
     });
   }
   if (problems.length > 0) throw new ConfigError(problems.flatMap((e) => e.problems));
