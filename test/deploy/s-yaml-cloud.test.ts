@@ -3,27 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { fc3CloudProps } from '../../local/deploy/fc3-props.ts';
 import { bundleInputs } from '../../local/deploy/reach.ts';
 import { loadProject } from '../../local/runtime/s-yaml.ts';
+import { DEPLOY_ENV } from './deploy-env.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const layer = (name: string, v: number) =>
-  `acs:fc:cn-shanghai:5555666677778888:layers/fc-devops-${name}/versions/${v}`;
-/** What `terraform -chdir=infra output -raw deploy_env` gives `npm run deploy`. */
-export const DEPLOY_ENV = {
-  FC_DEVOPS_REGION: 'cn-shanghai',
-  FC_DEVOPS_ACCOUNT_ID: '5555666677778888',
-  FC_DEVOPS_BUCKET: 'acme-fc-devops',
-  FC_DEVOPS_VPC_ID: 'vpc-uf6acme',
-  FC_DEVOPS_VSWITCH_ID: 'vsw-uf6acme',
-  FC_DEVOPS_SECURITY_GROUP_ID: 'sg-uf6acme',
-  FC_DEVOPS_LOG_PROJECT: 'acme-fc-devops-logs',
-  FC_DEVOPS_LOG_STORE: 'functions',
-  FC_DEVOPS_DEAD_LETTER: 'acs:mns:cn-shanghai:5555666677778888:/queues/fc-devops-dead-letter/messages',
-  FC_DEVOPS_LAYER_GIT: layer('git', 1),
-  FC_DEVOPS_LAYER_PACKER: layer('packer', 2),
-  FC_DEVOPS_LAYER_TERRAFORM: layer('terraform', 1),
-  FC_DEVOPS_LAYER_PG_CLIENTS: layer('pg-clients', 3),
-  FC_DEVOPS_LAYER_MYSQL_CLIENTS: layer('mysql-clients', 1),
-};
 
 describe('s.yaml, wired for the cloud', () => {
   it('gives every function its role, VPC, logs and dead letter, valid for the fc3 component', () => {
