@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { UpstreamError } from '../../shared/runtime/errors.ts';
+import { toolEnv } from '../../shared/tools/layer-env.ts';
 
 export type Engine = 'postgres' | 'mysql';
 
-/** Binaries come from PATH, with an FC layer's /opt/bin first. */
-const env = () => ({ ...process.env, PATH: `/opt/bin:${process.env.PATH ?? ''}` });
+/** Binaries come from PATH, with an FC layer's /opt/bin (and its libraries) first. */
+const env = () => toolEnv();
 
 interface Target {
   command: string;

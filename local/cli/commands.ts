@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../shared/config/load.ts';
 import { buildFunctions } from '../runtime/build.ts';
@@ -129,6 +129,13 @@ export async function buildCommand(args: string[]): Promise<number> {
   console.log(
     `built ${result.functions.length} function(s) into ${result.outDir}: ${result.functions.join(', ') || '(none)'}`,
   );
+  // In the cloud each function reads fc-devops.yaml beside its bundle; say when there is none to copy.
+  if (result.functions.length && !existsSync(join(resolve(values.root), 'fc-devops.yaml')))
+    console.log(
+      'no fc-devops.yaml here, so the bundles carry no configuration: fine for npm start (it points the ' +
+        'functions at fc-devops.example.yaml), not for a deploy. Copy fc-devops.example.yaml to fc-devops.yaml ' +
+        'and make it yours, then build again (npm run deploy does).',
+    );
   return 0;
 }
 

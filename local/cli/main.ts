@@ -1,6 +1,7 @@
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { benchCommand } from './bench.ts';
 import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } from './commands.ts';
+import { deployCommand, layerCommand } from './deploy.ts';
 import { envCommand } from './env.ts';
 import { monitorCommand } from './monitor.ts';
 import { policiesCommand } from './policies.ts';
@@ -38,6 +39,10 @@ const USAGE = `fc-devops <command>
                                 a CloudMonitor alarm callback to the scale function
   env create|list|show|extend|destroy|handled ...
                                 environments made from Terraform workspaces, with a time to live (see fc-devops env)
+  deploy [--plan] [--env-file deploy.env]
+                                check everything, build, and run Serverless Devs' s deploy (--plan: print, call nothing)
+  layer build <git|packer|terraform|pg-clients|mysql-clients> [--path BIN=/path]...
+                                an FC layer archive (bin/, lib/, manifest) of binaries on this machine
   policies [--config F] [--check]
                                 one least-privilege RAM policy per function, from its code (infra/policies)
   bench                         bundle sizes and cold starts of every function
@@ -69,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
         return await envCommand(rest);
       case 'runs':
         return await runsCommand(rest);
+      case 'deploy':
+        return await deployCommand(rest);
+      case 'layer':
+        return await layerCommand(rest);
       case 'policies':
         return await policiesCommand(rest);
       case 'bench':

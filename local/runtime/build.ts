@@ -46,14 +46,15 @@ export function buildOptions(root: string, entries: Record<string, string>): esb
   };
 }
 
-export async function buildFunctions(root: string): Promise<BuildResult> {
+/** `config`: the fc-devops.yaml each bundle carries (default: the one in `root`, if any). */
+export async function buildFunctions(root: string, options: { config?: string } = {}): Promise<BuildResult> {
   const entries = functionEntries(root);
   const outDir = join(root, 'dist');
   if (Object.keys(entries).length === 0) return { functions: [], outDir, errors: [] };
   try {
     await esbuild.build(buildOptions(root, entries));
     // Functions read fc-devops.yaml beside their bundle in the cloud (FC_DEVOPS_CONFIG=./fc-devops.yaml).
-    const config = join(root, 'fc-devops.yaml');
+    const config = options.config ?? join(root, 'fc-devops.yaml');
     if (existsSync(config))
       for (const name of Object.keys(entries)) copyFileSync(config, join(outDir, name, 'fc-devops.yaml'));
     return { functions: Object.keys(entries), outDir, errors: [] };

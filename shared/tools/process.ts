@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { toolEnv } from './layer-env.ts';
 
 export interface RunOptions {
   cwd?: string;
@@ -35,7 +36,8 @@ export function runProcess(bin: string, args: string[], options: RunOptions = {}
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      // Binaries from an FC layer (/opt/bin) come before the image's own.
+      env: toolEnv(options.env ?? process.env),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
