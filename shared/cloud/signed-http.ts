@@ -1,3 +1,4 @@
+import type { UpstreamError } from '../runtime/errors.ts';
 import type { CredentialSource } from './credentials.ts';
 import { CloudError, NetworkError } from './errors.ts';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.ts';
@@ -16,15 +17,16 @@ export interface SignedResponse {
   body: Buffer;
 }
 
+/** The headers to send; or headers and the body, when the signature travels in the body (RPC forms). */
 export type Signer = (
   request: Required<SignedRequest>,
   credentials: Awaited<ReturnType<CredentialSource>>,
   url: URL,
-) => Record<string, string>;
+) => Record<string, string> | { headers: Record<string, string>; body: Buffer };
 
 /**
- * One signed HTTP exchange with timeout and retries, for the APIs pop-core does not speak
- * (FC 3.0's ACS3 signature, OSS). Error bodies in JSON (`Code`/`Message`) or XML (`<Code>`) are read.
+ * One signed HTTP exchange with timeout and retries, for every API fc-devops calls: RPC and ROA
+ * (`rpc-sign.ts`), FC 3.0 (ACS3) and OSS (V4). Error bodies in JSON (`Code`/`Message`) or XML (`<Code>`) are read.
  */
 export async function signedFetch(
   config: {
@@ -33,6 +35,7 @@ export async function signedFetch(
     credentials: CredentialSource;
     timeoutMs?: number;
     retry?: RetryPolicy;
+    onRetry?: (attempt: number, delayMs: number, error: UpstreamError) => void;
   },
   action: string,
   request: SignedRequest,
@@ -46,47 +49,55 @@ export async function signedFetch(
     headers: request.headers ?? {},
     body: request.body ?? Buffer.alloc(0),
   };
-  return withRetry(async () => {
-    const url = new URL(req.path, base);
-    for (const [k, v] of Object.entries(req.query)) url.searchParams.set(k, v);
-    // OSS sub-resources without a value are written bare (`?uploads`), as OSS documents them.
-    if (config.service === 'oss') url.search = url.search.replace(/=(?=&|$)/g, '');
-    const headers = sign(req, await config.credentials(), url);
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: req.method,
-        headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'host')),
-        ...(req.body.length > 0 || !['GET', 'HEAD'].includes(req.method) ? { body: req.body } : {}),
-        signal: AbortSignal.timeout(config.timeoutMs ?? 15_000),
+  return withRetry(
+    async () => {
+      const url = new URL(req.path, base);
+      for (const [k, v] of Object.entries(req.query)) url.searchParams.set(k, v);
+      // OSS sub-resources without a value are written bare (`?uploads`), as OSS documents them.
+      if (config.service === 'oss') url.search = url.search.replace(/=(?=&|$)/g, '');
+      const signed = sign(req, await config.credentials(), url);
+      const [headers, payload] =
+        'body' in signed && Buffer.isBuffer(signed.body)
+          ? [signed.headers as Record<string, string>, signed.body]
+          : [signed as Record<string, string>, req.body];
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: req.method,
+          headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'host')),
+          ...(payload.length > 0 || !['GET', 'HEAD'].includes(req.method) ? { body: payload } : {}),
+          signal: AbortSignal.timeout(config.timeoutMs ?? 15_000),
+        });
+      } catch (error) {
+        throw new NetworkError(config.service, action, error);
+      }
+      const body = Buffer.from(await response.arrayBuffer());
+      if (response.ok) return { status: response.status, headers: response.headers, body };
+      const text = body.toString('utf8');
+      let code: string | undefined;
+      let message: string | undefined;
+      let requestId: string | undefined =
+        response.headers.get('x-fc-request-id') ?? response.headers.get('x-oss-request-id') ?? undefined;
+      try {
+        const json = JSON.parse(text) as Record<string, string>;
+        code = json.Code ?? json.code ?? json.ErrorCode;
+        message = json.Message ?? json.message ?? json.ErrorMessage;
+        requestId = json.RequestId ?? json.requestId ?? requestId;
+      } catch {
+        code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+        message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
+        requestId = /<RequestId>([^<]*)<\/RequestId>/.exec(text)?.[1] ?? requestId;
+      }
+      const retryAfter = Number(response.headers.get('x-acs-retry-after'));
+      throw new CloudError(config.service, action, {
+        code: code ?? `HTTP${response.status}`,
+        message: message ?? (text.slice(0, 200) || response.statusText),
+        ...(requestId ? { requestId } : {}),
+        status: response.status,
+        ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
       });
-    } catch (error) {
-      throw new NetworkError(config.service, action, error);
-    }
-    const body = Buffer.from(await response.arrayBuffer());
-    if (response.ok) return { status: response.status, headers: response.headers, body };
-    const text = body.toString('utf8');
-    let code: string | undefined;
-    let message: string | undefined;
-    let requestId: string | undefined =
-      response.headers.get('x-fc-request-id') ?? response.headers.get('x-oss-request-id') ?? undefined;
-    try {
-      const json = JSON.parse(text) as Record<string, string>;
-      code = json.Code ?? json.code ?? json.ErrorCode;
-      message = json.Message ?? json.message ?? json.ErrorMessage;
-      requestId = json.RequestId ?? json.requestId ?? requestId;
-    } catch {
-      code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
-      message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
-      requestId = /<RequestId>([^<]*)<\/RequestId>/.exec(text)?.[1] ?? requestId;
-    }
-    const retryAfter = Number(response.headers.get('x-acs-retry-after'));
-    throw new CloudError(config.service, action, {
-      code: code ?? `HTTP${response.status}`,
-      message: message ?? (text.slice(0, 200) || response.statusText),
-      ...(requestId ? { requestId } : {}),
-      status: response.status,
-      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
-    });
-  }, config.retry ?? DEFAULT_RETRY);
+    },
+    config.retry ?? DEFAULT_RETRY,
+    config.onRetry,
+  );
 }
