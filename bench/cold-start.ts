@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { buildFunctions, buildOptions } from '../local/runtime/build.ts';
+import { writeCompiledConfig } from '../local/runtime/config-compile.ts';
 import { resolveModule } from '../local/runtime/instance-pool.ts';
 import { type FunctionSpec, loadProject } from '../local/runtime/s-yaml.ts';
 
@@ -37,7 +38,7 @@ function sampleEvent(fn: FunctionSpec | undefined): unknown {
 }
 
 /** Time a fresh Node process that imports the bundle and answers one event. */
-function coldStart(modulePath: string, exportName: string, event: unknown): number {
+function coldStart(modulePath: string, exportName: string, event: unknown, configJson: string): number {
   const script = `
     const t0 = performance.now();
     const mod = await import(${JSON.stringify(`file://${modulePath}`)});
@@ -52,7 +53,7 @@ function coldStart(modulePath: string, exportName: string, event: unknown): numb
     env: {
       PATH: process.env.PATH ?? '',
       FC_DEVOPS_LOG_LEVEL: 'error',
-      FC_DEVOPS_CONFIG: resolve('fc-devops.example.yaml'),
+      FC_DEVOPS_CONFIG: configJson,
       DATABASE_URL: 'postgres://bench@127.0.0.1:1/bench',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -78,9 +79,12 @@ export async function runBench(template = resolve('s.yaml')): Promise<number> {
   writeFileSync(join(tmp, 'functions', 'empty', 'index.ts'), 'export const handler = async () => "ok";\n');
   await esbuild.build(buildOptions(tmp, { empty: join(tmp, 'functions', 'empty', 'index.ts') }));
 
+  // Functions read the example config compiled, as `fc-devops build` ships it beside each bundle.
+  const configJson = join(tmp, 'fc-devops.json');
+  writeCompiledConfig(resolve('fc-devops.example.yaml'), configJson);
   const rows: { name: string; bytes: number; median: number; min: number }[] = [];
   const measure = (name: string, modulePath: string, exportName: string, event: unknown) => {
-    const times = Array.from({ length: RUNS }, () => coldStart(modulePath, exportName, event));
+    const times = Array.from({ length: RUNS }, () => coldStart(modulePath, exportName, event, configJson));
     rows.push({ name, bytes: statSync(modulePath).size, median: median(times), min: Math.min(...times) });
   };
   measure('(empty handler baseline)', join(tmp, 'dist', 'empty', 'index.mjs'), 'handler', {});

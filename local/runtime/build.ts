@@ -1,6 +1,8 @@
-import { copyFileSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
+import { formatConfigProblem } from '../../shared/runtime/errors.ts';
+import { compileConfig } from './config-compile.ts';
 
 export interface BuildResult {
   functions: string[];
@@ -46,17 +48,33 @@ export function buildOptions(root: string, entries: Record<string, string>): esb
   };
 }
 
-/** `config`: the fc-devops.yaml each bundle carries (default: the one in `root`, if any). */
-export async function buildFunctions(root: string, options: { config?: string } = {}): Promise<BuildResult> {
+/**
+ * `config`: the fc-devops.yaml each bundle carries, compiled (default: the one in `root`, if any);
+ * `false` for none (the local runtime compiles its own into the state directory).
+ */
+export async function buildFunctions(
+  root: string,
+  options: { config?: string | false } = {},
+): Promise<BuildResult> {
   const entries = functionEntries(root);
   const outDir = join(root, 'dist');
   if (Object.keys(entries).length === 0) return { functions: [], outDir, errors: [] };
   try {
     await esbuild.build(buildOptions(root, entries));
-    // Functions read fc-devops.yaml beside their bundle in the cloud (FC_DEVOPS_CONFIG=./fc-devops.yaml).
+    // In the cloud each function reads fc-devops.yaml checked and compiled to JSON beside its bundle
+    // (FC_DEVOPS_CONFIG=./fc-devops.json): a configuration with problems fails the build, not a cold start.
     const config = options.config ?? join(root, 'fc-devops.yaml');
-    if (existsSync(config))
-      for (const name of Object.keys(entries)) copyFileSync(config, join(outDir, name, 'fc-devops.yaml'));
+    if (config !== false && existsSync(config)) {
+      const compiled = compileConfig(config);
+      if (compiled.problems)
+        return {
+          functions: Object.keys(entries),
+          outDir,
+          errors: compiled.problems.map(formatConfigProblem),
+        };
+      const text = `${JSON.stringify(compiled)}\n`;
+      for (const name of Object.keys(entries)) writeFileSync(join(outDir, name, 'fc-devops.json'), text);
+    }
     return { functions: Object.keys(entries), outDir, errors: [] };
   } catch (error) {
     const failure = error as esbuild.BuildFailure;

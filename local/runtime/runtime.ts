@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FcCredentials } from '../../shared/runtime/context.ts';
 import { SANDBOX_CREDENTIALS } from '../sandbox/keys.ts';
 import { type AsyncMessage, AsyncQueue, type AttemptOutcome } from './async-queue.ts';
 import { buildFunctions, watchFunctions } from './build.ts';
+import { writeCompiledConfig } from './config-compile.ts';
 import { type DestinationRecord, deliverDestination } from './destinations.ts';
 import { InstancePool, type InvokeOutcome } from './instance-pool.ts';
 import { LocalBuckets } from './oss-buckets.ts';
@@ -77,6 +79,8 @@ export class LocalRuntime {
   private readonly logsByRequest = new Map<string, string[]>();
   private server: Server | undefined;
   private disposeWatch: (() => Promise<void>) | undefined;
+  /** fc-devops.yaml files the functions were pointed at, compiled into the state directory. */
+  private readonly compiled = new Map<string, string>();
   private readonly print: (line: string) => void;
   private stateServer: StateServer | undefined;
   /** The state store functions use (DATABASE_URL in their environment). */
@@ -137,7 +141,7 @@ export class LocalRuntime {
   private async boot(): Promise<void> {
     const project = loadProject(this.options.template);
     if (this.options.build !== false) {
-      const built = await buildFunctions(project.root);
+      const built = await buildFunctions(project.root, { config: false });
       if (built.errors.length > 0) throw new Error(`build failed:\n${built.errors.join('\n')}`);
     }
     const external = this.options.databaseUrl ?? process.env.DATABASE_URL;
@@ -180,9 +184,11 @@ export class LocalRuntime {
         }
       };
       watchFile(this.options.template, { interval: 500 }, reloadTemplate);
+      const previous = this.disposeWatch;
       this.disposeWatch = async () => {
         unwatchFile(this.options.template, reloadTemplate);
         await watcher.dispose();
+        await previous?.();
       };
     }
   }
@@ -238,7 +244,47 @@ export class LocalRuntime {
       // state store, the sandbox, the config.
       ...this.options.env,
       DATABASE_URL: this.databaseUrl,
+      ...this.compiledConfigEnv({ ...fn.environmentVariables, ...this.options.env }),
     };
+  }
+
+  /**
+   * Functions read fc-devops.yaml compiled to JSON (shared/config/compiled.ts), as `fc-devops build`
+   * ships it. Given a YAML file, the runtime compiles it into its state directory once, and again
+   * whenever the file changes while it watches; new instances read the new one.
+   */
+  private compiledConfigEnv(env: Record<string, string>): Record<string, string> {
+    const source = env.FC_DEVOPS_CONFIG;
+    if (!source || !/\.ya?ml$/i.test(source)) return {};
+    const path = resolve(source);
+    let out = this.compiled.get(path);
+    if (!out) {
+      out = join(
+        this.options.stateDir,
+        'config',
+        `${createHash('sha256').update(path).digest('hex').slice(0, 16)}.json`,
+      );
+      writeCompiledConfig(path, out);
+      this.compiled.set(path, out);
+      if (this.options.watch) {
+        const target = out;
+        const recompile = () => {
+          const compiled = writeCompiledConfig(path, target);
+          this.print(
+            compiled.problems
+              ? `[runtime] ${source} has problems; new instances will fail their cold start with them`
+              : `[runtime] ${source} reloaded; new instances read it`,
+          );
+        };
+        watchFile(path, { interval: 500 }, recompile);
+        const previous = this.disposeWatch;
+        this.disposeWatch = async () => {
+          unwatchFile(path, recompile);
+          await previous?.();
+        };
+      }
+    }
+    return { FC_DEVOPS_CONFIG: out };
   }
 
   private credentials(): FcCredentials {

@@ -47,8 +47,3 @@ export function loadConfig(file: string, options: LoadOptions = {}): Config {
   const text = readConfigFile(file);
   return parseConfig(text, file, options);
 }
-
-/** Where a function finds its config: FC_DEVOPS_CONFIG, else fc-devops.yaml beside the bundle. */
-export function configPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FC_DEVOPS_CONFIG ?? 'fc-devops.yaml';
-}

@@ -1,7 +1,7 @@
 import type { GuardDeps } from '../auth/guard.ts';
 import { type Cloud, createCloud } from '../cloud/cloud.ts';
 import { credentialsFrom } from '../cloud/credentials.ts';
-import { configPath, loadConfig } from '../config/load.ts';
+import { compiledConfigPath, readCompiledConfig } from '../config/compiled.ts';
 import type { Config } from '../config/schema/index.ts';
 import { type Events, eventsVia } from '../notify/publish.ts';
 import { lazyStore } from '../store/lazy.ts';
@@ -13,7 +13,7 @@ import { createLogger, type Logger } from './logger.ts';
 
 /** What a function has once per instance, whatever event it handles. */
 export interface Instance {
-  /** fc-devops.yaml, read and checked at cold start. */
+  /** fc-devops.yaml as checked at build time (shared/config/compiled.ts), read at cold start. */
   readonly config: Config;
   /** The state store, connected on first use. */
   readonly store: Store;
@@ -28,7 +28,7 @@ export interface Instance {
 }
 
 export interface InstanceOptions {
-  /** The config; read from FC_DEVOPS_CONFIG (else fc-devops.yaml) at cold start unless given. `null`: none. */
+  /** The config; the compiled JSON at FC_DEVOPS_CONFIG (else fc-devops.json) at cold start unless given. `null`: none. */
   config?: Config | null;
   /** Opens the state store; `storeFromEnv()` unless given. */
   store?: () => Promise<Store>;
@@ -46,7 +46,7 @@ export interface InstanceOptions {
  */
 export function instance(options: InstanceOptions) {
   const env = options.env ?? process.env;
-  const config = options.config === undefined ? loadConfig(configPath(env)) : options.config;
+  const config = options.config === undefined ? readCompiledConfig(compiledConfigPath(env)) : options.config;
   const openStore = options.store ?? storeFromEnv(env);
   let current: { fc: FcContext; log: Logger } | undefined;
   const fallback = createLogger();

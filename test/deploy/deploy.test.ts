@@ -83,7 +83,7 @@ describe('npm run build and npm run deploy', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('built 9 function(s)');
     expect(r.stdout).toContain('no fc-devops.yaml here, so the bundles carry no configuration');
-    expect(existsSync(join(project, 'dist/notify/fc-devops.yaml'))).toBe(false);
+    expect(existsSync(join(project, 'dist/notify/fc-devops.json'))).toBe(false);
   });
 
   it('deploy without an fc-devops.yaml stops before building, and says what to do', async () => {
@@ -166,9 +166,13 @@ describe('npm run build and npm run deploy', () => {
     const r = await run(['deploy'], project, ENV);
     expect(r.stdout).toContain('read 2 variable(s) from deploy.env');
     expect(r.stdout).toContain('built 9 function(s), each with fc-devops.yaml');
-    expect(readFileSync(join(project, 'dist/release/fc-devops.yaml'), 'utf8')).toBe(
-      readFileSync(join(project, 'fc-devops.yaml'), 'utf8'),
-    );
+    // Checked and compiled: what the function reads at its cold start.
+    const shipped = JSON.parse(readFileSync(join(project, 'dist/release/fc-devops.json'), 'utf8'));
+    expect(shipped).toMatchObject({ format: 'fc-devops-config/1', source: join(project, 'fc-devops.yaml') });
+    expect(shipped.config.releases.targets['web-k8s']).toMatchObject({
+      kind: 'k8s-deployment',
+      healthySeconds: 60,
+    });
     // This machine has no route to the registry Serverless Devs fetches the fc3 component from.
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(
