@@ -1,5 +1,5 @@
-import { CronExpressionParser } from 'cron-parser';
-import { offsetAt } from '../util/zone.ts';
+import { CronEngine } from './cron-engine.ts';
+import { type CronFields, parseCronFields } from './cron-fields.ts';
 
 /**
  * A schedule in Function Compute's timer syntax:
@@ -74,49 +74,27 @@ export function parseSchedule(expression: string): Schedule {
       `expected 6 fields (seconds minutes hours day-of-month month day-of-week), got ${parts.length} in "${fields}"`,
     );
   }
+  let parsed: CronFields;
   try {
-    CronExpressionParser.parse(parts.join(' '), { tz: timeZone });
+    parsed = parseCronFields(parts);
   } catch (cause) {
     throw new ScheduleError(`invalid cron expression "${fields}": ${(cause as Error).message}`);
   }
+  const engine = new CronEngine(parsed, timeZone);
+  if (engine.neverFires())
+    throw new ScheduleError(`invalid cron expression "${fields}": no such day (it would never fire)`);
   return {
     expression: text,
     timeZone,
     everyMs: undefined,
-    next(after) {
-      const cron = CronExpressionParser.parse(parts.join(' '), { tz: timeZone, currentDate: after });
-      return cron.next().toDate();
-    },
+    next: (after) => engine.next(after),
     latest(since, until) {
-      // prev() is strictly before its current date: start a millisecond after `until`.
-      const at = new Date(until.getTime() + 1);
-      const last = CronExpressionParser.parse(parts.join(' '), { tz: timeZone, currentDate: at })
-        .prev()
-        .toDate();
-      return last > since ? last : undefined;
+      const last = engine.last(until);
+      return last && last > since ? last : undefined;
     },
-    between(from, to) {
-      // cron-parser takes 50-200 µs per firing; a zone that keeps one offset over the period (most
-      // of the world, and all of China) is walked day by day instead, from the parsed fields.
-      const offset = fixedOffset(timeZone, from, to);
-      const fields = CronExpressionParser.parse(parts.join(' ')).fields;
-      if (offset !== undefined && plainFields(fields)) return walkDays(fields, from, to, offset);
-      const cron = CronExpressionParser.parse(parts.join(' '), {
-        tz: timeZone,
-        currentDate: from,
-        endDate: to,
-      });
-      const out: Date[] = [];
-      while (cron.hasNext()) {
-        const at = cron.next().toDate();
-        if (at > to) break;
-        out.push(at);
-      }
-      return out;
-    },
+    between: (from, to) => engine.between(from, to),
   };
 }
-
 /** Parse a Go-style duration such as `90s`, `4m`, `1h30m`. */
 export function parseDuration(text: string): number {
   const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
@@ -140,58 +118,4 @@ function isTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
-}
-
-const DAY_MS = 86_400_000;
-/** The zone's offset when it is the same at every day's edge of the period (no DST change in it). */
-function fixedOffset(timeZone: string, from: Date, to: Date): number | undefined {
-  const first = offsetAt(timeZone, from);
-  for (let t = from.getTime() + DAY_MS; t < to.getTime(); t += DAY_MS)
-    if (offsetAt(timeZone, new Date(t)) !== first) return undefined;
-  return offsetAt(timeZone, to) === first ? first : undefined;
-}
-
-type Fields = ReturnType<typeof CronExpressionParser.parse>['fields'];
-
-/** Fields of plain numbers only (no `L`, no `#` nth weekday): the day walk handles exactly those. */
-function plainFields(fields: Fields): boolean {
-  const all = [fields.second, fields.minute, fields.hour, fields.dayOfMonth, fields.month, fields.dayOfWeek];
-  return (
-    all.every((f) => (f.values as unknown[]).every((v) => typeof v === 'number')) &&
-    !(fields.dayOfWeek as { nthDay?: number }).nthDay
-  );
-}
-
-/**
- * Every firing in (from, to] for a fixed offset: each local day whose month matches and whose day
- * matches (day of month or day of week; either when both are restricted, as cron has it), at each
- * hour, minute and second of the fields.
- */
-function walkDays(fields: Fields, from: Date, to: Date, offset: number): Date[] {
-  const set = (f: { values: readonly unknown[] }) => new Set(f.values as number[]);
-  const months = set(fields.month);
-  const doms = set(fields.dayOfMonth);
-  const dows = new Set([...(fields.dayOfWeek.values as number[])].map((d) => d % 7));
-  const domAny = fields.dayOfMonth.isWildcard;
-  const dowAny = fields.dayOfWeek.isWildcard;
-  const times: number[] = [];
-  for (const h of fields.hour.values as number[])
-    for (const m of fields.minute.values as number[])
-      for (const s of fields.second.values as number[]) times.push(h * 3_600_000 + m * 60_000 + s * 1000);
-  times.sort((a, b) => a - b);
-  const out: Date[] = [];
-  const last = Math.floor((to.getTime() + offset) / DAY_MS);
-  for (let day = Math.floor((from.getTime() + offset) / DAY_MS); day <= last; day++) {
-    const d = new Date(day * DAY_MS);
-    if (!months.has(d.getUTCMonth() + 1)) continue;
-    const dom = doms.has(d.getUTCDate());
-    const dow = dows.has(d.getUTCDay());
-    const matches = domAny && dowAny ? true : domAny ? dow : dowAny ? dom : dom || dow;
-    if (!matches) continue;
-    for (const t of times) {
-      const at = day * DAY_MS + t - offset;
-      if (at > from.getTime() && at <= to.getTime()) out.push(new Date(at));
-    }
-  }
-  return out;
 }
