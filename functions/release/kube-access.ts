@@ -3,7 +3,8 @@
 import { CloudError } from '../../shared/cloud/errors.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { KubeClient, KubeError } from '../../shared/kube/client.ts';
-import { type KubeAccess, KubeconfigError, parseKubeconfig } from '../../shared/kube/kubeconfig.ts';
+import type { KubeAccess } from '../../shared/kube/kubeconfig.ts';
+import { KubeconfigError } from '../../shared/kube/types.ts';
 import type { ReleaseDeps, Target } from './state.ts';
 
 export type KubeTarget = Extract<Target, { kind: 'k8s-deployment' }>;
@@ -19,6 +20,9 @@ export class Refusal extends Error {
   }
 }
 
+/** The YAML parser comes with the first kubeconfig: release's other targets never load it. */
+const kubeconfigParser = async () => (await import('../../shared/kube/kubeconfig.ts')).parseKubeconfig;
+
 // Temporary kubeconfigs are reused by the warm instance until a minute before they expire.
 const cache = new Map<string, { access: KubeAccess; until: number }>();
 
@@ -31,7 +35,7 @@ async function accessFor(d: ReleaseDeps, t: KubeTarget, fresh: boolean): Promise
         'KubeconfigMissing',
         `the secret ${t.kubeconfig} holding the kubeconfig is not set`,
       );
-    return parseKubeconfig(text);
+    return (await kubeconfigParser())(text);
   }
   const cluster = t.cluster!;
   const cacheKey = `${cluster}:${t.privateEndpoint}:${t.kubeconfigMinutes}`;
@@ -41,7 +45,7 @@ async function accessFor(d: ReleaseDeps, t: KubeTarget, fresh: boolean): Promise
     temporaryMinutes: t.kubeconfigMinutes,
     privateIp: t.privateEndpoint,
   });
-  const access = parseKubeconfig(config);
+  const access = (await kubeconfigParser())(config);
   const expires = Date.parse(expiration);
   cache.set(cacheKey, { access, until: Number.isNaN(expires) ? 0 : expires - 60_000 });
   return access;

@@ -40,16 +40,22 @@ export interface Reach {
 /** Source files (relative to root, `/`-separated) of each function's bundle, from esbuild's metafile. */
 export async function bundleInputs(root: string): Promise<Record<string, string[]>> {
   const entries = functionEntries(root);
-  const result = await esbuild.build({ ...buildOptions(root, entries), write: false, metafile: true });
   const out: Record<string, string[]> = {};
-  for (const [file, output] of Object.entries(result.metafile.outputs)) {
-    const m = /(?:^|\/)dist\/([^/]+)\/index\.mjs$/.exec(file);
-    if (!m) continue;
-    out[m[1]!] = Object.keys(output.inputs)
-      .filter((i) => !i.includes('node_modules'))
-      .map((i) => relative(root, resolve(root, i)).split('\\').join('/'))
-      .sort();
-  }
+  await Promise.all(
+    Object.entries(entries).map(async ([name, entry]) => {
+      const result = await esbuild.build({
+        ...buildOptions(root, name, entry),
+        write: false,
+        metafile: true,
+      });
+      // The entry and its lazily loaded chunks: a path few events take is still one the function can take.
+      const inputs = new Set<string>();
+      for (const output of Object.values(result.metafile.outputs))
+        for (const i of Object.keys(output.inputs))
+          if (!i.includes('node_modules')) inputs.add(relative(root, resolve(i)).split('\\').join('/'));
+      out[name] = [...inputs].sort();
+    }),
+  );
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { formatConfigProblem } from '../../shared/runtime/errors.ts';
@@ -23,15 +23,19 @@ export function functionEntries(root: string): Record<string, string> {
 }
 
 /**
- * esbuild options for one minified ESM bundle per function, `dist/<name>/index.mjs`, ready for `code:`
- * in s.yaml (handler `index.handler`). Everything the function imports is inside its bundle.
+ * esbuild options for one function: a minified ESM bundle, `dist/<name>/index.mjs`, ready for `code:`
+ * in s.yaml (handler `index.handler`). Everything the function imports is inside its directory; what
+ * it imports with `import()` (paths few events take) is split into `dist/<name>/chunks/` and only
+ * loaded, parsed and run when an event takes that path, so it costs no cold start.
  */
-export function buildOptions(root: string, entries: Record<string, string>): esbuild.BuildOptions {
+export function buildOptions(root: string, name: string, entry: string): esbuild.BuildOptions {
   return {
-    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [`${name}/index`, file])),
-    outdir: join(root, 'dist'),
+    entryPoints: { index: entry },
+    outdir: join(root, 'dist', name),
     outExtension: { '.js': '.mjs' },
     bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     platform: 'node',
     target: 'node20',
     format: 'esm',
@@ -48,6 +52,14 @@ export function buildOptions(root: string, entries: Record<string, string>): esb
   };
 }
 
+function failures(error: unknown): string[] {
+  const failure = error as esbuild.BuildFailure;
+  const errors = (failure.errors ?? []).map(
+    (e) => `${e.location ? `${e.location.file}:${e.location.line}:${e.location.column} ` : ''}${e.text}`,
+  );
+  return errors.length ? errors : [String(error)];
+}
+
 /**
  * `config`: the fc-devops.yaml each bundle carries, compiled (default: the one in `root`, if any);
  * `false` for none (the local runtime compiles its own into the state directory).
@@ -58,65 +70,83 @@ export async function buildFunctions(
 ): Promise<BuildResult> {
   const entries = functionEntries(root);
   const outDir = join(root, 'dist');
-  if (Object.keys(entries).length === 0) return { functions: [], outDir, errors: [] };
-  try {
-    await esbuild.build(buildOptions(root, entries));
-    // In the cloud each function reads fc-devops.yaml checked and compiled to JSON beside its bundle
-    // (FC_DEVOPS_CONFIG=./fc-devops.json): a configuration with problems fails the build, not a cold start.
-    const config = options.config ?? join(root, 'fc-devops.yaml');
-    if (config !== false && existsSync(config)) {
-      const compiled = compileConfig(config);
-      if (compiled.problems)
-        return {
-          functions: Object.keys(entries),
-          outDir,
-          errors: compiled.problems.map(formatConfigProblem),
-        };
-      const text = `${JSON.stringify(compiled)}\n`;
-      for (const name of Object.keys(entries)) writeFileSync(join(outDir, name, 'fc-devops.json'), text);
-    }
-    return { functions: Object.keys(entries), outDir, errors: [] };
-  } catch (error) {
-    const failure = error as esbuild.BuildFailure;
-    const errors = (failure.errors ?? []).map(
-      (e) => `${e.location ? `${e.location.file}:${e.location.line}:${e.location.column} ` : ''}${e.text}`,
-    );
-    return { functions: Object.keys(entries), outDir, errors: errors.length ? errors : [String(error)] };
+  const names = Object.keys(entries);
+  if (names.length === 0) return { functions: [], outDir, errors: [] };
+  const built = await Promise.allSettled(
+    names.map((name) => {
+      // Chunks are named by content: drop the last build's, or they pile up.
+      rmSync(join(outDir, name, 'chunks'), { recursive: true, force: true });
+      return esbuild.build(buildOptions(root, name, entries[name]!));
+    }),
+  );
+  const errors = built.flatMap((r) => (r.status === 'rejected' ? failures(r.reason) : []));
+  if (errors.length) return { functions: names, outDir, errors };
+  // In the cloud each function reads fc-devops.yaml checked and compiled to JSON beside its bundle
+  // (FC_DEVOPS_CONFIG=./fc-devops.json): a configuration with problems fails the build, not a cold start.
+  const config = options.config ?? join(root, 'fc-devops.yaml');
+  if (config !== false && existsSync(config)) {
+    const compiled = compileConfig(config);
+    if (compiled.problems)
+      return { functions: names, outDir, errors: compiled.problems.map(formatConfigProblem) };
+    const text = `${JSON.stringify(compiled)}\n`;
+    for (const name of names) writeFileSync(join(outDir, name, 'fc-devops.json'), text);
   }
+  return { functions: names, outDir, errors: [] };
 }
 
-/** Rebuild on every change under `root`'s sources; `onBuilt` runs after each successful build. */
+/**
+ * Rebuild on every change under `root`'s sources (one esbuild context per function); `onBuilt` runs
+ * once per burst of rebuilds (a change in shared/ rebuilds every function).
+ */
 export async function watchFunctions(
   root: string,
   onBuilt: (result: BuildResult) => void,
 ): Promise<{ dispose: () => Promise<void> }> {
   const entries = functionEntries(root);
-  if (Object.keys(entries).length === 0) return { dispose: async () => {} };
-  let first = true;
-  const ctx = await esbuild.context({
-    ...buildOptions(root, entries),
-    plugins: [
-      {
-        name: 'fc-devops-reload',
-        setup(build) {
-          build.onEnd((result) => {
-            // The first build is awaited by the caller; only later ones are reloads.
-            if (first) {
-              first = false;
-              return;
-            }
-            onBuilt({
-              functions: Object.keys(entries),
-              outDir: join(root, 'dist'),
-              errors: result.errors.map(
-                (e) => `${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text}`,
-              ),
-            });
-          });
-        },
-      },
-    ],
-  });
-  await ctx.watch();
-  return { dispose: () => ctx.dispose() };
+  const names = Object.keys(entries);
+  if (names.length === 0) return { dispose: async () => {} };
+  let pending: string[] | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const report = (errors: string[]) => {
+    pending = [...(pending ?? []), ...errors];
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const all = pending ?? [];
+      pending = undefined;
+      onBuilt({ functions: names, outDir: join(root, 'dist'), errors: all });
+    }, 150);
+  };
+  const contexts = await Promise.all(
+    names.map(async (name) => {
+      let first = true;
+      const ctx = await esbuild.context({
+        ...buildOptions(root, name, entries[name]!),
+        plugins: [
+          {
+            name: 'fc-devops-reload',
+            setup(build) {
+              build.onEnd((result) => {
+                // The first build is awaited by the caller; only later ones are reloads.
+                if (first) {
+                  first = false;
+                  return;
+                }
+                report(
+                  result.errors.map((e) => `${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text}`),
+                );
+              });
+            },
+          },
+        ],
+      });
+      await ctx.watch();
+      return ctx;
+    }),
+  );
+  return {
+    dispose: async () => {
+      clearTimeout(timer);
+      await Promise.all(contexts.map((c) => c.dispose()));
+    },
+  };
 }

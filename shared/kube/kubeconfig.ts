@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { KubeconfigError } from './types.ts';
 
 /** How to reach one cluster's API server and prove who we are: what a kubeconfig's current context says. */
 export interface KubeAccess {
@@ -12,7 +13,7 @@ export interface KubeAccess {
   user: string;
 }
 
-export class KubeconfigError extends Error {}
+export { KubeconfigError } from './types.ts';
 
 type Named<T> = { name?: unknown } & T;
 const b64 = (v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : undefined);

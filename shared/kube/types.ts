@@ -46,3 +46,8 @@ export interface ReplicaSet {
 export type JsonPatchOp =
   | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
   | { op: 'remove'; path: string };
+
+/** A kubeconfig fc-devops cannot use: not YAML, no current context, credentials it cannot present. */
+export class KubeconfigError extends Error {
+  override name = 'KubeconfigError';
+}
