@@ -93,22 +93,15 @@ export function planRetention(
   return newestFirst.map((b) => {
     const why = reasons.get(b.id);
     if (why) return { id: b.id, action: 'keep', reasons: why };
-    if (!b.deletable)
-      return { id: b.id, action: 'keep', reasons: ['the service does not allow deleting it'] };
-    if (!b.ours && !policy.deleteForeign)
-      return { id: b.id, action: 'keep', reasons: ['not made by fc-devops (deleteForeign is off)'] };
-    if (hold)
-      return {
-        id: b.id,
-        action: 'keep',
-        reasons: [
-          'the newest backup attempt failed and no fresh successful backup exists: nothing is deleted',
-        ],
-      };
-    return {
-      id: b.id,
-      action: 'delete',
-      reasons: [b.status === 'Failed' ? 'failed backup outside retention' : 'outside retention'],
-    };
+    if (!b.deletable) return { id: b.id, action: 'keep', reasons: [...NOT_DELETABLE] };
+    if (!b.ours && !policy.deleteForeign) return { id: b.id, action: 'keep', reasons: [...FOREIGN] };
+    if (hold) return { id: b.id, action: 'keep', reasons: [...HOLD] };
+    return { id: b.id, action: 'delete', reasons: [...(b.status === 'Failed' ? FAILED_OUTSIDE : OUTSIDE)] };
   });
 }
+
+const NOT_DELETABLE = ['the service does not allow deleting it'];
+const FOREIGN = ['not made by fc-devops (deleteForeign is off)'];
+const HOLD = ['the newest backup attempt failed and no fresh successful backup exists: nothing is deleted'];
+const FAILED_OUTSIDE = ['failed backup outside retention'];
+const OUTSIDE = ['outside retention'];
