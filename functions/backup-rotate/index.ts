@@ -1,5 +1,5 @@
 // backup-rotate: scheduled RDS backups with grandfather-father-son retention, and restore drills.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { guardedRun } from '../../shared/auth/guard.ts';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { type HttpRequest, json, parseJsonBody } from '../../shared/events/http.ts';
@@ -16,27 +16,29 @@ const SELF = process.env.FC_FUNCTION_NAME ?? 'backup-rotate';
 const RotatePayload = z.object({
   policy: z.string(),
   instanceId: z.string(),
-  jobId: z.string().optional(),
-  round: z.number().int().default(0),
-  dryRun: z.boolean().default(false),
+  jobId: z.optional(z.string()),
+  round: z._default(z.int(), 0),
+  dryRun: z._default(z.boolean(), false),
 });
 const DrillPayload = z.object({
   policy: z.string(),
   instanceId: z.string(),
-  state: z
-    .object({
+  state: z.optional(
+    z.object({
       policy: z.string(),
       instanceId: z.string(),
       backupId: z.string(),
       cloneId: z.string(),
       startedAt: z.string(),
       round: z.number(),
-    })
-    .optional(),
+    }),
+  ),
 });
 // A rotation applies retention (it deletes): it is a dry run unless the caller says `dryRun: false`.
 // A drill deletes nothing of the user's (its clone is its own), so it runs unless asked for a dry run.
-const RunBody = z.object({ dryRun: z.boolean().optional(), drill: z.boolean().default(false) }).strict();
+const RunBody = z.strictObject(
+  z.object({ dryRun: z.optional(z.boolean()), drill: z._default(z.boolean(), false) }).shape,
+);
 
 function policyOf(ctx: HandlerContext, name: string): Policy {
   const policy = own(ctx.config.backups.policies, name);
@@ -242,7 +244,7 @@ export const handler = defineHandler({
 async function runNow(request: HttpRequest, ctx: HandlerContext, keyId: string, name: string) {
   const policy = own(ctx.config.backups.policies, name);
   if (!policy) return json(404, { error: 'PolicyNotFound', message: `no backup policy named ${name}` });
-  const body = parseJsonBody(request, RunBody.default({ drill: false }));
+  const body = parseJsonBody(request, z._default(RunBody, { drill: false }));
   const dryRun = body.dryRun ?? !body.drill;
   const instances = await instancesOf(ctx, policy);
   if (dryRun && body.drill)

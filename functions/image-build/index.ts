@@ -1,6 +1,6 @@
 // image-build: a commit of a pipeline's repository -> packer -> tagged, smoke-tested ECS images on a channel.
 import { tmpdir } from 'node:os';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { guardedRun } from '../../shared/auth/guard.ts';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { type HttpRequest, json, parseJsonBody } from '../../shared/events/http.ts';
@@ -14,8 +14,8 @@ const SELF = process.env.FC_FUNCTION_NAME ?? 'image-build';
 const MARGIN_MS = 30_000;
 
 const RebuildBody = z.strictObject({
-  commit: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id'),
-  ref: z.string().max(512).optional(),
+  commit: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id')),
+  ref: z.optional(z.string().check(z.maxLength(512))),
 });
 
 /**

@@ -1,5 +1,5 @@
 // image-prune: keep the newest N images per pipeline or family, delete older unused ones, report why.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { guardedRun } from '../../shared/auth/guard.ts';
 import { json, parseJsonBody } from '../../shared/events/http.ts';
 import { defineHandler, type HandlerContext } from '../../shared/runtime/define-handler.ts';
@@ -55,7 +55,7 @@ async function pruneAndReport(ctx: HandlerContext, run: RunHandle, dryRun: boole
   return report;
 }
 
-const RunBody = z.strictObject({ dryRun: z.boolean().default(true) });
+const RunBody = z.strictObject({ dryRun: z._default(z.boolean(), true) });
 
 export const handler = defineHandler({
   // POST /run {dryRun?}: prune now (a dry run unless dryRun is false); authenticated, action `run` on `image-prune`.
@@ -68,7 +68,7 @@ export const handler = defineHandler({
       async (keyId) => {
         if (!ctx.config.images.prune)
           return json(409, { error: 'NotConfigured', message: 'the config has no images.prune section' });
-        const body = parseJsonBody(request, RunBody.default({ dryRun: true }));
+        const body = parseJsonBody(request, z._default(RunBody, { dryRun: true }));
         const done = await ctx.once((run) => pruneAndReport(ctx, run, body.dryRun, !body.dryRun), {
           key: `manual:${keyId}:${request.headers['idempotency-key'] ?? request.requestId}`,
           kind: 'image.prune',

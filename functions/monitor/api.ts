@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { guarded } from '../../shared/auth/guard.ts';
 import { allowed } from '../../shared/auth/roles.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
@@ -19,11 +19,10 @@ const WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d
 
 const SilenceBody = z.strictObject({
   checks: z
-    .array(z.string().regex(/^(\*|[a-z][a-z0-9-]{0,62})$/, 'a check name or *'))
-    .min(1)
-    .max(200),
+    .array(z.string().check(z.regex(/^(\*|[a-z][a-z0-9-]{0,62})$/, 'a check name or *')))
+    .check(z.minLength(1), z.maxLength(200)),
   until: z.iso.datetime({ offset: true }),
-  reason: humanText(500).pipe(z.string().min(1)),
+  reason: z.pipe(humanText(500), z.string().check(z.minLength(1))),
 });
 
 const CHECK = /^\/checks\/([a-z][a-z0-9-]{0,62})(\/history)?\/?$/;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { guarded } from '../../shared/auth/guard.ts';
 import { allowed } from '../../shared/auth/roles.ts';
 import { type HttpRequest, type HttpResponse, json, parseJsonBody } from '../../shared/events/http.ts';
@@ -26,43 +26,48 @@ import { freeze, history, promote, reconcile, rollback, status } from './target.
 
 const PromoteBody = z
   .strictObject({
-    version: z
-      .string()
-      .regex(/^\d{1,18}$/, 'a published version number')
-      .optional(),
+    version: z.optional(z.string().check(z.regex(/^\d{1,18}$/, 'a published version number'))),
     /** For a Deployment: the whole image reference, or a tag (or sha256 digest) of its current repository. */
-    image: z
-      .string()
-      .refine(isImageRef, 'an image reference such as registry.cn-hangzhou.aliyuncs.com/shop/web:1.4.2')
-      .optional(),
-    tag: z
-      .string()
-      .regex(
-        /^(?:[\w][\w.-]{0,127}|sha256:[a-f0-9]{64})$/,
-        'an image tag such as 1.4.2, or sha256:<64 hex digits>',
-      )
-      .optional(),
-    dryRun: z.boolean().default(false),
+    image: z.optional(
+      z
+        .string()
+        .check(
+          z.refine(isImageRef, 'an image reference such as registry.cn-hangzhou.aliyuncs.com/shop/web:1.4.2'),
+        ),
+    ),
+    tag: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^(?:[\w][\w.-]{0,127}|sha256:[a-f0-9]{64})$/,
+            'an image tag such as 1.4.2, or sha256:<64 hex digits>',
+          ),
+        ),
+    ),
+    dryRun: z._default(z.boolean(), false),
   })
-  .refine(
-    (b) => [b.version, b.image, b.tag].filter(Boolean).length <= 1,
-    'give at most one of version, image and tag',
+  .check(
+    z.refine(
+      (b) => [b.version, b.image, b.tag].filter(Boolean).length <= 1,
+      'give at most one of version, image and tag',
+    ),
   );
 const RollbackBody = z.strictObject({
-  dryRun: z.boolean().default(false),
-  reason: humanText(500).optional(),
+  dryRun: z._default(z.boolean(), false),
+  reason: z.optional(humanText(500)),
   /** For a Deployment: the revision to go back to (`kubectl rollout undo --to-revision`); the previous one by default. */
-  revision: z.number().int().min(1).max(2_147_483_647).optional(),
+  revision: z.optional(z.int().check(z.gte(1), z.lte(2_147_483_647))),
 });
-const FreezeBody = z.strictObject({ reason: humanText(500).pipe(z.string().min(1)) });
+const FreezeBody = z.strictObject({ reason: z.pipe(humanText(500), z.string().check(z.minLength(1))) });
 const DecideBody = z.strictObject({
-  token: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'the token the promote request answered with'),
-  reason: humanText(500).optional(),
+  token: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,200}$/, 'the token the promote request answered with')),
+  reason: z.optional(humanText(500)),
 });
 const ApprovedPromote = z.object({
-  version: z.string().optional(),
-  image: z.string().optional(),
-  tag: z.string().optional(),
+  version: z.optional(z.string()),
+  image: z.optional(z.string()),
+  tag: z.optional(z.string()),
 });
 
 const APPROVAL_TTL_MS = 24 * 3_600_000;
@@ -119,7 +124,7 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
         );
       }
       case 'rollback': {
-        const body = parseJsonBody(request, RollbackBody.default({ dryRun: false }));
+        const body = parseJsonBody(request, z._default(RollbackBody, { dryRun: false }));
         const misfit = misfitField(target.kind, body);
         if (misfit) return misfit;
         return locked(d, name, request, async (l) => {
@@ -128,7 +133,7 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
         });
       }
       case 'promote': {
-        const body = parseJsonBody(request, PromoteBody.default({ dryRun: false }));
+        const body = parseJsonBody(request, z._default(PromoteBody, { dryRun: false }));
         const misfit = misfitField(target.kind, body);
         if (misfit) return misfit;
         if (target.requireApproval && !body.dryRun) return askApproval(d, name, body, keyId);

@@ -1,5 +1,5 @@
 // The scale endpoints: status, a change by hand (or its dry run), freeze, preview; CloudMonitor's alarms.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { guarded } from '../../shared/auth/guard.ts';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
@@ -21,22 +21,17 @@ import { firings, simulate } from './timeline.ts';
 export const ALARM_JOB = SCALE_ALARM_JOB;
 
 const SetBody = z.strictObject({
-  desired: z.number().int().min(0).max(2000),
-  reason: humanText(500).pipe(z.string().min(1, 'say why')),
+  desired: z.int().check(z.gte(0), z.lte(2000)),
+  reason: z.pipe(humanText(500), z.string().check(z.minLength(1, 'say why'))),
   /** Bring a number outside the bounds within them instead of refusing it. */
-  clamp: z.boolean().default(false),
-  dryRun: z.boolean().default(false),
+  clamp: z._default(z.boolean(), false),
+  dryRun: z._default(z.boolean(), false),
 });
 const FreezeBody = z.strictObject({
-  reason: humanText(500).pipe(z.string().min(1, 'say why')),
-  minutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 24 * 60)
-    .optional(),
+  reason: z.pipe(humanText(500), z.string().check(z.minLength(1, 'say why'))),
+  minutes: z.optional(z.int().check(z.gte(1), z.lte(30 * 24 * 60))),
 });
-const UnfreezeBody = z.strictObject({ reason: humanText(500).optional() });
+const UnfreezeBody = z.strictObject({ reason: z.optional(humanText(500)) });
 
 const TARGET = /^\/targets\/([a-z][a-z0-9-]{0,62})(?:\/(set|freeze|unfreeze|preview))?\/?$/;
 const ALARM = /^\/alarms\/([a-z][a-z0-9-]{0,62})\/([^/]{1,200})\/?$/;
@@ -94,7 +89,7 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
         return json(200, await status(ctx, name));
       }
       default: {
-        const body = parseJsonBody(request, UnfreezeBody.default({}));
+        const body = parseJsonBody(request, z._default(UnfreezeBody, {}));
         await remember<FreezeEntry>(
           ctx.store,
           keys.freeze(name),

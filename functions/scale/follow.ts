@@ -1,6 +1,6 @@
 // Following a change to its end: the activity (ESS) or task (ACK) is polled until it finishes,
 // then its end is announced; a follow that outlives the function hands over to the next one.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { pollUntil } from '../../shared/cloud/poll.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
@@ -11,12 +11,15 @@ export const FOLLOW_JOB = 'scale.follow';
 const MAX_ROUNDS = 30;
 
 export const FollowJob = z.object({
-  target: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  activity: z.object({ id: z.string().min(1).max(200), kind: z.string().max(100) }),
-  from: z.number().int(),
-  to: z.number().int(),
-  reason: z.string().max(2000),
-  round: z.number().int().min(1).default(1),
+  target: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/)),
+  activity: z.object({
+    id: z.string().check(z.minLength(1), z.maxLength(200)),
+    kind: z.string().check(z.maxLength(100)),
+  }),
+  from: z.int(),
+  to: z.int(),
+  reason: z.string().check(z.maxLength(2000)),
+  round: z._default(z.int().check(z.gte(1)), 1),
 });
 export type FollowJob = z.infer<typeof FollowJob>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { guarded } from '../../shared/auth/guard.ts';
 import { allowed } from '../../shared/auth/roles.ts';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
@@ -16,10 +16,10 @@ import { countsLine, summaryLines } from './summary.ts';
 import { planKey, type Workspace, workspaceLock, workspaceOf } from './workspace.ts';
 
 const PlanBody = z.strictObject({
-  commit: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id'),
-  ref: z.string().max(512).optional(),
+  commit: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id')),
+  ref: z.optional(z.string().check(z.maxLength(512))),
 });
-const ReasonBody = z.strictObject({ reason: humanText(500).optional() });
+const ReasonBody = z.strictObject({ reason: z.optional(humanText(500)) });
 
 const WS = '([a-z][a-z0-9-]{0,62})';
 const PLAN_ID = '(plan-[0-9a-f-]{36})';
@@ -123,12 +123,12 @@ export async function handle(request: HttpRequest, ctx: HandlerContext): Promise
         case 'approve':
           return decide(ctx, p, keyId, 'approved');
         case 'reject':
-          parseJsonBody(request, ReasonBody.default({}));
+          parseJsonBody(request, z._default(ReasonBody, {}));
           return decide(ctx, p, keyId, 'rejected');
         case 'apply':
           return apply(ctx, p, ws, keyId);
         default: {
-          const { reason } = parseJsonBody(request, ReasonBody.default({}));
+          const { reason } = parseJsonBody(request, z._default(ReasonBody, {}));
           const dropped = await ctx.store.updatePlan(p.id, {
             from: ['awaiting-approval', 'approved', 'empty'],
             to: 'discarded',
@@ -324,7 +324,7 @@ async function startApply(ctx: HandlerContext, plan: Plan, keyId: string) {
 }
 
 async function unlock(request: HttpRequest, ctx: HandlerContext, name: string, keyId: string) {
-  const { reason } = parseJsonBody(request, ReasonBody.default({}));
+  const { reason } = parseJsonBody(request, z._default(ReasonBody, {}));
   const workspace = await ctx.store.breakLock(workspaceLock(name));
   const state = await ctx.store.breakLock(stateLockName(name));
   const released = [

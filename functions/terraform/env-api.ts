@@ -1,5 +1,5 @@
 // The environments' endpoints: create, list, show, extend, destroy, and mark a failed destroy handled.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { guarded } from '../../shared/auth/guard.ts';
 import { allowed } from '../../shared/auth/roles.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
@@ -22,25 +22,23 @@ import {
 import { open } from './seal.ts';
 import { planKey, workspaceOf } from './workspace.ts';
 
-const duration = z.union([z.number(), z.string().max(20)]);
+const duration = z.union([z.number(), z.string().check(z.maxLength(20))]);
 const CreateBody = z.strictObject({
-  template: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a workspace name'),
+  template: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a workspace name')),
   /** `4h`, `90m`, `2d`, or hours. The template's defaultTtlHours when absent. */
-  ttl: duration.optional(),
+  ttl: z.optional(duration),
   // Values reach Terraform as environment variables: no control characters (a NUL cannot be one).
-  variables: z
-    .record(
-      z.string().regex(/^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'expected a variable name'),
+  variables: z._default(
+    z.record(
+      z.string().check(z.regex(/^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'expected a variable name')),
       humanText(4096),
-    )
-    .default({}),
-  commit: z
-    .string()
-    .regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id')
-    .optional(),
+    ),
+    {},
+  ),
+  commit: z.optional(z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id'))),
 });
 const ExtendBody = z.strictObject({ by: duration });
-const ReasonBody = z.strictObject({ reason: humanText(500).optional() });
+const ReasonBody = z.strictObject({ reason: z.optional(humanText(500)) });
 const HandledBody = z.strictObject({ reason: humanText(500) });
 
 const ID = '([a-z][a-z0-9-]{0,62})';
@@ -303,7 +301,7 @@ async function extend(request: HttpRequest, ctx: HandlerContext, env: Environmen
 }
 
 async function destroyNow(request: HttpRequest, ctx: HandlerContext, env: Environment, keyId: string) {
-  const { reason } = parseJsonBody(request, ReasonBody.default({}));
+  const { reason } = parseJsonBody(request, z._default(ReasonBody, {}));
   if (!DESTROYABLE.includes(env.status)) {
     const running = env.status === 'creating' || env.status === 'destroying';
     return json(409, {

@@ -1,13 +1,5 @@
-import * as z from 'zod';
-
 /** `${env:NAME}`: how a secret is written in fc-devops.yaml. The value itself never is. */
 export const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
-
-export const secretRef = z
-  .string()
-  .regex(ENV_REF, 'must be a ${env:NAME} reference; secrets are never written into the file');
-
-export type SecretRef = z.infer<typeof secretRef>;
 
 export function envName(ref: string): string | undefined {
   return ENV_REF.exec(ref)?.[1];

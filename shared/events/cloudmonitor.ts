@@ -1,18 +1,21 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ParseError } from '../runtime/errors.ts';
 import { parseWith } from './parse.ts';
 import { humanText } from './text.ts';
 
 /** `dimensions` and `expression` come as JSON arrays (the JSON sample) or as JSON strings (form posts). */
-const jsonList = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v;
-    }
-  }, z.array(item).max(100));
+const jsonList = <T extends z.ZodMiniType>(item: T) =>
+  z.pipe(
+    z.transform((v: unknown) => {
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v;
+      }
+    }),
+    z.array(item).check(z.maxLength(100)),
+  );
 
 /**
  * The body CloudMonitor POSTs to a threshold-alert callback URL (doc 60714), as form fields or JSON.
@@ -25,19 +28,27 @@ const jsonList = <T extends z.ZodType>(item: T) =>
  */
 export const CloudMonitorAlarmSchema = z.object({
   // Names go into idempotency keys, history and messages: no control characters.
-  userId: humanText(64).optional(),
-  alertName: humanText(256).pipe(z.string().min(1)),
-  timestamp: z.string().regex(/^\d{9,13}$/, 'expected epoch seconds (or milliseconds)'),
-  alertState: z
-    .enum(['OK', 'ALERT', 'ALARM', 'INSUFFICIENT_DATA'])
-    .transform((s) => (s === 'ALARM' ? 'ALERT' : s)),
-  dimensions: jsonList(z.record(z.string(), z.string())).default([]),
-  expression: jsonList(
-    z.object({ expression: z.string().max(500), level: z.number().optional(), times: z.number().optional() }),
-  ).default([]),
-  curValue: humanText(64).optional(),
-  metricName: humanText(256).pipe(z.string().min(1)),
-  metricProject: humanText(256).optional(),
+  userId: z.optional(humanText(64)),
+  alertName: z.pipe(humanText(256), z.string().check(z.minLength(1))),
+  timestamp: z.string().check(z.regex(/^\d{9,13}$/, 'expected epoch seconds (or milliseconds)')),
+  alertState: z.pipe(
+    z.enum(['OK', 'ALERT', 'ALARM', 'INSUFFICIENT_DATA']),
+    z.transform((s) => (s === 'ALARM' ? 'ALERT' : s)),
+  ),
+  dimensions: z._default(jsonList(z.record(z.string(), z.string())), []),
+  expression: z._default(
+    jsonList(
+      z.object({
+        expression: z.string().check(z.maxLength(500)),
+        level: z.optional(z.number()),
+        times: z.optional(z.number()),
+      }),
+    ),
+    [],
+  ),
+  curValue: z.optional(humanText(64)),
+  metricName: z.pipe(humanText(256), z.string().check(z.minLength(1))),
+  metricProject: z.optional(humanText(256)),
 });
 export type CloudMonitorAlarm = z.infer<typeof CloudMonitorAlarmSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ParseError } from '../runtime/errors.ts';
 import { isRecord } from '../util/records.ts';
 import { parseWith } from './parse.ts';
@@ -13,25 +13,25 @@ import { parseWith } from './parse.ts';
 export const HttpTriggerEventSchema = z.object({
   version: z.literal('v1'),
   rawPath: z.string(),
-  body: z.string().default(''),
-  isBase64Encoded: z.boolean().default(false),
-  headers: z.record(z.string(), z.string()).default({}),
-  queryParameters: z.record(z.string(), z.string()).default({}),
+  body: z._default(z.string(), ''),
+  isBase64Encoded: z._default(z.boolean(), false),
+  headers: z._default(z.record(z.string(), z.string()), {}),
+  queryParameters: z._default(z.record(z.string(), z.string()), {}),
   requestContext: z.object({
-    accountId: z.string().optional(),
-    domainName: z.string().optional(),
-    domainPrefix: z.string().optional(),
+    accountId: z.optional(z.string()),
+    domainName: z.optional(z.string()),
+    domainPrefix: z.optional(z.string()),
     http: z.object({
-      method: z.string().min(1),
+      method: z.string().check(z.minLength(1)),
       path: z.string(),
-      protocol: z.string().optional(),
-      sourceIp: z.string().optional(),
-      userAgent: z.string().optional(),
+      protocol: z.optional(z.string()),
+      sourceIp: z.optional(z.string()),
+      userAgent: z.optional(z.string()),
     }),
-    requestId: z.string().min(1),
-    time: z.string().optional(),
-    timeEpoch: z.string().optional(),
-    triggerId: z.string().optional(),
+    requestId: z.string().check(z.minLength(1)),
+    time: z.optional(z.string()),
+    timeEpoch: z.optional(z.string()),
+    triggerId: z.optional(z.string()),
   }),
 });
 export type HttpTriggerEvent = z.infer<typeof HttpTriggerEventSchema>;
@@ -77,7 +77,7 @@ export function parseHttpEvent(value: unknown): HttpRequest {
 }
 
 /** Parse a JSON request body with a schema; errors point at `body.<field>`. */
-export function parseJsonBody<S extends z.ZodType>(request: HttpRequest, schema: S): z.infer<S> {
+export function parseJsonBody<S extends z.ZodMiniType>(request: HttpRequest, schema: S): z.infer<S> {
   let value: unknown;
   try {
     value = request.body.length === 0 ? undefined : JSON.parse(request.body.toString('utf8'));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ParseError } from '../runtime/errors.ts';
 import { isRecord, own } from '../util/records.ts';
 import { parseWith } from './parse.ts';
@@ -14,15 +14,20 @@ export const MAX_JOB_BYTES = 128 * 1024;
  * Payloads bigger than 128 KB go to OSS and travel by reference.
  */
 export const JobMessageSchema = z.object({
-  id: z.string().min(1).max(128),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
   kind: z
     .string()
-    .regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/, 'expected a dotted lower-case kind such as image.build')
-    .max(128),
-  idempotencyKey: z.string().min(1).max(512),
+    .check(
+      z.regex(
+        /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/,
+        'expected a dotted lower-case kind such as image.build',
+      ),
+      z.maxLength(128),
+    ),
+  idempotencyKey: z.string().check(z.minLength(1), z.maxLength(512)),
   payload: z.unknown(),
-  correlationId: z.string().min(1).max(128),
-  attempt: z.number().int().min(1).max(1000),
+  correlationId: z.string().check(z.minLength(1), z.maxLength(128)),
+  attempt: z.int().check(z.gte(1), z.lte(1000)),
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type JobMessage<P = unknown> = Omit<z.infer<typeof JobMessageSchema>, 'payload'> & { payload: P };
@@ -63,7 +68,7 @@ export function createJob<P>(input: {
 }
 
 /** Parse a job message and its payload against the schema registered for its kind. */
-export function parseJob<S extends z.ZodType>(
+export function parseJob<S extends z.ZodMiniType>(
   value: unknown,
   kinds: Readonly<Record<string, S>>,
 ): JobMessage<z.infer<S>> {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isRecord } from '../util/records.ts';
 import { parseWith } from './parse.ts';
 
@@ -10,34 +10,34 @@ import { parseWith } from './parse.ts';
 export const OssRecordSchema = z.object({
   eventName: z
     .string()
-    .regex(/^Object(Created|Removed|Modified):\w+$/, 'expected e.g. ObjectCreated:PutObject'),
+    .check(z.regex(/^Object(Created|Removed|Modified):\w+$/, 'expected e.g. ObjectCreated:PutObject')),
   eventSource: z.literal('acs:oss'),
   eventTime: z.iso.datetime({ offset: true }),
   eventVersion: z.string(),
   oss: z.object({
     bucket: z.object({
       arn: z.string(),
-      name: z.string().min(3).max(63),
+      name: z.string().check(z.minLength(3), z.maxLength(63)),
       ownerIdentity: z.string(),
-      virtualBucket: z.string().optional(),
+      virtualBucket: z.optional(z.string()),
     }),
     object: z.object({
-      deltaSize: z.number().int().optional(),
-      eTag: z.string().optional(),
-      key: z.string().min(1).max(1023),
-      size: z.number().int().nonnegative().optional(),
+      deltaSize: z.optional(z.int()),
+      eTag: z.optional(z.string()),
+      key: z.string().check(z.minLength(1), z.maxLength(1023)),
+      size: z.optional(z.int().check(z.nonnegative())),
     }),
     ossSchemaVersion: z.string(),
     ruleId: z.string(),
   }),
   region: z.string(),
-  requestParameters: z.object({ sourceIPAddress: z.string() }).partial(),
-  responseElements: z.object({ requestId: z.string() }).partial(),
-  userIdentity: z.object({ principalId: z.string() }).partial(),
+  requestParameters: z.partial(z.object({ sourceIPAddress: z.string() })),
+  responseElements: z.partial(z.object({ requestId: z.string() })),
+  userIdentity: z.partial(z.object({ principalId: z.string() })),
 });
 export type OssRecord = z.infer<typeof OssRecordSchema>;
 
-export const OssEventSchema = z.object({ events: z.array(OssRecordSchema).min(1) });
+export const OssEventSchema = z.object({ events: z.array(OssRecordSchema).check(z.minLength(1)) });
 export type OssEvent = z.infer<typeof OssEventSchema>;
 
 export function isOssEvent(value: unknown): boolean {

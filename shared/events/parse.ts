@@ -1,11 +1,15 @@
-import type * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { type Issue, ParseError } from '../runtime/errors.ts';
+
+// zod/mini carries no messages of its own: the English ones, as full zod gives them (and our errors quote).
+z.config(en());
 
 /**
  * Parse `value` with `schema`; on failure throw a ParseError whose issue paths are re-rooted under
  * `root`, so a log says which record and which field was bad (`events.0.oss.bucket.name`).
  */
-export function parseWith<S extends z.ZodType>(
+export function parseWith<S extends z.ZodMiniType>(
   schema: S,
   value: unknown,
   what: string,
@@ -16,7 +20,7 @@ export function parseWith<S extends z.ZodType>(
   throw new ParseError(what, toIssues(result.error, root));
 }
 
-export function toIssues(error: z.ZodError, root: ReadonlyArray<string | number> = []): Issue[] {
+export function toIssues(error: z.core.$ZodError, root: ReadonlyArray<string | number> = []): Issue[] {
   return error.issues.map((issue) => ({
     path: [...root, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
     message: issue.message,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 // C0 controls but tab, line feed and carriage return; DEL; C1 controls.
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
@@ -9,10 +9,10 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
  * log tail, a commit message) is kept as it comes instead: the store makes it storable.
  */
 export const humanText = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters (such as NUL)');
+  z.string().check(
+    z.maxLength(max),
+    z.refine((s) => !CONTROL.test(s), 'must not contain control characters (such as NUL)'),
+  );
 
 /** True when `s` holds a control character `humanText` refuses. */
 export const hasControl = (s: string) => CONTROL.test(s);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isRecord } from '../util/records.ts';
 import { decodeJson, parseWith } from './parse.ts';
 
@@ -9,8 +9,8 @@ import { decodeJson, parseWith } from './parse.ts';
  */
 export const TimerEventSchema = z.object({
   triggerTime: z.iso.datetime({ offset: true }),
-  triggerName: z.string().min(1),
-  payload: z.string().optional(),
+  triggerName: z.string().check(z.minLength(1)),
+  payload: z.optional(z.string()),
 });
 export type TimerEvent = z.infer<typeof TimerEventSchema>;
 
@@ -26,7 +26,7 @@ export function isTimerEvent(value: unknown): boolean {
 }
 
 /** Parse a timer event and, when a schema is given, its JSON payload (errors point at `payload.…`). */
-export function parseTimerEvent<P extends z.ZodType>(
+export function parseTimerEvent<P extends z.ZodMiniType>(
   value: unknown,
   payloadSchema?: P,
 ): TimerInput<z.infer<P>> {

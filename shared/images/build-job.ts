@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export const BUILD_JOB = 'image.build';
 
@@ -8,17 +8,17 @@ export const BUILD_JOB = 'image.build';
  *    "before": "51f3…", "paths": "known", "trigger": "push", "delivery": "github:72d3162e-…" }`
  */
 export const BuildJobSchema = z.object({
-  pipeline: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  commit: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id'),
-  ref: z.string().max(512).default(''),
-  refKind: z.enum(['branch', 'tag', 'commit']).default('commit'),
-  refName: z.string().max(512).default(''),
-  before: z.string().max(64).optional(),
+  pipeline: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/)),
+  commit: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id')),
+  ref: z._default(z.string().check(z.maxLength(512)), ''),
+  refKind: z._default(z.enum(['branch', 'tag', 'commit']), 'commit'),
+  refName: z._default(z.string().check(z.maxLength(512)), ''),
+  before: z.optional(z.string().check(z.maxLength(64))),
   /** Whether the webhook already checked the pipeline's path filters; if not, the build diffs. */
-  paths: z.enum(['known', 'unknown']).default('known'),
-  trigger: z.enum(['push', 'rebuild']).default('push'),
-  delivery: z.string().max(300).optional(),
-  requestedBy: z.string().max(128).optional(),
+  paths: z._default(z.enum(['known', 'unknown']), 'known'),
+  trigger: z._default(z.enum(['push', 'rebuild']), 'push'),
+  delivery: z.optional(z.string().check(z.maxLength(300))),
+  requestedBy: z.optional(z.string().check(z.maxLength(128))),
 });
 export type BuildJob = z.infer<typeof BuildJobSchema>;
 

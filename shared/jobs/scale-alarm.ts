@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * A scaling step asked of `scale` by an alarm: CloudMonitor's (through scale's own receiver) or a
@@ -7,11 +7,11 @@ import * as z from 'zod';
 export const SCALE_ALARM_JOB = 'scale.alarm';
 
 export const ScaleAlarmJob = z.object({
-  target: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  key: z.string().min(1).max(600),
-  step: z.number().int(),
-  alarm: z.string().min(1).max(256),
-  metric: z.string().max(256),
-  value: z.string().max(64),
+  target: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/)),
+  key: z.string().check(z.minLength(1), z.maxLength(600)),
+  step: z.int(),
+  alarm: z.string().check(z.minLength(1), z.maxLength(256)),
+  metric: z.string().check(z.maxLength(256)),
+  value: z.string().check(z.maxLength(64)),
 });
 export type ScaleAlarmJob = z.infer<typeof ScaleAlarmJob>;

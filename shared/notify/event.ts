@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export const Severity = ['info', 'warning', 'error', 'critical'] as const;
 export type Severity = (typeof Severity)[number];
@@ -10,23 +10,27 @@ export type Severity = (typeof Severity)[number];
  *   "labels": { "team": "platform" }, "time": "2026-11-27T10:00:00Z", "correlationId": "…", "runId": "…" }`
  */
 export const NotifyEventSchema = z.object({
-  id: z.string().min(1).max(128),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
   kind: z
     .string()
-    .regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, 'expected a dotted kind such as image.build.failed')
-    .max(128),
+    .check(
+      z.regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, 'expected a dotted kind such as image.build.failed'),
+      z.maxLength(128),
+    ),
   severity: z.enum(Severity),
-  subject: z.string().min(1).max(500),
-  summary: z.string().min(1).max(2000),
-  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
-  links: z
-    .array(z.object({ title: z.string().min(1).max(200), url: z.url() }))
-    .max(10)
-    .default([]),
-  labels: z.record(z.string(), z.string()).default({}),
+  subject: z.string().check(z.minLength(1), z.maxLength(500)),
+  summary: z.string().check(z.minLength(1), z.maxLength(2000)),
+  details: z._default(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), {}),
+  links: z._default(
+    z
+      .array(z.object({ title: z.string().check(z.minLength(1), z.maxLength(200)), url: z.url() }))
+      .check(z.maxLength(10)),
+    [],
+  ),
+  labels: z._default(z.record(z.string(), z.string()), {}),
   time: z.iso.datetime({ offset: true }),
-  correlationId: z.string().max(128).optional(),
-  runId: z.string().max(128).optional(),
+  correlationId: z.optional(z.string().check(z.maxLength(128))),
+  runId: z.optional(z.string().check(z.maxLength(128))),
 });
 export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
 

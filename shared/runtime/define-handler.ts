@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import {
   type HttpRequest,
   type HttpResponse,
@@ -54,17 +54,17 @@ export interface HandlerContext extends Instance {
   once<T>(work: (run: RunHandle) => Promise<T>, options: OnceOptions): Promise<OnceResult<T> | Busy>;
 }
 
-export interface JobRoute<S extends z.ZodType> {
+export interface JobRoute<S extends z.ZodMiniType> {
   payload: S;
   run: (payload: z.infer<S>, job: JobMessage<z.infer<S>>, ctx: HandlerContext) => Promise<unknown>;
 }
 
 /** Declare one job kind with its payload schema (keeps the payload type inferred). */
-export function jobRoute<S extends z.ZodType>(payload: S, run: JobRoute<S>['run']): JobRoute<S> {
+export function jobRoute<S extends z.ZodMiniType>(payload: S, run: JobRoute<S>['run']): JobRoute<S> {
   return { payload, run };
 }
 
-export interface HandlerSpec<TP extends z.ZodType = z.ZodType> extends InstanceOptions {
+export interface HandlerSpec<TP extends z.ZodMiniType = z.ZodMiniType> extends InstanceOptions {
   http?: (request: HttpRequest, ctx: HandlerContext) => Promise<HttpResponse>;
   timer?: { payload?: TP; run: (input: TimerInput<z.infer<TP>>, ctx: HandlerContext) => Promise<unknown> };
   oss?: (event: OssEvent, ctx: HandlerContext) => Promise<unknown>;
@@ -81,7 +81,7 @@ export type FcHandler = (event: Buffer | string, context: FcContext) => Promise<
  * Other errors answer 409/422/502/500 over HTTP and are rethrown for async events so FC retries them.
  * Called at module top level: the config is read (and a broken one fails the instance) at cold start.
  */
-export function defineHandler<TP extends z.ZodType>(spec: HandlerSpec<TP>): FcHandler {
+export function defineHandler<TP extends z.ZodMiniType>(spec: HandlerSpec<TP>): FcHandler {
   const accepted = (['http', 'timer', 'oss', 'jobs'] as const).filter((s) => spec[s] !== undefined);
   const shared = instance(spec);
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { secretRef } from '../secret-ref.ts';
 import { glob } from './common.ts';
+import { secretRef } from './secret.ts';
 
 export const action = z.enum([
   'view',

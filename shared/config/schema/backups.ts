@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { secretRef } from '../secret-ref.ts';
 import { schedule, timeZone } from './common.ts';
+import { secretRef } from './secret.ts';
 
 export const retention = z.strictObject({
   daily: z.number().int().min(0).default(7),

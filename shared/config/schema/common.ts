@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { parseSchedule } from '../../schedule/cron.ts';
-import { secretRef } from '../secret-ref.ts';
+import { secretRef } from './secret.ts';
 
 /** Names of things in the config (channels, pipelines, targets): kebab-case, used in URLs and keys. */
 export const name = z

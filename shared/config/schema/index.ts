@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { secretRef } from '../secret-ref.ts';
 import { access } from './access.ts';
 import { backups } from './backups.ts';
 import { images } from './images.ts';
@@ -7,6 +6,7 @@ import { monitoring } from './monitoring.ts';
 import { notifications } from './notifications.ts';
 import { releases } from './releases.ts';
 import { scaling } from './scaling.ts';
+import { secretRef } from './secret.ts';
 import { terraform } from './terraform.ts';
 
 /** The whole of fc-devops.yaml. Every section has defaults, so a small file is a valid file. */

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { parseSchedule } from '../../schedule/cron.ts';
-import { secretRef } from '../secret-ref.ts';
 import { name, severity } from './common.ts';
+import { secretRef } from './secret.ts';
 
 function isSchedule(text: string): boolean {
   try {

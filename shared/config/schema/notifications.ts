@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { secretRef } from '../secret-ref.ts';
 import { glob, name, severity } from './common.ts';
+import { secretRef } from './secret.ts';
 
 const email = z.email();
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { secretRef } from '../secret-ref.ts';
 import { name } from './common.ts';
+import { secretRef } from './secret.ts';
 
 /** A Kubernetes object name (RFC 1123 label). */
 const k8sName = z

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { CALENDARS } from '../../schedule/calendar.ts';
-import { secretRef } from '../secret-ref.ts';
 import { name, schedule } from './common.ts';
+import { secretRef } from './secret.ts';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { secretRef } from '../secret-ref.ts';
 import { glob, repository, schedule } from './common.ts';
+import { secretRef } from './secret.ts';
 
 /** A value passed to Terraform: a literal, or a `${env:NAME}` reference resolved when it runs. */
 const value = z.string().max(4096);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseWith } from '../parse.ts';
 import {
   CommitIdSchema,
@@ -17,20 +17,20 @@ import {
  * Whether commits carry file lists is unverified; without them the build diffs.
  */
 export const GiteePushSchema = z.looseObject({
-  hook_name: z.string().optional(),
+  hook_name: z.optional(z.string()),
   ref: GitRefSchema,
   before: CommitIdSchema,
   after: CommitIdSchema,
-  deleted: z.boolean().default(false),
-  commits: z.array(PushedCommitSchema).nullable().default([]),
+  deleted: z._default(z.boolean(), false),
+  commits: z._default(z.nullable(z.array(PushedCommitSchema)), []),
   repository: z.looseObject({
-    full_name: z.string().optional(),
-    path_with_namespace: z.string().optional(),
-    clone_url: z.string().optional(),
-    git_http_url: z.string().optional(),
-    html_url: z.string().optional(),
-    ssh_url: z.string().optional(),
-    url: z.string().optional(),
+    full_name: z.optional(z.string()),
+    path_with_namespace: z.optional(z.string()),
+    clone_url: z.optional(z.string()),
+    git_http_url: z.optional(z.string()),
+    html_url: z.optional(z.string()),
+    ssh_url: z.optional(z.string()),
+    url: z.optional(z.string()),
   }),
 });
 

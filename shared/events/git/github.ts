@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseWith } from '../parse.ts';
 import {
   CommitIdSchema,
@@ -20,13 +20,13 @@ export const GithubPushSchema = z.looseObject({
   ref: GitRefSchema,
   before: CommitIdSchema,
   after: CommitIdSchema,
-  deleted: z.boolean().default(false),
-  commits: z.array(PushedCommitSchema).default([]),
+  deleted: z._default(z.boolean(), false),
+  commits: z._default(z.array(PushedCommitSchema), []),
   repository: z.looseObject({
     full_name: z.string(),
-    clone_url: z.string().optional(),
-    html_url: z.string().optional(),
-    ssh_url: z.string().optional(),
+    clone_url: z.optional(z.string()),
+    html_url: z.optional(z.string()),
+    ssh_url: z.optional(z.string()),
   }),
 });
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseWith } from '../parse.ts';
 import {
   CommitIdSchema,
@@ -23,26 +23,26 @@ export const GitlabPushSchema = z.looseObject({
   ref: GitRefSchema,
   before: CommitIdSchema,
   after: CommitIdSchema,
-  checkout_sha: z.string().nullable().optional(),
-  commits: z.array(PushedCommitSchema).default([]),
-  total_commits_count: z.number().int().optional(),
-  project: z
-    .looseObject({
-      path_with_namespace: z.string().optional(),
-      git_http_url: z.string().optional(),
-      git_ssh_url: z.string().optional(),
-      web_url: z.string().optional(),
-    })
-    .optional(),
-  repository: z
-    .looseObject({
-      name: z.string().optional(),
-      url: z.string().optional(),
-      homepage: z.string().optional(),
-      git_http_url: z.string().optional(),
-      git_ssh_url: z.string().optional(),
-    })
-    .optional(),
+  checkout_sha: z.optional(z.nullable(z.string())),
+  commits: z._default(z.array(PushedCommitSchema), []),
+  total_commits_count: z.optional(z.int()),
+  project: z.optional(
+    z.looseObject({
+      path_with_namespace: z.optional(z.string()),
+      git_http_url: z.optional(z.string()),
+      git_ssh_url: z.optional(z.string()),
+      web_url: z.optional(z.string()),
+    }),
+  ),
+  repository: z.optional(
+    z.looseObject({
+      name: z.optional(z.string()),
+      url: z.optional(z.string()),
+      homepage: z.optional(z.string()),
+      git_http_url: z.optional(z.string()),
+      git_ssh_url: z.optional(z.string()),
+    }),
+  ),
 });
 
 /** Owner/name from a repository URL (`https://codeup.aliyun.com/org/demo.git` -> `org/demo`). */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** A push from any git host, in one shape. */
 export interface GitPush {
@@ -31,16 +31,18 @@ export const ZERO_SHA = /^0+$/;
  * A ref as git allows one (git check-ref-format): no control characters, spaces or `~^:?*[\`, no
  * `..` or `@{`. Anything else is not a push git could have made, and would end up in keys and logs.
  */
-export const GitRefSchema = z
-  .string()
-  .max(1024)
-  .refine(
+export const GitRefSchema = z.string().check(
+  z.maxLength(1024),
+  z.refine(
     (r) => !/[\u0000-\u0020\u007f~^:?*[\\]|\.\.|@\{/.test(r),
     'not a git ref: control characters, spaces, ~^:?*[\\, ".." and "@{" are not allowed',
-  );
+  ),
+);
 
 /** A full commit id (SHA-1, or SHA-256 for repositories that use it); all zeros for "no commit". */
-export const CommitIdSchema = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id');
+export const CommitIdSchema = z
+  .string()
+  .check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id'));
 
 /** `refs/heads/x` -> branch x, `refs/tags/v1` -> tag v1. */
 export function splitRef(ref: string): { kind: 'branch' | 'tag'; name: string } | undefined {
@@ -88,8 +90,8 @@ export function repoIdentity(url: string, cwd = process.cwd()): string {
 /** A commit as GitHub, GitLab and Gitee list it; the file lists are missing or null on some hosts. */
 export const PushedCommitSchema = z.looseObject({
   id: z.string(),
-  message: z.string().default(''),
-  added: z.array(z.string()).nullish(),
-  modified: z.array(z.string()).nullish(),
-  removed: z.array(z.string()).nullish(),
+  message: z._default(z.string(), ''),
+  added: z.nullish(z.array(z.string())),
+  modified: z.nullish(z.array(z.string())),
+  removed: z.nullish(z.array(z.string())),
 });
