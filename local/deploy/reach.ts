@@ -1,4 +1,7 @@
-import { join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import ts from 'typescript';
 import { buildOptions, functionEntries } from '../runtime/build.ts';
@@ -59,12 +62,25 @@ export async function bundleInputs(root: string): Promise<Record<string, string[
   return out;
 }
 
-function program(root: string): ts.Program {
+function sources(root: string): { files: string[]; options: ts.CompilerOptions } {
   const configPath = join(root, 'tsconfig.json');
   const read = ts.readConfigFile(configPath, ts.sys.readFile);
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, root);
   const files = parsed.fileNames.filter((f) => /\/(functions|shared)\//.test(f.split('\\').join('/')));
-  return ts.createProgram(files, parsed.options);
+  return { files, options: parsed.options };
+}
+
+/** The analysis takes seconds (a TypeScript program); the same sources give the same answer. */
+function cacheFile(root: string, files: string[]): string {
+  const hash = createHash('sha256');
+  for (const file of [...files].sort())
+    hash.update(rel(root, file)).update('\0').update(readFileSync(file)).update('\0');
+  hash.update(readFileSync(join(root, 'tsconfig.json')));
+  // And this analysis itself: a change to it invalidates what it cached.
+  hash.update(readFileSync(fileURLToPath(import.meta.url)));
+  // And the compiler and bundler versions it ran with.
+  hash.update(`${ts.version} ${esbuild.version}`);
+  return join(root, 'node_modules', '.cache', 'fc-devops', `reach-${hash.digest('hex').slice(0, 32)}.json`);
 }
 
 const rel = (root: string, file: string) => relative(root, file).split('\\').join('/');
@@ -93,7 +109,16 @@ function apiNamesIn(body: ts.Node): string[] {
 
 export async function analyse(root: string): Promise<Reach> {
   root = resolve(root);
-  const prog = program(root);
+  const { files, options } = sources(root);
+  const cache = cacheFile(root, files);
+  if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as Reach;
+  const reach = await analyseUncached(root, ts.createProgram(files, options));
+  mkdirSync(dirname(cache), { recursive: true });
+  writeFileSync(cache, JSON.stringify(reach));
+  return reach;
+}
+
+async function analyseUncached(root: string, prog: ts.Program): Promise<Reach> {
   const checker = prog.getTypeChecker();
   const methods: Record<string, ClientMethod> = {};
   const byDeclaration = new Map<ts.Node, string>();
