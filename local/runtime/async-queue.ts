@@ -58,6 +58,7 @@ export class AsyncQueue {
   private readonly taskIds = new Set<string>();
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private paused = false;
   private stopped = true;
 
   constructor(
@@ -72,8 +73,12 @@ export class AsyncQueue {
     mkdirSync(this.doneDir, { recursive: true });
   }
 
-  /** Load what was queued before a restart and start dispatching. */
-  start(): void {
+  /**
+   * Load what was queued before a restart and start dispatching; with `dispatch: false` messages are
+   * taken and kept on disk but not run (the webhook bench: on FC, jobs run on other instances).
+   */
+  start(options: { dispatch?: boolean } = {}): void {
+    this.paused = options.dispatch === false;
     for (const file of readdirSync(this.pendingDir)) {
       if (!file.endsWith('.json')) continue;
       try {
@@ -139,7 +144,7 @@ export class AsyncQueue {
   }
 
   private schedule(delayMs: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.dispatch(), Math.max(0, Math.min(delayMs, 2 ** 31 - 1)));
   }

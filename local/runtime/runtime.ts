@@ -41,6 +41,8 @@ export interface RuntimeOptions {
   databaseUrl?: string;
   /** Fire timer triggers on their schedules (default true); tests that fire them by hand turn this off. */
   timers?: boolean;
+  /** Run queued async invocations (default true); false keeps them queued (the webhook bench). */
+  dispatch?: boolean;
 }
 
 export interface InvocationRecord {
@@ -164,7 +166,7 @@ export class LocalRuntime {
     const address = this.server.address() as AddressInfo;
     this.url = `http://${this.options.host ?? '127.0.0.1'}:${address.port}`;
     this.apply(project.functions);
-    this.queue.start();
+    this.queue.start({ dispatch: this.options.dispatch !== false });
 
     if (this.options.watch) {
       const watcher = await watchFunctions(project.root, (result) => {

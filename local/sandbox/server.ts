@@ -238,7 +238,9 @@ export class Sandbox {
         ctx.caller = key;
         await this.faults.apply(route.action);
         const response = route.run();
-        this.save();
+        // An invocation changes nothing the sandbox keeps (the runtime has the queue): writing the
+        // whole state file for each one was most of a webhook's enqueue time.
+        if (route.action !== 'InvokeFunction') this.save();
         this.faults.afterRun(route.action);
         this.record(
           product,
