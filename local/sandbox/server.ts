@@ -166,8 +166,15 @@ export class Sandbox {
     const headers = Object.fromEntries(
       Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
     );
-    const [, product = '', ...rest] = url.pathname.split('/');
-    const subPath = `/${rest.join('/')}`;
+    let [, product = ''] = url.pathname.split('/');
+    const [, , ...rest] = url.pathname.split('/');
+    let subPath = `/${rest.join('/')}`;
+    // FC 3.0 where the cloud has it: its API at the root (`/2023-03-30/...`), the path the official
+    // SDK signs. (`/fc/2023-03-30/...` is kept for clients configured with the sandbox's old layout.)
+    if (product === '2023-03-30') {
+      product = 'fc';
+      subPath = url.pathname;
+    }
     const query = Object.fromEntries(url.searchParams);
 
     if (product === '_sandbox') return this.inspect(req.method ?? 'GET', subPath, body, res);

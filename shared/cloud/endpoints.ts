@@ -26,6 +26,10 @@ export interface EndpointOptions {
 export function endpointFor(product: Product, options: EndpointOptions): string {
   const override = options.overrides?.[product];
   if (override) return override.replace(/\/+$/, '');
-  if (options.baseUrl) return `${options.baseUrl.replace(/\/+$/, '')}/${product}`;
+  // FC 3.0's API lives at the root of its host (`/2023-03-30/...`), in the sandbox as on the cloud.
+  if (options.baseUrl)
+    return product === 'fc'
+      ? options.baseUrl.replace(/\/+$/, '')
+      : `${options.baseUrl.replace(/\/+$/, '')}/${product}`;
   return DEFAULTS[product](options.region, options.accountId);
 }
