@@ -69,6 +69,20 @@ const RPC_PRODUCTS: Record<string, { version: string; actions: (s: Sandbox) => R
   dm: { version: '2015-11-23', actions: (s) => dmActions(s.mails) },
 };
 
+/** First path segments that are not buckets: the products' prefixes and the sandbox's own pages. */
+const RESERVED = new Set([
+  '',
+  '_sandbox',
+  'sinks',
+  'apps',
+  'cs',
+  'fc',
+  'oss',
+  '2023-03-30',
+  ...Object.keys(RPC_PRODUCTS),
+]);
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
 /**
  * The sandbox cloud: a loopback server that speaks the wire formats of the Alibaba Cloud APIs the
  * functions use (RPC, ROA, FC 3.0, OSS), checks their signatures against sandbox keys, keeps state on
@@ -175,6 +189,14 @@ export class Sandbox {
       product = 'fc';
       subPath = url.pathname;
     }
+    // OSS path-style at the root (`/<bucket>/<key>`), as the official SDK sends it to an endpoint
+    // given by address (ali-oss with sldEnable); `/oss/<bucket>/<key>` stays for the functions' client.
+    let ossParts = rest;
+    if (!RESERVED.has(product) && BUCKET_NAME.test(product)) {
+      ossParts = [product, ...rest];
+      subPath = url.pathname;
+      product = 'oss';
+    }
     const query = Object.fromEntries(url.searchParams);
 
     if (product === '_sandbox') return this.inspect(req.method ?? 'GET', subPath, body, res);
@@ -264,7 +286,7 @@ export class Sandbox {
     }
 
     if (product === 'oss') {
-      const [bucket = '', ...keyParts] = rest;
+      const [bucket = '', ...keyParts] = ossParts;
       const key = keyParts.map(decodeURIComponent).join('/');
       const route = ossRoute(
         this.objects,

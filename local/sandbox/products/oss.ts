@@ -4,6 +4,9 @@ import { dirname, join, relative } from 'node:path';
 import { ApiError } from '../api-error.ts';
 import type { RestRequest, RestResponse } from './rest.ts';
 
+/** The sandbox account's owner id, as OSS lists it with every object. */
+const OWNER = '1234567890123456';
+
 /** Where the sandbox keeps objects; the local runtime's buckets when both run, so writes fire triggers. */
 export interface ObjectStore {
   put(bucket: string, key: string, body: Buffer): { eTag: string };
@@ -92,10 +95,11 @@ export function ossRoute(
             const path = join(store.root, bucket, k);
             const body = readFileSync(path);
             const etag = createHash('md5').update(body).digest('hex').toUpperCase();
-            return `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${statSync(path).mtime.toISOString()}</LastModified><ETag>&quot;${etag}&quot;</ETag><Size>${body.length}</Size><StorageClass>Standard</StorageClass></Contents>`;
+            // The fields of OSS's ListObjects (GetBucket) Contents, Owner included: the official SDK reads them.
+            return `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${statSync(path).mtime.toISOString()}</LastModified><ETag>&quot;${etag}&quot;</ETag><Type>Normal</Type><Size>${body.length}</Size><StorageClass>Standard</StorageClass><Owner><ID>${OWNER}</ID><DisplayName>${OWNER}</DisplayName></Owner></Contents>`;
           })
           .join('');
-        const xml = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${bucket}</Name><Prefix>${xmlEscape(prefix)}</Prefix><Marker>${xmlEscape(marker)}</Marker><MaxKeys>${max}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextMarker>${xmlEscape(pageKeys.at(-1) ?? '')}</NextMarker>` : ''}${contents}</ListBucketResult>`;
+        const xml = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${bucket}</Name><Prefix>${xmlEscape(prefix)}</Prefix><Marker>${xmlEscape(marker)}</Marker><MaxKeys>${max}</MaxKeys><Delimiter></Delimiter><IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextMarker>${xmlEscape(pageKeys.at(-1) ?? '')}</NextMarker>` : ''}${contents}</ListBucketResult>`;
         return { status: 200, body: null, raw: xml, headers: { 'content-type': 'application/xml' } };
       },
     };
