@@ -35,6 +35,12 @@ export const ecsActions: Record<string, Action> = {
           Usage: Object.values(ctx.state.ecs.instances).some((x) => x.imageId === i.id) ? 'instance' : 'none',
           Tags: { Tag: Object.entries(i.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) },
           DiskDeviceMappings: { DiskDeviceMapping: [{ SnapshotId: i.snapshotId }] },
+          // Fields the official SDK's Image model has and image-prune's peers read.
+          ImageOwnerAlias: 'self',
+          OSType: 'linux',
+          Architecture: 'x86_64',
+          Size: 40,
+          IsCopied: false,
         })),
       },
       TotalCount: all.length,

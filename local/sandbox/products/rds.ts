@@ -218,7 +218,7 @@ export const rdsActions: Record<string, Action> = {
       (i) => (!ids || ids.includes(i.id)) && wanted.every((t) => i.tags[t.Key] === t.Value),
     );
     return {
-      Items: { DBInstance: page(all, pageNumber, pageSize).map((i) => describe(i, ctx)) },
+      Items: { DBInstance: page(all, pageNumber, pageSize).map((i) => describe(i, ctx, 'list')) },
       PageNumber: pageNumber,
       PageRecordCount: Math.min(pageSize, all.length),
       TotalRecordCount: all.length,
@@ -226,7 +226,7 @@ export const rdsActions: Record<string, Action> = {
   },
 
   DescribeDBInstanceAttribute(ctx) {
-    return { Items: { DBInstanceAttribute: [describe(instance(ctx), ctx)] } };
+    return { Items: { DBInstanceAttribute: [describe(instance(ctx), ctx, 'attribute')] } };
   },
 
   CloneDBInstance(ctx) {
@@ -290,17 +290,27 @@ export const rdsActions: Record<string, Action> = {
   },
 };
 
-function describe(i: RdsInstanceState, ctx: ActionContext) {
-  return {
+/**
+ * An instance as DescribeDBInstances (`list`) and DescribeDBInstanceAttribute (`attribute`) give it,
+ * in the fields of the official SDK's models (@alicloud/rds20140815): the list says `CreateTime`,
+ * the attribute `CreationTime`; a clone is a `Primary` instance like any other.
+ */
+function describe(i: RdsInstanceState, ctx: ActionContext, shape: 'list' | 'attribute') {
+  const common = {
     DBInstanceId: i.id,
     DBInstanceStatus: status(i, ctx.now),
+    DBInstanceType: 'Primary',
     Engine: i.engine,
     EngineVersion: i.engineVersion,
     Category: i.category,
     DBInstanceClass: i.instanceClass,
-    DBInstanceStorage: i.storageGB,
+    DBInstanceNetType: 'Intranet',
+    InstanceNetworkType: 'VPC',
+    PayType: 'Postpaid',
     RegionId: ctx.region,
-    CreationTime: iso(i.createdAt),
-    ...(i.clonedFrom ? { SourceDBInstanceId: i.clonedFrom.instanceId } : {}),
+    ZoneId: `${ctx.region}-h`,
   };
+  return shape === 'list'
+    ? { ...common, CreateTime: iso(i.createdAt) }
+    : { ...common, DBInstanceStorage: i.storageGB, CreationTime: iso(i.createdAt) };
 }

@@ -1,0 +1,97 @@
+import * as ecs from '@alicloud/ecs20140526';
+import * as rds from '@alicloud/rds20140815';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../local/sandbox/server.ts';
+import { RpcClient } from '../../shared/cloud/rpc.ts';
+import { KEY, startSandbox } from './harness.ts';
+
+/** A model class of an official SDK: its fields' wire names and their types. */
+interface Model {
+  names(): Record<string, string>;
+  types(): Record<string, unknown>;
+}
+
+/**
+ * Every field the sandbox answers is one the official SDK's model has, with the model's type
+ * (strings as strings, numbers as numbers, booleans as booleans), and the fields `required` are there.
+ */
+function expectShape(item: Record<string, unknown>, model: Model, required: string[]) {
+  const names = model.names();
+  const types = model.types();
+  const typeOf = Object.fromEntries(Object.entries(names).map(([camel, wire]) => [wire, types[camel]]));
+  const unknown = Object.keys(item).filter((k) => !(k in typeOf));
+  expect({ unknown }).toEqual({ unknown: [] });
+  const wrong = Object.entries(item)
+    .filter(
+      ([k, v]) => ['string', 'number', 'boolean'].includes(typeOf[k] as string) && typeof v !== typeOf[k],
+    )
+    .map(([k, v]) => `${k}: ${typeof v}, model says ${typeOf[k]}`);
+  expect({ wrong }).toEqual({ wrong: [] });
+  expect(required.filter((k) => !(k in item))).toEqual([]);
+}
+
+describe('sandbox responses have the official SDK models’ fields and types', () => {
+  let sandbox: Sandbox;
+  const call = (service: string, version: string, action: string, params: Record<string, unknown>) =>
+    new RpcClient({
+      service,
+      endpoint: `${sandbox.url}/${service}`,
+      apiVersion: version,
+      credentials: async () => KEY,
+    }).call<Record<string, unknown>>(action, params);
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+  });
+  afterAll(async () => sandbox?.stop());
+
+  it('RDS: DescribeDBInstances, DescribeDBInstanceAttribute, DescribeBackups', async () => {
+    const list = (await call('rds', '2014-08-15', 'DescribeDBInstances', { RegionId: 'cn-hangzhou' })) as {
+      Items: { DBInstance: Record<string, unknown>[] };
+    };
+    expect(list.Items.DBInstance.length).toBeGreaterThan(0);
+    for (const i of list.Items.DBInstance)
+      expectShape(i, rds.DescribeDBInstancesResponseBodyItemsDBInstance, [
+        'CreateTime',
+        'DBInstanceType',
+        'RegionId',
+      ]);
+    const attr = (await call('rds', '2014-08-15', 'DescribeDBInstanceAttribute', {
+      DBInstanceId: 'rm-bp1sandbox0001',
+    })) as {
+      Items: { DBInstanceAttribute: Record<string, unknown>[] };
+    };
+    expectShape(
+      attr.Items.DBInstanceAttribute[0]!,
+      rds.DescribeDBInstanceAttributeResponseBodyItemsDBInstanceAttribute,
+      ['CreationTime', 'DBInstanceType'],
+    );
+    const backups = (await call('rds', '2014-08-15', 'DescribeBackups', {
+      DBInstanceId: 'rm-bp1sandbox0001',
+      StartTime: '2020-01-01T00:00Z',
+      EndTime: '2030-01-01T00:00Z',
+    })) as { Items: { Backup: Record<string, unknown>[] } };
+    for (const b of backups.Items.Backup)
+      expectShape(b, rds.DescribeBackupsResponseBodyItemsBackup, [
+        'BackupId',
+        'BackupStartTime',
+        'BackupStatus',
+      ]);
+  });
+
+  it('ECS: DescribeImages', async () => {
+    const images = (await call('ecs', '2014-05-26', 'DescribeImages', {
+      RegionId: 'cn-hangzhou',
+      ImageOwnerAlias: 'self',
+    })) as {
+      Images: { Image: Record<string, unknown>[] };
+    };
+    expect(images.Images.Image.length).toBeGreaterThan(0);
+    for (const i of images.Images.Image)
+      expectShape(i, ecs.DescribeImagesResponseBodyImagesImage, [
+        'ImageOwnerAlias',
+        'OSType',
+        'Architecture',
+        'Size',
+      ]);
+  });
+});
