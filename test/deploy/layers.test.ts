@@ -56,6 +56,8 @@ describe('fc-devops layer build', () => {
     // The functions find the layer first (FC unpacks it under /opt; FC_DEVOPS_LAYER_DIR here), even
     // with nothing else on PATH, and git finds its helpers there.
     const env = { PATH: '/nonexistent', FC_DEVOPS_LAYER_DIR: opt, HOME: work };
+    const version = await runProcess('git', ['--version'], { env });
+    expect(version.stdout.trim()).toBe(git.version);
     const r = await runProcess('git', ['--exec-path'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(join(opt, 'libexec/git-core'));
