@@ -1,18 +1,19 @@
+locals {
+  # Who may assume a role: Function Compute for the functions' roles, OSS for the trigger's.
+  trusted_by = { for service in ["fc.aliyuncs.com", "oss.aliyuncs.com"] : service => jsonencode({
+    Version   = "1"
+    Statement = [{ Action = "sts:AssumeRole", Effect = "Allow", Principal = { Service = [service] } }]
+  }) }
+}
+
 # One role per function. Its own policy is infra/policies/<function>.json, which `fc-devops policies`
 # writes from the function's code (the cloud APIs its bundle can call) and fc-devops.yaml (the
 # resources they are scoped to); a test fails when the two disagree.
 resource "alicloud_ram_role" "function" {
-  for_each  = local.functions
-  role_name = "${var.prefix}-${each.key}"
-  assume_role_policy_document = jsonencode({
-    Version = "1"
-    Statement = [{
-      Action    = "sts:AssumeRole"
-      Effect    = "Allow"
-      Principal = { Service = ["fc.aliyuncs.com"] }
-    }]
-  })
-  description = "fc-devops function ${each.key}"
+  for_each                    = local.functions
+  role_name                   = "${var.prefix}-${each.key}"
+  assume_role_policy_document = local.trusted_by["fc.aliyuncs.com"]
+  description                 = "fc-devops function ${each.key}"
 }
 
 resource "alicloud_ram_policy" "function" {
@@ -60,17 +61,10 @@ resource "alicloud_ram_role_policy_attachment" "runtime" {
 
 # OSS invokes the terraform function when a workspace bundle is uploaded (s.yaml's OSS trigger).
 resource "alicloud_ram_role" "oss_trigger" {
-  count     = var.create_oss_trigger_role ? 1 : 0
-  role_name = "AliyunOSSEventNotificationRole"
-  assume_role_policy_document = jsonencode({
-    Version = "1"
-    Statement = [{
-      Action    = "sts:AssumeRole"
-      Effect    = "Allow"
-      Principal = { Service = ["oss.aliyuncs.com"] }
-    }]
-  })
-  description = "OSS event notifications invoke Function Compute"
+  count                       = var.create_oss_trigger_role ? 1 : 0
+  role_name                   = "AliyunOSSEventNotificationRole"
+  assume_role_policy_document = local.trusted_by["oss.aliyuncs.com"]
+  description                 = "OSS event notifications invoke Function Compute"
 }
 
 resource "alicloud_ram_policy" "oss_trigger" {

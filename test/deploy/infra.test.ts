@@ -25,7 +25,10 @@ describe('infra/ (Terraform, alicloud provider)', () => {
     )![1]!;
     expect((JSON.parse(declared) as string[]).sort()).toEqual([...names].sort());
     expect(tf('variables.tf')).toMatch(/variable "prefix" \{[\s\S]*?default\s*=\s*"fc-devops"/);
-    expect(tf('roles.tf')).toContain('role_name = "${var.prefix}-${each.key}"');
+    expect(tf('roles.tf')).toMatch(/role_name\s+=\s+"\$\{var\.prefix\}-\$\{each\.key\}"/);
+    expect(tf('roles.tf')).toMatch(
+      /assume_role_policy_document\s+=\s+local\.trusted_by\["fc\.aliyuncs\.com"\]/,
+    );
     expect(tf('roles.tf')).toContain('file("${path.module}/policies/${each.key}.json")');
     const policies = readdirSync(join(INFRA, 'policies')).map((f) => f.replace(/\.json$/, ''));
     expect(policies.sort()).toEqual([...names].sort());
