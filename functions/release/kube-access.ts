@@ -2,9 +2,9 @@
 // as a secret), and what a refusal on the way means to the caller.
 import { CloudError } from '../../shared/cloud/errors.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
-import { KubeClient, KubeError } from '../../shared/kube/client.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
 import type { KubeAccess } from '../../shared/kube/kubeconfig.ts';
-import { KubeconfigError } from '../../shared/kube/types.ts';
+import { KubeconfigError, KubeError } from '../../shared/kube/types.ts';
 import type { ReleaseDeps, Target } from './state.ts';
 
 export type KubeTarget = Extract<Target, { kind: 'k8s-deployment' }>;
@@ -20,8 +20,13 @@ export class Refusal extends Error {
   }
 }
 
-/** The YAML parser comes with the first kubeconfig: release's other targets never load it. */
+/**
+ * The Kubernetes client (node:https, hence TLS) and the kubeconfig parser (YAML) come with the first
+ * k8s-deployment target: release's other targets never load them.
+ */
 const kubeconfigParser = async () => (await import('../../shared/kube/kubeconfig.ts')).parseKubeconfig;
+const kubeClient = async (access: KubeAccess) =>
+  new (await import('../../shared/kube/client.ts')).KubeClient(access);
 
 // Temporary kubeconfigs are reused by the warm instance until a minute before they expire.
 const cache = new Map<string, { access: KubeAccess; until: number }>();
@@ -64,10 +69,10 @@ export async function withCluster<T>(
   const where = t.cluster ? `cluster ${t.cluster}` : 'the cluster of the given kubeconfig';
   try {
     try {
-      return await work(new KubeClient(await accessFor(d, t, false)));
+      return await work(await kubeClient(await accessFor(d, t, false)));
     } catch (error) {
       if (!(error instanceof KubeError && error.status === 401)) throw error;
-      return await work(new KubeClient(await accessFor(d, t, true)));
+      return await work(await kubeClient(await accessFor(d, t, true)));
     }
   } catch (error) {
     if (error instanceof Refusal) throw error;

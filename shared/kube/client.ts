@@ -2,17 +2,10 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { KubeAccess } from './kubeconfig.ts';
 import type { Deployment, JsonPatchOp, ReplicaSet } from './types.ts';
+import { KubeError } from './types.ts';
 
 /** A refusal by the API server, with its Status reason (NotFound, Forbidden, Invalid, ...). */
-export class KubeError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { KubeError } from './types.ts';
 
 const TIMEOUT_MS = 15_000;
 

@@ -51,3 +51,14 @@ export type JsonPatchOp =
 export class KubeconfigError extends Error {
   override name = 'KubeconfigError';
 }
+
+/** The API server's answer to a request it refused (status and `reason` of its Status object). */
+export class KubeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
