@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { runCli } from './helpers.ts';
 import type { System } from './system.ts';
 
 /**
@@ -13,28 +12,7 @@ export function cliRunner<K extends string>(
   fn = 'terraform',
 ) {
   return (args: string[], key: K) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(
-        process.execPath,
-        [
-          resolve(import.meta.dirname, '../bin/fc-devops.mjs'),
-          command,
-          ...args,
-          '--url',
-          `${system().runtime.url}/${fn}`,
-          '--key',
-          key,
-        ],
-        { env: { ...process.env, FC_DEVOPS_KEY_SECRET: keys[key] } },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('exit', (status) => done({ status, stdout, stderr }));
+    runCli([command, ...args, '--url', `${system().runtime.url}/${fn}`, '--key', key], {
+      env: { ...process.env, FC_DEVOPS_KEY_SECRET: keys[key] },
     });
 }

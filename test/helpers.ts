@@ -1,5 +1,8 @@
+import { type SpawnOptions, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../shared/config/load.ts';
+import { findSecretRefs } from '../shared/config/secret-ref.ts';
 
 /** A fresh copy of a real event fixture under test/events/, to mutate one field of. */
 export function fixture<T = Record<string, unknown>>(name: string): T {
@@ -28,4 +31,36 @@ export function mutate(value: unknown, path: number[], garbage: unknown): unknow
   const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as never) : { ...value };
   copy[key] = mutate((value as Record<string, unknown>)[key], path.slice(1), garbage);
   return copy;
+}
+
+/** Every `${env:NAME}` fc-devops.example.yaml references, each set to a value of its own. */
+export function exampleSecrets(): Record<string, string> {
+  const refs = findSecretRefs(loadConfig(join(import.meta.dirname, '..', 'fc-devops.example.yaml')));
+  return Object.fromEntries(refs.map((r) => [r.name, `value-of-${r.name.toLowerCase()}`]));
+}
+
+/** `fc-devops <args>` in a child process, asynchronously (the runtime it talks to may run in this one). */
+export function runCli(
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '..', 'bin', 'fc-devops.mjs'), ...args],
+      {
+        ...options,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('exit', (status) => done({ status, stdout, stderr }));
+  });
 }

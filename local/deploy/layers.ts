@@ -11,7 +11,7 @@ import {
   realpathSync,
   statSync,
 } from 'node:fs';
-import { basename, delimiter, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { writeZip, type ZipEntry } from './zip.ts';
 
 /**
@@ -196,5 +196,3 @@ export function buildLayer(
   writeZip(file, entries);
   return { file, manifest, bytes: statSync(file).size };
 }
-
-export const layerFileName = (path: string) => basename(path);

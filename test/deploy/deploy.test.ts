@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -12,28 +11,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleSecrets, runCli } from '../helpers.ts';
 import { DEPLOY_ENV } from './deploy-env.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'bin/fc-devops.mjs');
 
-/** Every secret fc-devops.example.yaml and s.yaml reference, set as a user would. */
-const SECRETS = Object.fromEntries(
-  [
-    'DINGTALK_WEBHOOK',
-    'DINGTALK_SECRET',
-    'LARK_WEBHOOK',
-    'LARK_SECRET',
-    'AUDIT_WEBHOOK_URL',
-    'AUDIT_WEBHOOK_SECRET',
-    'GIT_WEBHOOK_SECRET',
-    'TERRAFORM_PLAN_KEY',
-    'SCALE_ALARM_SECRET',
-    'MONITOR_ALARM_SECRET',
-    'FC_DEVOPS_KEY_ALICE',
-    'FC_DEVOPS_KEY_BOB',
-  ].map((name) => [name, `value-of-${name.toLowerCase()}`]),
-);
+/** Every secret fc-devops.example.yaml references (s.yaml reads the same ones), set as a user would. */
+const SECRETS = exampleSecrets();
 // The example configuration's region and account, so the committed policies fit.
 const ENV: Record<string, string> = {
   ...DEPLOY_ENV,
@@ -45,24 +29,9 @@ const ENV: Record<string, string> = {
   DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
 };
 
-function run(args: string[], cwd: string, env: Record<string, string>) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-    // Only what is given: no credentials or variables leak in from the machine running the tests.
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH!, HOME: join(cwd, 'home'), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('exit', (status) => done({ status, stdout, stderr }));
-  });
-}
+// Only what is given: no credentials or variables leak in from the machine running the tests.
+const run = (args: string[], cwd: string, env: Record<string, string>) =>
+  runCli(args, { cwd, env: { PATH: process.env.PATH!, HOME: join(cwd, 'home'), ...env } });
 
 let project: string;
 beforeAll(() => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJob } from '../../shared/events/job.ts';
-import { until } from '../helpers.ts';
+import { exampleSecrets, until } from '../helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/fc-devops.mjs');
@@ -19,22 +19,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe('fc-devops CLI', () => {
   it('config check passes on the example when its secrets are set', () => {
-    const env = Object.fromEntries(
-      [
-        'DINGTALK_WEBHOOK',
-        'DINGTALK_SECRET',
-        'LARK_WEBHOOK',
-        'LARK_SECRET',
-        'AUDIT_WEBHOOK_URL',
-        'AUDIT_WEBHOOK_SECRET',
-        'GIT_WEBHOOK_SECRET',
-        'FC_DEVOPS_KEY_ALICE',
-        'FC_DEVOPS_KEY_BOB',
-        'TERRAFORM_PLAN_KEY',
-        'SCALE_ALARM_SECRET',
-        'MONITOR_ALARM_SECRET',
-      ].map((k) => [k, 'x']),
-    );
+    const env = exampleSecrets();
     const result = cli(['config', 'check', 'fc-devops.example.yaml'], env);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
