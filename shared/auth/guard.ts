@@ -8,7 +8,7 @@ import { safeEqual } from '../util/compare.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { own } from '../util/records.ts';
 import { type Action, allowed } from './roles.ts';
-import { SCHEME, signature } from './signing.ts';
+import { SCHEME, SESSION_SCHEME, signature } from './signing.ts';
 
 export const SKEW_SECONDS = 300;
 
@@ -25,6 +25,14 @@ export async function authenticate(
   { ok: true; keyId: string } | { ok: false; status: 401; reason: string; keyId: string | undefined }
 > {
   const auth = request.headers.authorization ?? '';
+  const session = new RegExp(`^${SESSION_SCHEME} ([A-Za-z0-9_-]{43})$`).exec(auth);
+  if (session) {
+    // A console sign-in (functions/console): the console checked the CSRF token before sending it on.
+    const found = await deps.store.getSession(sha256Hex(session[1]!));
+    return found && own(keys, found.keyId)
+      ? { ok: true, keyId: found.keyId }
+      : { ok: false, status: 401, reason: 'console session unknown or expired', keyId: found?.keyId };
+  }
   const bearer = /^Bearer\s+(\S+)$/i.exec(auth);
   if (bearer) {
     const digest = sha256Hex(bearer[1]!);

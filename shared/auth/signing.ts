@@ -17,6 +17,8 @@ import { sha256Hex } from '../util/hash.ts';
  * Requests more than five minutes from the server's clock, or with a nonce seen before, are refused.
  */
 export const SCHEME = 'FCD-HMAC-SHA256';
+/** `Authorization: FCD-Session <token>`: the console's calls for a signed-in key (32 random bytes, base64url). */
+export const SESSION_SCHEME = 'FCD-Session';
 
 export interface SignedParts {
   method: string;

@@ -15,6 +15,7 @@ import { sha256Hex } from '../util/hash.ts';
 import { own } from '../util/records.ts';
 import type { FcContext } from './context.ts';
 import {
+  CancelledError,
   ConflictError,
   FcDevopsError,
   formatPath,
@@ -219,9 +220,10 @@ async function respondHttp(run: () => Promise<HttpResponse>, log: Logger): Promi
       log.warn('request rejected', { error: error.message });
       return json(400, { error: error.code, message: error.message, issues: issueList(error) });
     }
-    if (error instanceof ConflictError) {
+    if (error instanceof ConflictError || error instanceof CancelledError) {
       log.warn('request conflicts', { error: error.message });
-      return json(409, { error: error.code, message: error.message, state: error.state ?? null });
+      const state = error instanceof ConflictError ? (error.state ?? null) : null;
+      return json(409, { error: error.code, message: error.message, state });
     }
     if (error instanceof KeyReuseError) {
       log.warn('idempotency key reused', { error: error.message });

@@ -91,6 +91,21 @@ export class ConflictError extends FcDevopsError {
   }
 }
 
+/**
+ * A person cancelled the run while it worked (`runs cancel`, the console). A conflict with that
+ * person's decision, answered 409, and never retried: the run ended as they asked.
+ */
+export class CancelledError extends FcDevopsError {
+  readonly code = ErrorCode.conflict;
+  readonly retryable = false;
+  readonly by: string;
+
+  constructor(runId: string, by: string, options?: { cause?: unknown }) {
+    super(`run ${runId} was cancelled by ${by}`, options);
+    this.by = by;
+  }
+}
+
 /** A service we call (an Alibaba API, a webhook, a binary) failed. */
 export class UpstreamError extends FcDevopsError {
   readonly code = ErrorCode.upstream;

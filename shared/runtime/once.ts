@@ -2,7 +2,7 @@ import { LIMITS } from '../store/limits.ts';
 import type { Fence, Store } from '../store/port.ts';
 import { sha256Hex } from '../util/hash.ts';
 import type { FcContext } from './context.ts';
-import { ConflictError, formatPath, KeyReuseError, ParseError } from './errors.ts';
+import { CancelledError, ConflictError, formatPath, KeyReuseError, ParseError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
 /** What the work inside `once` gets: its run record, to log to, and the fence of its lock if it took one. */
@@ -13,7 +13,27 @@ export interface RunHandle {
   append(text: string): Promise<void>;
   /** Proof of holding `options.lock`: pass it to the store writes the lock guards. */
   fence: Fence | undefined;
+  /**
+   * Mark the start of a named stage (fetch, build, boot...) or, for the current one, its progress
+   * (0-100) and a short detail. Shown by `runs show` and the console. Never fails the work.
+   */
+  stage(name: string, progress?: { progress?: number; detail?: string }): Promise<void>;
+  /** Aborted when someone cancels the run: pass it to what can stop (a child process, a wait). */
+  signal: AbortSignal;
 }
+
+const STAMPED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /;
+
+/** Every line of a run's log starts with when it was written (lines stamped earlier keep theirs). */
+export function stampLines(text: string, at: Date): string {
+  const stamp = `${at.toISOString()} `;
+  const lines = text.split('\n');
+  const last = lines.length - 1;
+  return lines.map((l, i) => ((i === last && l === '') || STAMPED.test(l) ? l : stamp + l)).join('\n');
+}
+
+/** How often a running run looks whether someone cancelled it. */
+export const CANCEL_POLL_MS = 2000;
 
 export type OnceResult<T> = { status: 'done'; result: T; runId: string } | { status: 'duplicate'; result: T };
 
@@ -106,23 +126,71 @@ export async function runOnce<T>(
       attempt: deps.attempt,
     });
     const log = deps.log.child({ runId: run.id });
+    // Only runs that last look: the first check is one poll interval in, so short work costs nothing.
+    const cancel = new AbortController();
+    let cancelledBy: string | undefined;
+    const poll = setInterval(() => {
+      store.getRun(run.id).then(
+        (r) => {
+          if (r?.cancelRequestedAt && !cancel.signal.aborted) {
+            cancelledBy = r.cancelRequestedBy ?? 'someone';
+            log.warn('run cancelled', { by: cancelledBy });
+            cancel.abort(new CancelledError(run.id, cancelledBy));
+          }
+        },
+        () => {},
+      );
+    }, CANCEL_POLL_MS);
+    poll.unref?.();
     try {
-      const result = await work({
-        id: run.id,
-        log,
-        append: (text) => store.appendRunLog(run.id, text),
-        fence,
-      });
+      let result: T;
+      try {
+        result = await work({
+          id: run.id,
+          log,
+          append: (text) => store.appendRunLog(run.id, stampLines(text, new Date())),
+          fence,
+          stage: async (name, more = {}) => {
+            await store
+              .recordStage(run.id, { name, ...more })
+              .catch((error) =>
+                log.warn('stage not recorded', { stage: name, error: (error as Error).message }),
+              );
+          },
+          signal: cancel.signal,
+        });
+      } finally {
+        clearInterval(poll);
+      }
+      if (cancelledBy !== undefined) {
+        // It ended on its own terms but after the request: what it did stands, and so does the request.
+        await store.updateRun(run.id, { status: 'cancelled', result: result ?? null });
+        await store.complete(key, owner, result ?? null);
+        return { status: 'done', result, runId: run.id };
+      }
       await store.updateRun(run.id, { status: 'succeeded', result: result ?? null });
       if (!(await store.complete(key, owner, result ?? null))) {
         log.warn('finished after the claim was taken over; the result stays with the run only', { key });
       }
       return { status: 'done', result, runId: run.id };
     } catch (error) {
+      if (cancelledBy !== undefined) {
+        // Stopped as asked: the key is kept (a redelivery must not start it again) and FC is told
+        // not to retry.
+        // The work may have ended with the signal's own reason, or with what stopping made it throw.
+        const cancelled =
+          error instanceof CancelledError ? error : new CancelledError(run.id, cancelledBy, { cause: error });
+        await store
+          .updateRun(run.id, { status: 'cancelled', error: describeError(cancelled) })
+          .catch(() => {});
+        await store.complete(key, owner, { cancelled: true, by: cancelledBy }).catch(() => {});
+        throw cancelled;
+      }
       await store.updateRun(run.id, { status: 'failed', error: describeError(error) }).catch(() => {});
       throw error;
     }
   } catch (error) {
+    if (error instanceof CancelledError) throw error;
     await store.fail(key, owner, describeError(error)).catch(() => {});
     throw error;
   } finally {

@@ -28,7 +28,8 @@ export function runLog(run: Pick<RunHandle, 'append'>): RunLog {
   timer.unref();
   return {
     line(line) {
-      pending.push(line);
+      // Stamped when the line came, not when its batch is written.
+      pending.push(`${new Date().toISOString()} ${line}`);
       recent.push(line);
       if (recent.length > 400) recent = recent.slice(-200);
       if (pending.length >= 500) void flush();

@@ -5,6 +5,7 @@ export const LIMITS = {
   key: 512,
   lockName: 200,
   owner: 200,
+  stage: 100,
   kind: 100,
   subject: 500,
   historyKey: 200,

@@ -239,6 +239,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'run stages, cancellation and console sessions',
+    tables: ['console_sessions'],
+    sql: `
+      -- Named stages of a run ([{name, startedAt, endedAt?, progress?, detail?}]), in order.
+      alter table runs add column stages jsonb not null default '[]'::jsonb;
+      -- A person asked the run to stop; the work sees it and ends as cancelled.
+      alter table runs add column cancel_requested_at timestamptz;
+      alter table runs add column cancel_requested_by text;
+      -- Console sign-ins: only the token's SHA-256 is kept, so a copy of the table signs no one in.
+      create table console_sessions (
+        token_sha256 text primary key,
+        key_id text not null,
+        created_at timestamptz not null,
+        expires_at timestamptz not null
+      );
+      create index console_sessions_expires on console_sessions (expires_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -37,6 +37,28 @@ export interface Run {
   result: unknown;
   error: unknown;
   logBytes: number;
+  /** Named stages in order (fetch, validate, build...; backup created, listed, planned, deleted). */
+  stages: RunStage[];
+  /** When someone asked the run to stop, and who; the work ends as `cancelled` once it sees it. */
+  cancelRequestedAt: Date | null;
+  cancelRequestedBy: string | null;
+}
+
+export interface RunStage {
+  name: string;
+  startedAt: string;
+  /** Set when the next stage starts or the run ends. */
+  endedAt?: string;
+  /** 0-100 within the stage, where it is known (a backup task's percentage, packer's steps). */
+  progress?: number;
+  detail?: string;
+}
+
+/** A console sign-in: the key it is for and until when. */
+export interface ConsoleSession {
+  keyId: string;
+  createdAt: Date;
+  expiresAt: Date;
 }
 
 export interface RunQuery {
@@ -194,6 +216,15 @@ export interface Store {
   appendRunLog(id: string, text: string): Promise<void>;
   readRunLog(id: string, options?: { tailBytes?: number }): Promise<string>;
   getRun(id: string): Promise<Run | undefined>;
+  /**
+   * Start stage `name` (ending the one before), or, when it is the current stage, update its
+   * progress and detail. A finished run's stages are not changed.
+   */
+  recordStage(id: string, stage: { name: string; progress?: number; detail?: string }): Promise<Run>;
+  /** Ask a queued or running run to stop; a queued one is cancelled at once. Undefined: no such run. */
+  requestCancel(id: string, by: string): Promise<Run | undefined>;
+  /** Read the log from a byte offset (a live view asks for what came since it last looked). */
+  readRunLogFrom(id: string, offset: number): Promise<{ text: string; next: number }>;
   listRuns(query?: RunQuery): Promise<{ runs: Run[]; next: string | undefined }>;
 
   // Ordered histories (image channels, release targets).
@@ -220,6 +251,12 @@ export interface Store {
     reason?: string;
   }): Promise<Decision>;
   getApproval(id: string): Promise<Approval | undefined>;
+
+  // Console sessions, kept by the SHA-256 of their token.
+  createSession(input: { tokenSha256: string; keyId: string; ttlMs: number }): Promise<ConsoleSession>;
+  /** The session, unless it is unknown or expired. */
+  getSession(tokenSha256: string): Promise<ConsoleSession | undefined>;
+  deleteSession(tokenSha256: string): Promise<void>;
 
   // Append-only audit log.
   audit(input: {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ParseError } from '../runtime/errors.ts';
 import { checkLength } from './limits.ts';
 import { assertFence } from './locks.ts';
-import { type Fence, type Run, type RunQuery, RunStatus } from './port.ts';
+import { type Fence, type Run, type RunQuery, type RunStage, RunStatus } from './port.ts';
 import { type SqlClient, toJsonb } from './sql.ts';
 
 // Log chunks stay well under PostgreSQL's 1 GB field limit and keep appends cheap.
@@ -21,6 +21,9 @@ interface RunRow {
   result: unknown;
   error: unknown;
   log_bytes: string | number;
+  stages: RunStage[] | null;
+  cancel_requested_at: Date | null;
+  cancel_requested_by: string | null;
 }
 
 const toRun = (r: RunRow): Run => ({
@@ -36,7 +39,12 @@ const toRun = (r: RunRow): Run => ({
   result: r.result ?? null,
   error: r.error ?? null,
   logBytes: Number(r.log_bytes),
+  stages: r.stages ?? [],
+  cancelRequestedAt: r.cancel_requested_at,
+  cancelRequestedBy: r.cancel_requested_by,
 });
+
+const TERMINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 /** Time-ordered ids: newest-first listings and ids agree. */
 export function newRunId(now: Date): string {
@@ -77,11 +85,11 @@ export async function updateRun(
 ): Promise<Run> {
   return db.transaction(async (tx) => {
     if (fence) await assertFence(tx, now, fence);
-    const terminal =
-      patch.status === 'succeeded' || patch.status === 'failed' || patch.status === 'cancelled';
+    const terminal = patch.status !== undefined && TERMINAL.includes(patch.status);
     const [row] = await tx.query<RunRow>(
       `update runs set
          status = coalesce($2, status),
+         stages = case when $9::boolean then ${closeLastStage('$10')} else stages end,
          result = case when $3::boolean then $4::jsonb else result end,
          error = case when $5::boolean then $6::jsonb else error end,
          attempt = coalesce($7, attempt),
@@ -99,11 +107,76 @@ export async function updateRun(
         patch.attempt ?? null,
         now,
         terminal,
+        // Stage times are ISO strings, as recordStage writes them.
+        now.toISOString(),
       ],
     );
     if (!row) throw new ParseError('run', [{ path: ['id'], message: `no run ${id}` }]);
     return toRun(row);
   });
+}
+
+/** SQL that sets `endedAt` of the last stage when it has none. */
+function closeLastStage(at: string): string {
+  return `(case when jsonb_array_length(stages) > 0 and not (stages -> -1 ? 'endedAt')
+      then jsonb_set(stages, array[(jsonb_array_length(stages) - 1)::text], (stages -> -1) || jsonb_build_object('endedAt', ${at}::text))
+      else stages end)`;
+}
+
+export async function recordStage(
+  db: SqlClient,
+  now: Date,
+  id: string,
+  stage: { name: string; progress?: number; detail?: string },
+): Promise<Run> {
+  checkLength('stage', stage.name);
+  const progress =
+    stage.progress === undefined ? undefined : Math.max(0, Math.min(100, Math.round(stage.progress)));
+  return db.transaction(async (tx) => {
+    const [current] = await tx.query<RunRow>('select * from runs where id = $1 for update', [id]);
+    if (!current) throw new ParseError('run', [{ path: ['id'], message: `no run ${id}` }]);
+    const run = toRun(current);
+    if (TERMINAL.includes(run.status)) return run;
+    const stages = [...run.stages];
+    const last = stages[stages.length - 1];
+    const at = now.toISOString();
+    const extra = {
+      ...(progress !== undefined ? { progress } : {}),
+      ...(stage.detail !== undefined ? { detail: stage.detail.slice(0, 500) } : {}),
+    };
+    if (last && last.name === stage.name && !last.endedAt) {
+      stages[stages.length - 1] = { ...last, ...extra };
+    } else {
+      if (last && !last.endedAt) stages[stages.length - 1] = { ...last, endedAt: at };
+      stages.push({ name: stage.name, startedAt: at, ...extra });
+    }
+    const [row] = await tx.query<RunRow>(
+      'update runs set stages = $2::jsonb, updated_at = $3 where id = $1 returning *',
+      [id, toJsonb(stages), now],
+    );
+    return toRun(row!);
+  });
+}
+
+export async function requestCancel(
+  db: SqlClient,
+  now: Date,
+  id: string,
+  by: string,
+): Promise<Run | undefined> {
+  checkLength('actor', by);
+  const [row] = await db.query<RunRow>(
+    `update runs set
+       cancel_requested_at = coalesce(cancel_requested_at, $2),
+       cancel_requested_by = coalesce(cancel_requested_by, $3),
+       status = case when status = 'queued' then 'cancelled' else status end,
+       finished_at = case when status = 'queued' then $2 else finished_at end,
+       updated_at = $2
+     where id = $1 and status in ('queued', 'running') returning *`,
+    [id, now, by],
+  );
+  if (row) return toRun(row);
+  return getRun(db, id);
 }
 
 export async function appendRunLog(db: SqlClient, id: string, text: string): Promise<void> {
@@ -133,6 +206,19 @@ export async function readRunLog(db: SqlClient, id: string, tailBytes?: number):
   if (tailBytes === undefined) return text;
   const bytes = Buffer.from(text);
   return bytes.length <= tailBytes ? text : bytes.subarray(bytes.length - tailBytes).toString('utf8');
+}
+
+export async function readRunLogFrom(
+  db: SqlClient,
+  id: string,
+  offset: number,
+): Promise<{ text: string; next: number }> {
+  const bytes = Buffer.from(await readRunLog(db, id));
+  const from = Math.max(0, Math.min(Math.floor(offset) || 0, bytes.length));
+  // Never split a UTF-8 sequence: step back to the start of the character at `from`.
+  let start = from;
+  while (start > 0 && start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start--;
+  return { text: bytes.subarray(start).toString('utf8'), next: bytes.length };
 }
 
 export async function getRun(db: SqlClient, id: string): Promise<Run | undefined> {

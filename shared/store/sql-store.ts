@@ -20,7 +20,18 @@ import {
   saveMonitorStates,
 } from './monitor.ts';
 import type { Store } from './port.ts';
-import { appendRunLog, createRun, getRun, listRuns, readRunLog, updateRun } from './runs.ts';
+import {
+  appendRunLog,
+  createRun,
+  getRun,
+  listRuns,
+  readRunLog,
+  readRunLogFrom,
+  recordStage,
+  requestCancel,
+  updateRun,
+} from './runs.ts';
+import { createSession, deleteSession, getSession } from './sessions.ts';
 import { type SqlClient, storableParams } from './sql.ts';
 import {
   getPlan,
@@ -57,6 +68,12 @@ export function sqlStore(
     appendRunLog: (id, text) => appendRunLog(db, id, text),
     readRunLog: (id, o) => readRunLog(db, id, o?.tailBytes),
     getRun: (id) => getRun(db, id),
+    recordStage: (id, stage) => recordStage(db, now(), id, stage),
+    requestCancel: (id, by) => requestCancel(db, now(), id, by),
+    readRunLogFrom: (id, offset) => readRunLogFrom(db, id, offset),
+    createSession: (input) => createSession(db, now(), input),
+    getSession: (tokenSha256) => getSession(db, now(), tokenSha256),
+    deleteSession: (tokenSha256) => deleteSession(db, tokenSha256),
     listRuns: (query = {}) => listRuns(db, query),
     appendHistory: (key, entry, o) => appendHistory(db, now(), key, entry, o?.fence),
     readHistory: (key, o) => readHistory(db, key, o?.limit),

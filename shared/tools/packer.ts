@@ -22,6 +22,8 @@ export interface PackerRun {
   signal?: AbortSignal;
   /** Each log line as it happens (human-readable; secrets already masked). */
   onLog?: (line: string) => void;
+  /** Where packer is: `validate`, then `build` with each step it announces (`==> builder: ...`). */
+  onStage?: (stage: 'validate' | 'build', detail?: string) => void;
   /** Scratch space for packer's own config and cache (FC only lets functions write under /tmp). */
   scratch: string;
 }
@@ -108,6 +110,7 @@ export async function runPacker(run: PackerRun): Promise<PackerResult> {
         output: { artifacts: [], errors: [], messages: [] },
       };
   }
+  run.onStage?.('validate');
   log(`$ packer validate -var-file=${varFile} ${run.template}`);
   let validate: Awaited<ReturnType<typeof runProcess>>;
   try {
@@ -140,6 +143,8 @@ export async function runPacker(run: PackerRun): Promise<PackerResult> {
   }
 
   log(`$ packer build -machine-readable -var-file=${varFile} ${run.template}`);
+  run.onStage?.('build');
+  let steps = 0;
   const build = await runProcess(
     run.bin,
     ['build', '-machine-readable', '-color=false', `-var-file=${varFile}`, run.template],
@@ -149,8 +154,13 @@ export async function runPacker(run: PackerRun): Promise<PackerResult> {
       onStdout: (line) => {
         const row = parseRow(line);
         if (!row) return log(line);
-        if (row.type === 'ui') log(`${row.data[0] === 'error' ? 'ERROR ' : ''}${row.data[1] ?? ''}`);
-        else if (row.type === 'artifact' && row.data[1] === 'id')
+        if (row.type === 'ui') {
+          const text = row.data[1] ?? '';
+          log(`${row.data[0] === 'error' ? 'ERROR ' : ''}${text}`);
+          // Packer announces each step of a build as "==> <build>: <what>"; the count is what is known.
+          const step = /^==> ([^:]+): (.*)$/.exec(text.trim());
+          if (step) run.onStage?.('build', `step ${++steps}: ${step[1]}: ${step[2]}`.slice(0, 200));
+        } else if (row.type === 'artifact' && row.data[1] === 'id')
           log(`artifact ${row.target}#${row.data[0]}: ${row.data[2]}`);
       },
       onStderr: log,

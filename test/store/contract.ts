@@ -258,6 +258,83 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
 
     describe('runs', () => {
       it(
+        'records named stages in order, with progress in the current one, closed when the run ends',
+        withStore(async ({ store, advance }) => {
+          const run = await store.createRun({ kind: 'backup.rotate', subject: 'orders-db/rm-1' });
+          expect(run.stages).toEqual([]);
+          const t0 = new Date(run.createdAt.getTime()).toISOString();
+          await store.recordStage(run.id, { name: 'created', progress: 0, detail: 'task 1001' });
+          advance(2000);
+          // The same stage again moves its progress; it does not start a new one.
+          const moved = await store.recordStage(run.id, { name: 'created', progress: 57.4 });
+          expect(moved.stages).toEqual([
+            { name: 'created', startedAt: t0, progress: 57, detail: 'task 1001' },
+          ]);
+          advance(1000);
+          const listed = await store.recordStage(run.id, { name: 'listed', progress: 140 });
+          const t3 = new Date(run.createdAt.getTime() + 3000).toISOString();
+          expect(listed.stages).toEqual([
+            { name: 'created', startedAt: t0, endedAt: t3, progress: 57, detail: 'task 1001' },
+            { name: 'listed', startedAt: t3, progress: 100 },
+          ]);
+          advance(500);
+          const done = await store.updateRun(run.id, { status: 'succeeded' });
+          expect(done.stages[1]).toEqual({
+            name: 'listed',
+            startedAt: t3,
+            progress: 100,
+            endedAt: new Date(run.createdAt.getTime() + 3500).toISOString(),
+          });
+          // A finished run's stages stay as they ended.
+          expect((await store.recordStage(run.id, { name: 'late' })).stages).toHaveLength(2);
+          await expect(store.recordStage('run-none', { name: 'x' })).rejects.toThrow(/no run run-none/);
+          await expect(store.recordStage(run.id, { name: '' })).rejects.toThrow(ParseError);
+        }),
+      );
+
+      it(
+        'takes a cancel request for a running run, cancels a queued one at once, and leaves finished ones be',
+        withStore(async ({ store }) => {
+          const running = await store.createRun({ kind: 'image.build', subject: 'web@1' });
+          const asked = await store.requestCancel(running.id, 'ops-alice');
+          expect(asked).toMatchObject({ status: 'running', cancelRequestedBy: 'ops-alice' });
+          expect(asked!.cancelRequestedAt).toBeInstanceOf(Date);
+          // The first request stands: a second one does not rename who asked.
+          expect(await store.requestCancel(running.id, 'ops-bob')).toMatchObject({
+            cancelRequestedBy: 'ops-alice',
+          });
+          const queued = await store.createRun({ kind: 'image.build', subject: 'web@2', status: 'queued' });
+          const gone = await store.requestCancel(queued.id, 'ops-alice');
+          expect(gone).toMatchObject({ status: 'cancelled', cancelRequestedBy: 'ops-alice' });
+          expect(gone!.finishedAt).toBeInstanceOf(Date);
+          const done = await store.createRun({ kind: 'image.build', subject: 'web@3' });
+          await store.updateRun(done.id, { status: 'succeeded' });
+          expect(await store.requestCancel(done.id, 'ops-alice')).toMatchObject({
+            status: 'succeeded',
+            cancelRequestedBy: null,
+          });
+          expect(await store.requestCancel('run-none', 'ops-alice')).toBeUndefined();
+        }),
+      );
+
+      it(
+        'reads a log from a byte offset, never splitting a character',
+        withStore(async ({ store }) => {
+          const run = await store.createRun({ kind: 'k', subject: 's' });
+          await store.appendRunLog(run.id, 'one\n');
+          const first = await store.readRunLogFrom(run.id, 0);
+          expect(first).toEqual({ text: 'one\n', next: 4 });
+          await store.appendRunLog(run.id, 'zwei ü\n');
+          const second = await store.readRunLogFrom(run.id, first.next);
+          expect(second).toEqual({ text: 'zwei ü\n', next: 4 + Buffer.byteLength('zwei ü\n') });
+          expect(await store.readRunLogFrom(run.id, second.next)).toEqual({ text: '', next: second.next });
+          // An offset inside ü (2 bytes) steps back to its first byte.
+          expect((await store.readRunLogFrom(run.id, 10)).text).toBe('ü\n');
+          expect((await store.readRunLogFrom(run.id, 10_000)).text).toBe('');
+        }),
+      );
+
+      it(
         'records a run through its life',
         withStore(async ({ store, advance }) => {
           const run = await store.createRun({
@@ -817,6 +894,28 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
             ['api', 'cn-hangzhou', 2],
             ['db', 'cn-hangzhou', 0],
           ]);
+        }),
+      );
+    });
+
+    describe('console sessions', () => {
+      it(
+        'finds a session by its token hash until it expires or is deleted',
+        withStore(async ({ store, advance }) => {
+          const hash = createHash('sha256').update('token-1').digest('hex');
+          const made = await store.createSession({ tokenSha256: hash, keyId: 'ops-alice', ttlMs: 60_000 });
+          expect(made.expiresAt.getTime() - made.createdAt.getTime()).toBe(60_000);
+          expect(await store.getSession(hash)).toMatchObject({ keyId: 'ops-alice' });
+          expect(
+            await store.getSession(createHash('sha256').update('token-2').digest('hex')),
+          ).toBeUndefined();
+          advance(60_001);
+          expect(await store.getSession(hash)).toBeUndefined();
+          const other = createHash('sha256').update('token-3').digest('hex');
+          await store.createSession({ tokenSha256: other, keyId: 'ops-bob', ttlMs: 60_000 });
+          expect(await store.getSession(other)).toMatchObject({ keyId: 'ops-bob' });
+          await store.deleteSession(other);
+          expect(await store.getSession(other)).toBeUndefined();
         }),
       );
     });

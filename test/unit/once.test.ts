@@ -4,7 +4,7 @@ import type { FcContext } from '../../shared/runtime/context.ts';
 import { defineHandler } from '../../shared/runtime/define-handler.ts';
 import { openStore } from '../../shared/store/open.ts';
 import type { Store } from '../../shared/store/port.ts';
-import { fixture } from '../helpers.ts';
+import { fixture, until } from '../helpers.ts';
 
 const context = (requestId: string): FcContext => ({
   requestId,
@@ -72,7 +72,8 @@ describe('ctx.once', () => {
       status: 'succeeded',
       result: { calls: 1 },
     });
-    expect(await store.readRunLog(first.runId)).toBe('did it\n');
+    // Every line of a run's log starts with when it was written.
+    expect(await store.readRunLog(first.runId)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z did it\n$/);
   });
 
   it('refuses a reused Idempotency-Key with another request (422 naming the key), nothing run', async () => {
@@ -117,5 +118,64 @@ describe('ctx.once', () => {
     expect((a as { status: string }).status).toBe('done');
     expect(b).toEqual({ status: 'duplicate', result: (a as { result: number }).result });
     expect((c as { status: string }).status).toBe('done');
+  });
+});
+
+describe('ctx.once: stages and cancellation', () => {
+  const opened = openStore({});
+  afterAll(async () => (await opened).close());
+  const handler = defineHandler({
+    config: null,
+    store: () => opened as Promise<Store>,
+    http: async (_request, ctx) => {
+      const outcome = await ctx.once(
+        async (run) => {
+          await run.stage('build', { progress: 10, detail: 'step 1' });
+          await run.append('waiting for someone to cancel\n');
+          // Work that only ends when it is cancelled (bounded, so a broken cancel fails the test).
+          await new Promise((resolve, reject) => {
+            const guard = setTimeout(() => resolve('not cancelled'), 20_000);
+            run.signal.addEventListener('abort', () => {
+              clearTimeout(guard);
+              reject(run.signal.reason);
+            });
+          });
+          return { finished: true };
+        },
+        { kind: 'cancel-test', subject: 'web@1' },
+      );
+      return json(200, outcome);
+    },
+  });
+  const post = (key: string, requestId: string) => {
+    const event = fixture<Record<string, any>>('http/get.json');
+    event.headers = { 'Idempotency-Key': key };
+    return handler(Buffer.from(JSON.stringify(event)), context(requestId)) as Promise<{
+      statusCode: number;
+      body: string;
+    }>;
+  };
+
+  it('stops the work when someone cancels the run, records it cancelled, and never runs it again', async () => {
+    const store = await opened;
+    const answer = post('cancel-me', 'c1');
+    const run = await until(async () => (await store.listRuns({ kind: 'cancel-test' })).runs[0], 10_000);
+    expect(run.stages).toEqual([
+      { name: 'build', startedAt: expect.any(String), progress: 10, detail: 'step 1' },
+    ]);
+    await store.requestCancel(run.id, 'ops-alice');
+    const response = await answer;
+    expect(response.statusCode).toBe(409);
+    expect(JSON.parse(response.body).message).toBe(`run ${run.id} was cancelled by ops-alice`);
+    const ended = await store.getRun(run.id);
+    expect(ended).toMatchObject({ status: 'cancelled', cancelRequestedBy: 'ops-alice' });
+    expect(ended!.stages[0]!.endedAt).toEqual(expect.any(String));
+    // The key is kept: a redelivery gets the cancellation, not a second run.
+    const again = await post('cancel-me', 'c2');
+    expect(JSON.parse(again.body)).toEqual({
+      status: 'duplicate',
+      result: { cancelled: true, by: 'ops-alice' },
+    });
+    expect((await store.listRuns({ kind: 'cancel-test' })).runs).toHaveLength(1);
   });
 });
