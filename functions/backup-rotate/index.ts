@@ -5,6 +5,7 @@ import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { type HttpRequest, json, parseJsonBody } from '../../shared/events/http.ts';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { ParseError } from '../../shared/runtime/errors.ts';
+import { runLog } from '../../shared/runtime/run-log.ts';
 import { runWhenDue } from '../../shared/schedule/due.ts';
 import { own } from '../../shared/util/records.ts';
 import { type DrillState, runDrill } from './drill.ts';
@@ -91,7 +92,7 @@ export const handler = defineHandler({
   jobs: {
     'backup.rotate': jobRoute(RotatePayload, (p, _job, ctx) =>
       ctx.once(
-        async () => {
+        async (run) => {
           const policy = policyOf(ctx, p.policy);
           if (policy.engine !== 'rds') {
             const { plan: _p, ...summary } = await rotateDumps(
@@ -103,6 +104,7 @@ export const handler = defineHandler({
             await report(ctx, summary);
             return summary;
           }
+          const log = runLog(run);
           const r = await rotateInstance(
             {
               cloud: ctx.cloud,
@@ -110,6 +112,7 @@ export const handler = defineHandler({
               now: ctx.now,
               log: ctx.log,
               budgetMs: budget(ctx),
+              progress: { stage: run.stage, line: log.line, signal: run.signal },
               followUp: (s) =>
                 enqueue(ctx, 'backup.rotate', `follow:${s.jobId}:${s.round}`, {
                   policy: s.policy,
@@ -122,7 +125,7 @@ export const handler = defineHandler({
             policyOf(ctx, p.policy),
             p.instanceId,
             { dryRun: p.dryRun, createBackup: true, ...(p.jobId ? { jobId: p.jobId } : {}), round: p.round },
-          );
+          ).finally(() => log.close());
           await report(ctx, r);
           const { plan: _plan, ...summary } = r;
           return summary;

@@ -17,6 +17,13 @@ export interface RotateDeps {
   followUp: (step: { policy: string; instanceId: string; jobId: string; round: number }) => Promise<void>;
   /** How long this invocation may wait for a backup task. */
   budgetMs: number;
+  /** The run's stages (created, listed, planned, deleted) and its log; absent for a dry run's preview. */
+  progress?: {
+    stage: (name: string, more?: { progress?: number; detail?: string }) => Promise<void>;
+    line: (text: string) => void;
+    /** Aborted when someone cancels the run: stop waiting for the task (RDS finishes it anyway). */
+    signal?: AbortSignal;
+  };
 }
 
 export interface RotationReport {
@@ -104,9 +111,31 @@ export async function rotateInstance(
     else if (today >= 20) skippedCreate = 'the instance already has 20 backups today (the daily quota)';
     else jobId = (await deps.cloud.rds.createBackup(instanceId, policy.method)).jobId;
   }
+  const progress = deps.progress;
   if (jobId) {
+    await progress?.stage('created', { progress: 0, detail: `backup task ${jobId}` });
+    progress?.line(`backup task ${jobId} started on ${instanceId} (${policy.method})`);
+    let lastPercent = -1;
     const polled = await pollUntil(
-      () => deps.cloud.rds.backupTask(instanceId, jobId!),
+      async () => {
+        if (progress?.signal?.aborted) {
+          progress.line(
+            `cancelled while waiting: backup task ${jobId} goes on in RDS, and the next rotation counts its backup`,
+          );
+          throw progress.signal.reason;
+        }
+        const task = await deps.cloud.rds.backupTask(instanceId, jobId!);
+        // RDS reports the task's progress as "NN%" in Process.
+        const percent = Number.parseInt(task?.Process ?? '', 10);
+        if (Number.isFinite(percent) && percent !== lastPercent) {
+          lastPercent = percent;
+          await progress?.stage('created', {
+            progress: percent,
+            detail: `backup task ${jobId}: ${percent}%`,
+          });
+        }
+        return task;
+      },
       (t) => !t || t.BackupStatus === 'Finished' || t.BackupStatus === 'Failed',
       { deadline: new Date(Date.now() + deps.budgetMs), intervalMs: 500, maxIntervalMs: 2000 },
     );
@@ -131,9 +160,15 @@ export async function rotateInstance(
       };
     }
     created = task.BackupId;
+    progress?.line(`backup ${created} finished`);
     await deps.store.appendHistory(madeKey(instanceId), { value: created, note: `policy ${name}` });
+    await progress?.stage('listed');
     backups = await listAll(deps.cloud, instanceId, policy, deps.now());
+  } else if (progress) {
+    if (skippedCreate) progress.line(`no new backup: ${skippedCreate}`);
+    await progress.stage('listed');
   }
+  progress?.line(`${backups.length} backup(s) of ${instanceId} listed`);
 
   const ours = await ourBackups(deps.store, instanceId);
   const plan = planRetention(
@@ -148,8 +183,18 @@ export async function rotateInstance(
     deps.now(),
   );
   const doomed = plan.filter((d) => d.action === 'delete').map((d) => d.id);
-  if (!options.dryRun && !policy.dryRun && doomed.length > 0)
+  if (progress) {
+    await progress.stage('planned', {
+      detail: `keep ${plan.length - doomed.length}, delete ${doomed.length}`,
+    });
+    for (const d of plan)
+      progress.line(`${d.action} ${d.id}${d.reasons.length ? `: ${d.reasons.join('; ')}` : ''}`);
+  }
+  if (!options.dryRun && !policy.dryRun && doomed.length > 0) {
+    await progress?.stage('deleted', { detail: `${doomed.length} backup(s)` });
     await deps.cloud.rds.deleteBackups(instanceId, doomed);
+    progress?.line(`deleted ${doomed.join(', ')}`);
+  }
   return {
     ...base,
     dryRun: options.dryRun || policy.dryRun,

@@ -88,6 +88,7 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
       token: pipeline.repository.token ? resolveSecret(pipeline.repository.token, deps.env) : undefined,
       host: pipeline.repository.host,
     };
+    await deps.run.stage('fetch');
     log.line(`fetching ${job.commit} (${job.ref || 'no ref'})`);
     await checkoutCommit(source, job.commit, dir).catch((error) => {
       // A missing commit stays missing; a network failure may pass, so FC retries the job.
@@ -135,6 +136,7 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
       timeoutMs: deps.timeoutMs,
       scratch: join(scratch, 'packer'),
       onLog: log.line,
+      onStage: (stage, detail) => void deps.run.stage(stage, detail ? { detail } : {}),
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
     if (!result.ok) {
@@ -155,6 +157,7 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
     };
     if (job.ref) tags[TAG.ref] = job.ref.slice(0, 128);
     let collected: Collected;
+    await deps.run.stage('import');
     try {
       collected = await collectArtifacts(
         { cloud: deps.cloud, config: deps.config, log: deps.log, now: deps.now },
@@ -184,7 +187,9 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
       if (!imageId)
         throw new BuildFailed('smoke-test', `the build made no image in ${deps.config.region} to smoke-test`);
       log.line(`smoke test of ${imageId} on ${pipeline.smokeTest.instanceType}`);
+      await deps.run.stage('boot');
       smoke = await smokeTest(deps.cloud.ecs, imageId, pipeline.smokeTest, {
+        onBooted: () => void deps.run.stage('test'),
         now: deps.now,
         log: deps.log,
         tags,

@@ -48,7 +48,7 @@ async function build(job: BuildJob, ctx: HandlerContext) {
             run,
             scratchRoot: process.env.FC_DEVOPS_SCRATCH ?? tmpdir(),
             timeoutMs,
-            signal: cancel.signal,
+            signal: AbortSignal.any([cancel.signal, run.signal]),
           },
           job,
         ),

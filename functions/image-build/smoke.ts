@@ -30,7 +30,14 @@ export async function smokeTest(
   ecs: EcsAdapter,
   imageId: string,
   spec: SmokeSpec,
-  deps: { now: () => Date; log: Logger; tags: Record<string, string>; intervalMs?: number },
+  deps: {
+    now: () => Date;
+    log: Logger;
+    tags: Record<string, string>;
+    intervalMs?: number;
+    /** The instance is running; the test script starts. */
+    onBooted?: () => void;
+  },
 ): Promise<SmokeResult> {
   const budget = spec.timeoutMinutes * 60_000;
   const start = deps.now();
@@ -55,6 +62,7 @@ export async function smokeTest(
     );
     if (running.status !== 'done')
       return { passed: false, instanceId, output: '', reason: 'the instance did not reach Running in time' };
+    deps.onBooted?.();
     const remaining = Math.max(60, Math.floor((deadline.getTime() - deps.now().getTime()) / 1000));
     const { invokeId } = await ecs.runCommand({
       instanceIds: [instanceId],
