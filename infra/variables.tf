@@ -13,7 +13,7 @@ variable "prefix" {
 variable "functions" {
   description = "The functions of s.yaml: one RAM role each, with infra/policies/<function>.json."
   type        = list(string)
-  default     = ["notify", "release", "scale", "monitor", "backup-rotate", "git-webhook", "image-build", "image-prune", "terraform"]
+  default     = ["notify", "release", "scale", "monitor", "backup-rotate", "git-webhook", "image-build", "image-prune", "terraform", "console"]
 }
 
 variable "bucket" {

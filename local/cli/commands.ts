@@ -12,8 +12,10 @@ import { Sandbox } from '../sandbox/server.ts';
 import { sinkSecretsFromEnv } from '../sandbox/sinks.ts';
 import { bucketStore, invokeTarget } from './dev-wiring.ts';
 import { loadEnvFile } from './dotenv.ts';
+import { examplesFor } from './examples.ts';
 import { ensureExampleRepo, type PushHost, pushDelivery } from './git-push.ts';
 import { localRuntimeUrl } from './local-urls.ts';
+import { INVOKE_USAGE } from './usages.ts';
 
 /** Where the local runtime answers: $FC_DEVOPS_URL, else what `dev` on .fc-devops said, else :8787. */
 const DEFAULT_URL = process.env.FC_DEVOPS_URL ?? localRuntimeUrl();
@@ -163,17 +165,57 @@ export async function invokeCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       event: { type: 'string' },
+      example: { type: 'string' },
       async: { type: 'boolean', default: false },
       url: { type: 'string', default: DEFAULT_URL },
+      template: { type: 'string', default: 's.yaml' },
+      config: { type: 'string', default: process.env.FC_DEVOPS_CONFIG ?? 'fc-devops.example.yaml' },
+      state: { type: 'string', default: process.env.FC_DEVOPS_STATE ?? '.fc-devops' },
     },
   });
   const name = positionals[0];
-  if (!name) {
-    console.error('usage: fc-devops invoke <function> [--event file|-] [--async]');
+  if (!name || (values.event !== undefined && values.example !== undefined)) {
+    console.error(INVOKE_USAGE);
     return 2;
   }
-  const body =
-    values.event === undefined ? Buffer.alloc(0) : readFileSync(values.event === '-' ? 0 : values.event);
+  let body: Buffer;
+  if (values.example !== undefined) {
+    const fn = loadProject(resolve(values.template)).functions.find((f) => f.name === name);
+    if (!fn) {
+      console.error(`invoke: ${values.template} has no function ${name}`);
+      return 2;
+    }
+    loadEnvFile(resolve('local/dev.env'));
+    const keyId = process.env.FC_DEVOPS_KEY_ID;
+    const secret = process.env.FC_DEVOPS_KEY_SECRET;
+    const examples = examplesFor({
+      fn,
+      config: loadConfig(resolve(values.config)),
+      stateDir: resolve(values.state),
+      key: keyId && secret ? { id: keyId, secret } : undefined,
+      env: process.env,
+      now: new Date(),
+    });
+    const list = Object.entries(examples)
+      .map(([k, e]) => `  ${k.padEnd(6)} ${e.about}`)
+      .join('\n');
+    if (values.example === 'list') {
+      console.log(`examples of ${name} (fc-devops invoke ${name} --example <name>):\n${list}`);
+      return 0;
+    }
+    const example = Object.hasOwn(examples, values.example) ? examples[values.example] : undefined;
+    if (!example) {
+      console.error(`invoke: ${name} has no "${values.example}" example; it has:\n${list}`);
+      return 2;
+    }
+    console.error(`${name} <- ${values.example}: ${example.about}`);
+    if (!keyId && example.about.match(/^(GET|POST) /))
+      console.error('(unsigned: set FC_DEVOPS_KEY_ID and FC_DEVOPS_KEY_SECRET to sign it; expect a 401)');
+    body = Buffer.from(JSON.stringify(example.event()));
+  } else {
+    body =
+      values.event === undefined ? Buffer.alloc(0) : readFileSync(values.event === '-' ? 0 : values.event);
+  }
   const response = await fetch(`${values.url}/2023-03-30/functions/${encodeURIComponent(name)}/invocations`, {
     method: 'POST',
     headers: { 'x-fc-invocation-type': values.async ? 'Async' : 'Sync' },
@@ -184,8 +226,38 @@ export async function invokeCommand(args: string[]): Promise<number> {
   console.error(
     `${response.status} request ${response.headers.get('x-fc-request-id')}${errorType ? ` ${errorType}` : ''}`,
   );
-  if (text) console.log(text);
-  return response.ok && !errorType ? 0 : 1;
+  if (text) console.log(shown(text));
+  return response.ok && !errorType && !refused(text) ? 0 : 1;
+}
+
+/** An HTTP trigger's answer as its status and its body (JSON indented), not as FC's envelope. */
+function shown(text: string): string {
+  try {
+    const answer = JSON.parse(text) as { statusCode?: unknown; body?: unknown; isBase64Encoded?: boolean };
+    if (typeof answer.statusCode !== 'number' || typeof answer.body !== 'string') return text;
+    const body = answer.isBase64Encoded ? Buffer.from(answer.body, 'base64').toString('utf8') : answer.body;
+    let pretty = body;
+    try {
+      pretty = JSON.stringify(JSON.parse(body), null, 2);
+    } catch {}
+    return `HTTP ${answer.statusCode}\n${pretty}`;
+  } catch {
+    return text;
+  }
+}
+
+/** The function answered, but said no: it rejected the event, failed it, or answered an HTTP error. */
+function refused(text: string): boolean {
+  try {
+    const answer = JSON.parse(text) as { status?: unknown; statusCode?: unknown };
+    return (
+      answer.status === 'rejected' ||
+      answer.status === 'failed' ||
+      (typeof answer.statusCode === 'number' && answer.statusCode >= 400)
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** POST a signed GitHub push of a local repository's latest commit to the running git-webhook. */

@@ -9,7 +9,7 @@ import { formatPlan } from '../deploy/plan.ts';
 import { buildFunctions } from '../runtime/build.ts';
 import { loadEnvFile } from './dotenv.ts';
 
-const DEPLOY_USAGE = `usage: fc-devops deploy [--plan] [--env-file deploy.env] [--config fc-devops.yaml] [--template s.yaml]
+export const DEPLOY_USAGE = `usage: fc-devops deploy [--plan] [--env-file deploy.env] [--config fc-devops.yaml] [--template s.yaml]
 
 Checks fc-devops.yaml (every \${env:...} set), the environment s.yaml reads (roles, VPC, logs,
 layers, dead letter: \`terraform -chdir=infra output -raw deploy_env > deploy.env\`), the fc3 props,
@@ -18,7 +18,7 @@ Serverless Devs' \`s deploy -y\`. --plan prints what would be created or changed
 without calling the cloud. Variables already set in the environment win over the env file.
 `;
 
-const LAYER_USAGE = `usage: fc-devops layer build <${Object.keys(LAYERS).join('|')}> [--path BIN=/path/to/bin]... [--out dist/layers]
+export const LAYER_USAGE = `usage: fc-devops layer build <${Object.keys(LAYERS).join('|')}> [--path BIN=/path/to/bin]... [--out dist/layers]
 
 Assembles an FC layer archive from binaries on this machine (or the given paths): bin/, lib/ with the
 shared libraries they load, and fc-devops-layer.json with each file's origin, sha256 and version.

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
-const USAGE = `usage: fc-devops env <command> [args] [options]
+export const USAGE = `usage: fc-devops env <command> [args] [options]
   create <template> [--ttl 4h] [--var k=v ...] [--commit SHA]
                                   a new environment of a workspace (plans, approval by the template's rule, applies)
   list [--template T] [--all]     the live ones, failed destroys first (--all: destroyed and handled too)

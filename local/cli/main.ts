@@ -1,101 +1,135 @@
+import { createRequire } from 'node:module';
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { benchCommand } from './bench.ts';
+import { CALL_USAGE, callCommand } from './call.ts';
 import { buildCommand, configCommand, devCommand, invokeCommand, sendCommand } from './commands.ts';
-import { deployCommand, layerCommand } from './deploy.ts';
-import { envCommand } from './env.ts';
-import { monitorCommand } from './monitor.ts';
-import { policiesCommand } from './policies.ts';
-import { releaseCommand } from './release.ts';
-import { runsCommand } from './runs.ts';
-import { scaleCommand } from './scale.ts';
-import { terraformCommand } from './terraform.ts';
+import { DEPLOY_USAGE, deployCommand, LAYER_USAGE, layerCommand } from './deploy.ts';
+import { USAGE as ENV_USAGE, envCommand } from './env.ts';
+import { USAGE as MONITOR_USAGE, monitorCommand } from './monitor.ts';
+import { BACKUP_USAGE, backupCommand, IMAGE_USAGE, imageCommand } from './ops.ts';
+import { USAGE as POLICIES_USAGE, policiesCommand } from './policies.ts';
+import { USAGE as RELEASE_USAGE, releaseCommand } from './release.ts';
+import { USAGE as RUNS_USAGE, runsCommand } from './runs.ts';
+import { USAGE as SCALE_USAGE, scaleCommand } from './scale.ts';
+import { USAGE as TERRAFORM_USAGE, terraformCommand } from './terraform.ts';
+import { unreachable } from './unreachable.ts';
+import {
+  BENCH_USAGE,
+  BUILD_USAGE,
+  CONFIG_USAGE,
+  CONSOLE_USAGE,
+  DEV_USAGE,
+  INVOKE_USAGE,
+  SEND_USAGE,
+} from './usages.ts';
 
-const USAGE = `fc-devops <command>
+const USAGE = `fc-devops <command> [--help]
 
-  dev [--template s.yaml] [--config fc-devops.yaml] [--port 8787] [--sandbox-port 8788] [--state .fc-devops] [--no-watch]
-        run every function locally: HTTP and timer and OSS triggers, the FC invoke API, async queue
-        (one dev per state directory)
-  build [--root .]              bundle functions/*/index.ts into dist/<name>/index.mjs
-  config check [file]           validate fc-devops.yaml (and that every \${env:NAME} is set)
-  invoke <function> [--event file|-] [--async] [--url URL]  (default: the runtime dev runs on .fc-devops)
-                                invoke a function of the running local runtime
-  send oss-put --bucket B --key K [--file F] [--url ...]
-                                write an object to a local bucket (fires its OSS triggers)
-  send git-push --repo PATH [--host github|gitlab|codeup|gitee] [--form] [--delivery ID] [--url ...]
-                                a signed push of the repository's latest commit to git-webhook
-  runs [--kind K] [--subject S] [--status S] [--limit N]
-                                recent runs, newest first
-  runs show <run-id> [--tail BYTES]
-                                one run with its log
-  release status|history|promote|rollback|freeze|unfreeze|approve|reject ...
-                                operate release targets (signed requests; see fc-devops release)
-  terraform status|plan|show|approve|reject|apply|discard|unlock ...
-                                plan and apply Terraform workspaces (signed requests; see fc-devops terraform)
-  scale status|set|freeze|unfreeze|preview ...
-                                set ESS groups' and ACK node pools' capacity (signed requests; see fc-devops scale)
-  monitor status|history|silences|silence|unsilence ...
-                                probes of the team's applications, their history and silences (see fc-devops monitor)
-  send alarm --target T [--state ALERT|OK] [--metric M]
-                                a CloudMonitor alarm callback to the scale function
-  env create|list|show|extend|destroy|handled ...
-                                environments made from Terraform workspaces, with a time to live (see fc-devops env)
-  deploy [--plan] [--env-file deploy.env]
-                                check everything, build, and run Serverless Devs' s deploy (--plan: print, call nothing)
-  layer build <git|packer|terraform|pg-clients|mysql-clients> [--path BIN=/path]...
-                                an FC layer archive (bin/, lib/, manifest) of binaries on this machine
-  policies [--config F] [--check]
-                                one least-privilege RAM policy per function, from its code (infra/policies)
-  bench                         bundle sizes and cold starts of every function
+  dev                 run every function locally (npm start): triggers, the FC invoke API, the sandbox cloud
+  build               bundle functions/*/index.ts into dist/<name>/
+  config check [file] validate fc-devops.yaml (and that every \${env:NAME} is set)
+  invoke <function>   invoke a function of the running local runtime (--example <trigger>: a realistic event)
+  send oss-put|git-push|alarm
+                      an OSS upload, a signed git push, a CloudMonitor alarm callback
+  call <METHOD> <path> [--data JSON]
+                      sign any request to an fc-devops endpoint
+  runs                recent runs; runs show <id> [--follow]; runs cancel <id>
+  release ...         promote, roll back, freeze and approve release targets
+  image build|prune   rebuild a commit of an image pipeline; prune images (a dry run unless --apply)
+  backup run <policy> rotate or drill a backup policy now (a dry run unless --apply)
+  terraform ...       plan, approve and apply Terraform workspaces
+  env ...             environments from workspace templates, with a time to live
+  scale ...           ESS groups' and ACK node pools' capacity
+  monitor ...         probes of the team's applications, their history and silences
+  console             where the web console is (sign in with an operator key)
+  deploy [--plan]     check everything, build, and deploy with Serverless Devs
+  layer build <name>  an FC layer archive of binaries on this machine
+  policies [--check]  one least-privilege RAM policy per function
+  bench               cold starts, bundle sizes and throughput
+
+Every command takes --help. Operator commands sign with $FC_DEVOPS_KEY_ID and $FC_DEVOPS_KEY_SECRET
+and take --url; locally they find the runtime that fc-devops dev runs on .fc-devops ($FC_DEVOPS_STATE).
+fc-devops --version prints the version.
 `;
+
+interface Command {
+  run: (args: string[]) => Promise<number>;
+  usage: string;
+}
+
+const COMMANDS: Record<string, Command> = {
+  dev: { run: devCommand, usage: DEV_USAGE },
+  build: { run: buildCommand, usage: BUILD_USAGE },
+  config: { run: configCommand, usage: CONFIG_USAGE },
+  invoke: { run: invokeCommand, usage: INVOKE_USAGE },
+  send: { run: sendCommand, usage: SEND_USAGE },
+  call: { run: callCommand, usage: CALL_USAGE },
+  runs: { run: runsCommand, usage: RUNS_USAGE },
+  release: { run: releaseCommand, usage: RELEASE_USAGE },
+  image: { run: imageCommand, usage: IMAGE_USAGE },
+  backup: { run: backupCommand, usage: BACKUP_USAGE },
+  terraform: { run: terraformCommand, usage: TERRAFORM_USAGE },
+  env: { run: envCommand, usage: ENV_USAGE },
+  scale: { run: scaleCommand, usage: SCALE_USAGE },
+  monitor: { run: monitorCommand, usage: MONITOR_USAGE },
+  console: { run: async () => consoleCommand(), usage: CONSOLE_USAGE },
+  deploy: { run: deployCommand, usage: DEPLOY_USAGE },
+  layer: { run: layerCommand, usage: LAYER_USAGE },
+  policies: { run: policiesCommand, usage: POLICIES_USAGE },
+  bench: { run: benchCommand, usage: BENCH_USAGE },
+};
+
+export function version(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
+async function consoleCommand(): Promise<number> {
+  const { localRuntimeUrl } = await import('./local-urls.ts');
+  console.log(`${process.env.FC_DEVOPS_URL ?? localRuntimeUrl()}/console/`);
+  return 0;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V' || command === 'version') {
+    console.log(`fc-devops ${version()}`);
+    return 0;
+  }
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    const entry =
+      topic === undefined ? undefined : Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+    process.stdout.write(entry ? `${entry.usage.trimEnd()}\n` : USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (!Object.hasOwn(COMMANDS, command)) {
+    process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const entry = COMMANDS[command]!;
+  // --help anywhere before a lone "--" is a request for this command's usage, never an argument.
+  const own = rest.indexOf('--') < 0 ? rest : rest.slice(0, rest.indexOf('--'));
+  if (own.includes('--help') || own.includes('-h')) {
+    process.stdout.write(`${entry.usage.trimEnd()}\n`);
+    return 0;
+  }
   try {
-    switch (command) {
-      case 'dev':
-        return await devCommand(rest);
-      case 'build':
-        return await buildCommand(rest);
-      case 'config':
-        return await configCommand(rest);
-      case 'invoke':
-        return await invokeCommand(rest);
-      case 'send':
-        return await sendCommand(rest);
-      case 'release':
-        return await releaseCommand(rest);
-      case 'terraform':
-        return await terraformCommand(rest);
-      case 'scale':
-        return await scaleCommand(rest);
-      case 'monitor':
-        return await monitorCommand(rest);
-      case 'env':
-        return await envCommand(rest);
-      case 'runs':
-        return await runsCommand(rest);
-      case 'deploy':
-        return await deployCommand(rest);
-      case 'layer':
-        return await layerCommand(rest);
-      case 'policies':
-        return await policiesCommand(rest);
-      case 'bench':
-        return await benchCommand(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
-        return 2;
-    }
+    return await entry.run(rest);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`configuration error:\n${error.message}\n`);
       return 1;
+    }
+    const down = unreachable(error);
+    if (down) {
+      process.stderr.write(`${down}\n`);
+      return 1;
+    }
+    const code = (error as { code?: string }).code;
+    // parseArgs's own errors (an unknown option, a missing value) are usage errors.
+    if (code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\n\n${entry.usage.trimEnd()}\n`);
+      return 2;
     }
     process.stderr.write(`${(error as Error).message}\n`);
     return 1;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
-const USAGE = `usage: fc-devops monitor <command> [options]
+export const USAGE = `usage: fc-devops monitor <command> [options]
   status [check]                      every check (up/down, since when, last 24 h), or one with its
                                       latency percentiles and availability over 1 h, 24 h, 7 d and 30 d
   history <check> [--limit N]         its probes, newest first

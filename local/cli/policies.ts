@@ -4,7 +4,7 @@ import { loadConfig } from '../../shared/config/load.ts';
 import { comparePolicies, generatePolicies, writePolicies } from '../deploy/policies.ts';
 import { loadProject } from '../runtime/s-yaml.ts';
 
-const USAGE = `usage: fc-devops policies [--config fc-devops.yaml] [--template s.yaml] [--out infra/policies] [--check]
+export const USAGE = `usage: fc-devops policies [--config fc-devops.yaml] [--template s.yaml] [--out infra/policies] [--check]
 
 Writes one RAM policy per function (infra/policies/<function>.json): exactly the Alibaba Cloud
 actions its bundle can call, scoped to the resources fc-devops.yaml names. --check compares instead

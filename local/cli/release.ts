@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
-const USAGE = `usage: fc-devops release <command> [options]
+export const USAGE = `usage: fc-devops release <command> [options]
   status <target>                     the target's current release, alias, channel or Deployment (with its
                                       revisions), and whether it is frozen
   history <target>                    its promotes and rollbacks, newest first

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { openStore } from '../../shared/store/open.ts';
 import { type Run, RunStatus, type Store } from '../../shared/store/port.ts';
 import { isAlive } from '../runtime/state-dir.ts';
+import { callRoute, operatorOptions } from './signed-call.ts';
 
 /**
  * The store `fc-devops runs` reads: DATABASE_URL; else the running local runtime's (its URL is in
@@ -28,14 +29,24 @@ async function openCliStore(stateDir: string): Promise<Store> {
   return openStore({ dir: join(stateDir, 'state') });
 }
 
-const USAGE = `usage: fc-devops runs [--kind K] [--subject S] [--status S] [--limit N] [--cursor C] [--state .fc-devops]
-       fc-devops runs show <run-id> [--tail BYTES] [--state .fc-devops]`;
+export const USAGE = `usage: fc-devops runs [--kind K] [--subject S] [--status S] [--limit N] [--cursor C] [--json] [--state .fc-devops]
+       fc-devops runs show <run-id> [--tail BYTES] [--follow] [--json] [--state .fc-devops]
+       fc-devops runs cancel <run-id> [--url URL]
+  runs show         the run, its stages (with progress where known) and its log, every line timestamped
+  --follow          keep printing the log and stage changes as they come, until the run ends
+  runs cancel       ask a running run to stop (signed; the key needs the run action on "runs"): image
+                    builds kill packer, Terraform is interrupted, a backup stops waiting for its task
+Runs are read from the local runtime's store (DATABASE_URL, else the runtime dev runs on --state).
+cancel goes through the console function's runs API: --url (default $FC_DEVOPS_CONSOLE_URL, else the
+console of the local runtime), --key (default $FC_DEVOPS_KEY_ID), the secret from $FC_DEVOPS_KEY_SECRET.`;
 
 export async function runsCommand(args: string[]): Promise<number> {
+  if (args[0] === 'cancel') return cancelCommand(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
+      follow: { type: 'boolean', default: false },
       kind: { type: 'string' },
       subject: { type: 'string' },
       status: { type: 'string' },
@@ -67,12 +78,14 @@ export async function runsCommand(args: string[]): Promise<number> {
         console.error(`no run ${id}`);
         return 1;
       }
+      if (values.follow) return await follow(store, run);
       const log = await store.readRunLog(id, values.tail ? { tailBytes: Number(values.tail) } : {});
       if (values.json) {
         console.log(JSON.stringify({ ...run, log }, null, 2));
         return 0;
       }
       console.log(describe(run));
+      for (const line of stageLines(run)) console.log(line);
       if (run.result !== null) console.log(`result: ${JSON.stringify(run.result)}`);
       if (run.error !== null) console.log(`error: ${JSON.stringify(run.error)}`);
       console.log(`log (${run.logBytes} bytes):`);
@@ -97,6 +110,60 @@ export async function runsCommand(args: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** Print the log as it grows and each stage as it starts or moves, until the run ends. */
+async function follow(store: Store, first: Run): Promise<number> {
+  console.log(describe(first));
+  let run = first;
+  let offset = 0;
+  let seen = '';
+  for (;;) {
+    const stages = stageLines(run).join('\n');
+    if (stages !== seen) {
+      // Only what changed since the last look: a new stage, or progress in the current one.
+      const before = seen.split('\n');
+      for (const line of stages.split('\n')) if (line && !before.includes(line)) console.log(line);
+      seen = stages;
+    }
+    const chunk = await store.readRunLogFrom(run.id, offset);
+    if (chunk.text) process.stdout.write(chunk.text);
+    offset = chunk.next;
+    if (run.status !== 'running' && run.status !== 'queued') break;
+    await new Promise((r) => setTimeout(r, 1000));
+    run = (await store.getRun(run.id)) ?? run;
+  }
+  console.log(describe(run));
+  if (run.error !== null) console.log(`error: ${JSON.stringify(run.error)}`);
+  return run.status === 'succeeded' ? 0 : 1;
+}
+
+function stageLines(run: Run): string[] {
+  return run.stages.map((s) => {
+    const end = s.endedAt ?? run.finishedAt?.toISOString();
+    const took = end ? ` ${((Date.parse(end) - Date.parse(s.startedAt)) / 1000).toFixed(1)}s` : ' …';
+    return `  stage ${s.name.padEnd(10)} ${s.startedAt}${took}${s.progress !== undefined ? ` ${s.progress}%` : ''}${s.detail ? `  ${s.detail}` : ''}`;
+  });
+}
+
+async function cancelCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: operatorOptions('FC_DEVOPS_CONSOLE_URL', 'console'),
+  });
+  const [id] = positionals;
+  if (!id || positionals.length > 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  return callRoute(
+    'runs',
+    'cancel',
+    { cancel: { method: 'POST', path: `/api/runs/${id}/cancel`, body: {} } },
+    USAGE,
+    values,
+  );
 }
 
 function describe(run: Run): string {

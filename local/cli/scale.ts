@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadEnvFile } from './dotenv.ts';
 import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
-const USAGE = `usage: fc-devops scale <command> <target> [options]
+export const USAGE = `usage: fc-devops scale <command> <target> [options]
   status <target>                          size, bounds, running activity, hold, freeze, alarm floor
   set <target> <n> --reason TEXT [--clamp] [--dry-run]
                                            set the capacity by hand (held against schedules for its holdMinutes)

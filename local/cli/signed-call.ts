@@ -2,12 +2,16 @@ import { signRequest } from '../../shared/auth/signing.ts';
 import { localRuntimeUrl } from './local-urls.ts';
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** The path below the function's HTTP trigger (what the function sees, and what is signed). */
   path: string;
   body?: Record<string, unknown>;
   /** Query parameters (signed with the request). */
   query?: Record<string, string>;
+  /** The body as given (`fc-devops call --data`), instead of `body` as JSON. */
+  rawBody?: string;
+  /** More headers (an Idempotency-Key); not signed, as the scheme signs none but its own. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -19,7 +23,7 @@ export async function signedCall(
   route: Route,
   key: { id: string; secret: string },
 ): Promise<number> {
-  const body = route.body === undefined ? '' : JSON.stringify(route.body);
+  const body = route.rawBody ?? (route.body === undefined ? '' : JSON.stringify(route.body));
   const headers = signRequest({
     method: route.method,
     path: route.path,
@@ -31,7 +35,7 @@ export async function signedCall(
   const search = new URLSearchParams(route.query ?? {}).toString();
   const response = await fetch(`${base.replace(/\/+$/, '')}${route.path}${search ? `?${search}` : ''}`, {
     method: route.method,
-    headers: { ...headers, 'content-type': 'application/json' },
+    headers: { ...route.headers, ...headers, 'content-type': 'application/json' },
     ...(body ? { body } : {}),
   });
   const text = await response.text();

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
-const USAGE = `usage: fc-devops terraform <command> <workspace> [plan-id] [options]
+export const USAGE = `usage: fc-devops terraform <command> <workspace> [plan-id] [options]
   status <workspace>                    lock holder, state version, the last plans
   plan <workspace> --commit SHA [--ref REF]
                                         plan the workspace at a commit now

@@ -10,7 +10,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 describe('s.yaml, wired for the cloud', () => {
   it('gives every function its role, VPC, logs and dead letter, valid for the fc3 component', () => {
     const { functions } = loadProject(join(ROOT, 's.yaml'), DEPLOY_ENV);
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       const parsed = fc3CloudProps.safeParse(fn.props);
       expect({ fn: fn.name, issues: parsed.error?.issues ?? [] }).toEqual({ fn: fn.name, issues: [] });
