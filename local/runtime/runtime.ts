@@ -245,6 +245,10 @@ export class LocalRuntime {
       // Off the cloud, the runtime's own services win over s.yaml values meant for the cloud: the
       // state store, the sandbox, the config.
       ...this.options.env,
+      // Where each function is reached here (`/<function>/`), and where this one's HTTP trigger is
+      // mounted: the console links and sends changes there.
+      FC_DEVOPS_FUNCTIONS_URL: this.url,
+      FC_DEVOPS_HTTP_PREFIX: `/${fn.name}`,
       DATABASE_URL: this.databaseUrl,
       ...this.compiledConfigEnv({ ...fn.environmentVariables, ...this.options.env }),
     };
