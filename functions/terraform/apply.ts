@@ -150,11 +150,14 @@ export async function applyPlan(
         providers: ctx.config.terraform.providers,
         deadlineMs: deadline - Date.now(),
         ui: true,
+        signal: run.signal,
         ...terraformLog(log),
       });
     log.line(`applying plan ${plan.id} (${countsLine(plan.meta.summary)})`);
     const startedAt = Date.now();
+    await run.stage('init');
     const init = await tf(['init', '-input=false', '-json', '-get=false', ...backend.initArgs]);
+    if (init.code === 0) await run.stage('apply');
     const applied =
       init.code !== 0
         ? init

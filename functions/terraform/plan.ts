@@ -55,6 +55,7 @@ export async function planWorkspace(
   let work: Workdir | undefined;
   try {
     log.line(`planning ${subject}`);
+    await run.stage('fetch');
     work = await openWorkdir(ctx, run, log, {
       unit: request.workspace,
       template,
@@ -64,6 +65,7 @@ export async function planWorkspace(
       scratch,
     });
     const planFile = join(scratch, 'plan.tfplan');
+    await run.stage('plan');
     const plan = await work.tf([
       'plan',
       '-input=false',
@@ -74,6 +76,7 @@ export async function planWorkspace(
       `-out=${planFile}`,
     ]);
     if (plan.code !== 0 && plan.code !== 2) throw new PlanFailed('plan', failure('terraform plan', plan));
+    await run.stage('show');
     const shown = await work.show(planFile, true);
     if (shown.code !== 0) throw new PlanFailed('show', failure('terraform show', shown));
     const summary = summarizePlan(JSON.parse(shown.stdout));

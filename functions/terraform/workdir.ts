@@ -70,6 +70,8 @@ export async function openWorkdir(
         env: { ...vars, ...backend.env },
         deadlineMs: deadline - Date.now(),
         ui: true,
+        // A cancelled run stops Terraform as the deadline does: SIGTERM, so it saves its state.
+        signal: run.signal,
         ...terraformLog(log),
       }),
     show: (planFile, json) =>
@@ -77,6 +79,7 @@ export async function openWorkdir(
     stop: () => backend.stop(),
   };
   try {
+    await run.stage('init');
     const init = await workdir.tf(['init', '-input=false', '-json', ...backend.initArgs]);
     if (init.code !== 0) throw new PlanFailed('init', failure('terraform init', init));
   } catch (error) {

@@ -60,11 +60,14 @@ export function operatorKey(values: {
 
 /**
  * The options every operator command takes: where the function is (`$<urlEnv>`, else the function of
- * the local runtime `fc-devops dev` runs), which key signs, and where its secret is.
+ * the local runtime at $FC_DEVOPS_URL or the one `fc-devops dev` runs), which key signs, and where its secret is.
  */
 export function operatorOptions(urlEnv: string, fn: string) {
   return {
-    url: { type: 'string', default: process.env[urlEnv] ?? `${localRuntimeUrl()}/${fn}` },
+    url: {
+      type: 'string',
+      default: process.env[urlEnv] ?? `${process.env.FC_DEVOPS_URL ?? localRuntimeUrl()}/${fn}`,
+    },
     key: { type: 'string', default: process.env.FC_DEVOPS_KEY_ID },
     'secret-env': { type: 'string', default: 'FC_DEVOPS_KEY_SECRET' },
   } as const;

@@ -4,6 +4,7 @@ import { sha256Hex } from '../util/hash.ts';
 import type { FcContext } from './context.ts';
 import { CancelledError, ConflictError, formatPath, KeyReuseError, ParseError } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { stampLine } from './run-log.ts';
 
 /** What the work inside `once` gets: its run record, to log to, and the fence of its lock if it took one. */
 export interface RunHandle {
@@ -22,14 +23,11 @@ export interface RunHandle {
   signal: AbortSignal;
 }
 
-const STAMPED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /;
-
 /** Every line of a run's log starts with when it was written (lines stamped earlier keep theirs). */
 export function stampLines(text: string, at: Date): string {
-  const stamp = `${at.toISOString()} `;
   const lines = text.split('\n');
   const last = lines.length - 1;
-  return lines.map((l, i) => ((i === last && l === '') || STAMPED.test(l) ? l : stamp + l)).join('\n');
+  return lines.map((l, i) => (i === last && l === '' ? l : stampLine(l, at))).join('\n');
 }
 
 /** How often a running run looks whether someone cancelled it. */

@@ -1,5 +1,14 @@
 import type { RunHandle } from './once.ts';
 
+const STAMPED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /;
+// CSI sequences (colours, cursor moves) as terminals read them.
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
+
+/** A log line that starts with when it was written (a line stamped already keeps its stamp). */
+export function stampLine(line: string, at: Date): string {
+  return STAMPED.test(line) ? line : `${at.toISOString()} ${line}`;
+}
+
 export interface RunLog {
   /** One line of output (a binary's progress): kept in order, written to the run in batches. */
   line(line: string): void;
@@ -28,8 +37,9 @@ export function runLog(run: Pick<RunHandle, 'append'>): RunLog {
   timer.unref();
   return {
     line(line) {
-      // Stamped when the line came, not when its batch is written.
-      pending.push(`${new Date().toISOString()} ${line}`);
+      // Stamped when the line came, not when its batch is written; a binary's own stamp is kept,
+      // and its colour codes are dropped (the log is read in a terminal, a browser and messages).
+      pending.push(stampLine(line.replace(ANSI, ''), new Date()));
       recent.push(line);
       if (recent.length > 400) recent = recent.slice(-200);
       if (pending.length >= 500) void flush();
