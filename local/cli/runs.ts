@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { openStore } from '../../shared/store/open.ts';
 import { type Run, RunStatus, type Store } from '../../shared/store/port.ts';
 import { isAlive } from '../runtime/state-dir.ts';
-import { callRoute, operatorOptions } from './signed-call.ts';
+import { type RunSource, runsApi } from './runs-api.ts';
+import { callRoute, operatorKey, operatorOptions } from './signed-call.ts';
 
 /**
  * The store `fc-devops runs` reads: DATABASE_URL; else the running local runtime's (its URL is in
@@ -29,16 +30,18 @@ async function openCliStore(stateDir: string): Promise<Store> {
   return openStore({ dir: join(stateDir, 'state') });
 }
 
-export const USAGE = `usage: fc-devops runs [--kind K] [--subject S] [--status S] [--limit N] [--cursor C] [--json] [--state .fc-devops]
-       fc-devops runs show <run-id> [--tail BYTES] [--follow] [--json] [--state .fc-devops]
+export const USAGE = `usage: fc-devops runs [--kind K] [--subject S] [--status S] [--limit N] [--cursor C] [--json] [--state .fc-devops | --url URL]
+       fc-devops runs show <run-id> [--tail BYTES] [--follow] [--json] [--state .fc-devops | --url URL]
        fc-devops runs cancel <run-id> [--url URL]
   runs show         the run, its stages (with progress where known) and its log, every line timestamped
   --follow          keep printing the log and stage changes as they come, until the run ends
   runs cancel       ask a running run to stop (signed; the key needs the run action on "runs"): image
                     builds kill packer, Terraform is interrupted, a backup stops waiting for its task
-Runs are read from the local runtime's store (DATABASE_URL, else the runtime dev runs on --state).
-cancel goes through the console function's runs API: --url (default $FC_DEVOPS_CONSOLE_URL, else the
-console of the local runtime), --key (default $FC_DEVOPS_KEY_ID), the secret from $FC_DEVOPS_KEY_SECRET.`;
+Runs are read from the local runtime's store (DATABASE_URL, else the runtime dev runs on --state), or,
+with --url (or $FC_DEVOPS_CONSOLE_URL), from a console's runs API with signed requests (a deployed
+fc-devops: its store is inside a VPC). cancel always goes through the console: --url (default
+$FC_DEVOPS_CONSOLE_URL, else the console of the local runtime). Signed with --key (default
+$FC_DEVOPS_KEY_ID) and the secret from $FC_DEVOPS_KEY_SECRET (--secret-env NAME).`;
 
 export async function runsCommand(args: string[]): Promise<number> {
   if (args[0] === 'cancel') return cancelCommand(args.slice(1));
@@ -47,6 +50,9 @@ export async function runsCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       follow: { type: 'boolean', default: false },
+      url: { type: 'string', default: process.env.FC_DEVOPS_CONSOLE_URL },
+      key: { type: 'string', default: process.env.FC_DEVOPS_KEY_ID },
+      'secret-env': { type: 'string', default: 'FC_DEVOPS_KEY_SECRET' },
       kind: { type: 'string' },
       subject: { type: 'string' },
       status: { type: 'string' },
@@ -66,7 +72,15 @@ export async function runsCommand(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const store = await openCliStore(resolve(values.state));
+  let store: RunSource;
+  if (values.url) {
+    const key = operatorKey(values);
+    if (typeof key === 'string') {
+      console.error(key);
+      return 2;
+    }
+    store = runsApi(values.url, key);
+  } else store = await openCliStore(resolve(values.state));
   try {
     if (sub === 'show') {
       if (!id) {
@@ -113,7 +127,7 @@ export async function runsCommand(args: string[]): Promise<number> {
 }
 
 /** Print the log as it grows and each stage as it starts or moves, until the run ends. */
-async function follow(store: Store, first: Run): Promise<number> {
+async function follow(store: RunSource, first: Run): Promise<number> {
   console.log(describe(first));
   let run = first;
   let offset = 0;

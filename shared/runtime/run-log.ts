@@ -39,7 +39,9 @@ export function runLog(run: Pick<RunHandle, 'append'>): RunLog {
     line(line) {
       // Stamped when the line came, not when its batch is written; a binary's own stamp is kept,
       // and its colour codes are dropped (the log is read in a terminal, a browser and messages).
-      pending.push(stampLine(line.replace(ANSI, ''), new Date()));
+      // A line may hold several (packer's messages carry newlines): each gets the same stamp.
+      const at = new Date();
+      for (const part of line.replace(ANSI, '').split('\n')) pending.push(stampLine(part, at));
       recent.push(line);
       if (recent.length > 400) recent = recent.slice(-200);
       if (pending.length >= 500) void flush();

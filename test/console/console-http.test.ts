@@ -171,4 +171,23 @@ describe('the console over HTTP: sessions, refusals, the runs API', () => {
     expect(again.status).toBe(1);
     expect(again.stdout).toContain('no run run-none');
   }, 120_000);
+
+  it('lists and shows runs through the console API with --url, as a deployed fc-devops is read', async () => {
+    const env = { ...process.env, FC_DEVOPS_KEY_ID: 'ops-bob', FC_DEVOPS_KEY_SECRET: KEYS['ops-bob'] };
+    const list = await runCli(['runs', '--url', base, '--kind', 'backup.rotate'], { env });
+    expect(list.status).toBe(0);
+    const [line] = list.stdout.trim().split('\n');
+    expect(line).toMatch(/^run-\S+ {2}\S+Z {2}cancelled backup\.rotate {2}orders\/rm-bp1sandbox0001/);
+    const id = line!.split(' ')[0]!;
+    const show = await runCli(['runs', 'show', id, '--url', base], { env });
+    expect(show.status).toBe(0);
+    expect(show.stdout).toMatch(/stage created +\S+Z \d+\.\ds \d+%/);
+    expect(show.stdout).toContain('cancelled while waiting');
+    const missing = await runCli(['runs', 'show', 'run-none', '--url', base], { env });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe('no run run-none\n');
+    const forged = await runCli(['runs', '--url', base], { env: { ...env, FC_DEVOPS_KEY_SECRET: 'not-bobs' } });
+    expect(forged.status).toBe(1);
+    expect(forged.stderr).toBe('401 signature does not match\n');
+  });
 });
