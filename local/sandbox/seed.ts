@@ -140,6 +140,7 @@ export function applySeed(seed: Seed, now: number): SandboxState {
       desired: g.desired,
       capacity: g.desired,
       configurationId: g.configurationId,
+      createdAt: now - 90 * 86_400_000,
       protected: Array.from({ length: g.protectedCount ?? 0 }, (_, i) => instanceIdOf(g.id, i + 1)),
     };
     state.ess.configurations[g.configurationId] = {

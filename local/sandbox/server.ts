@@ -50,6 +50,11 @@ export interface SandboxOptions {
   objects?: ObjectStore;
   /** Accept OSS signature V1, as an account older than March 2025 still may. */
   ossV1?: boolean;
+  /**
+   * The cloud's wall clock that request times are checked against (15 minutes either way): real
+   * time, not the scaled sandbox clock. Tests skew it to see how clients meet an expired timestamp.
+   */
+  wallClock?: () => number;
 }
 
 export interface CallRecord {
@@ -160,6 +165,10 @@ export class Sandbox {
   }
 
   /** Connect the local runtime once it runs: FC invocations go to it, OSS writes fire its triggers. */
+  private wallNow(): number {
+    return this.options.wallClock?.() ?? Date.now();
+  }
+
   attach(parts: { runtime?: InvokeTarget; objects?: ObjectStore }): void {
     if (parts.runtime) this.options.runtime = parts.runtime;
     if (parts.objects) this.objects = parts.objects;
@@ -212,7 +221,7 @@ export class Sandbox {
       const action = params.Action ?? '';
       let key: string | undefined;
       try {
-        key = verifyRpc(req.method ?? 'GET', params, this.options.keys, this.nonces);
+        key = verifyRpc(req.method ?? 'GET', params, this.options.keys, this.nonces, this.wallNow());
         if (params.Version !== rpc.version)
           throw new ApiError(
             400,
@@ -262,8 +271,8 @@ export class Sandbox {
       try {
         key =
           product === 'cs'
-            ? verifyRoa(rest, this.options.keys, this.nonces)
-            : verifyAcs3({ ...rest, path: url.pathname }, this.options.keys, this.nonces);
+            ? verifyRoa(rest, this.options.keys, this.nonces, this.wallNow())
+            : verifyAcs3({ ...rest, path: url.pathname }, this.options.keys, this.nonces, this.wallNow());
         ctx.caller = key;
         await this.faults.apply(route.action);
         const response = route.run();
@@ -301,11 +310,13 @@ export class Sandbox {
               { method: req.method ?? 'GET', headers, bucket, key, rawQuery: url.search.slice(1) },
               this.options.keys,
               this.region,
+              this.wallNow(),
             )
           : this.v1(() =>
               verifyOss(
                 { method: req.method ?? 'GET', headers, resource: ossResource(bucket, key, query) },
                 this.options.keys,
+                this.wallNow(),
               ),
             );
         await this.faults.apply(route.action);

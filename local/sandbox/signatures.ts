@@ -61,7 +61,13 @@ function mismatch(stringToSign: string): ApiError {
 }
 
 /** RPC signature V1 (HMAC-SHA1 over the sorted, percent-encoded parameters). */
-export function verifyRpc(method: string, params: Params, keys: KeyStore, nonces: NonceCache): string {
+export function verifyRpc(
+  method: string,
+  params: Params,
+  keys: KeyStore,
+  nonces: NonceCache,
+  now = Date.now(),
+): string {
   const secret = secretFor(keys, params.AccessKeyId);
   if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0') {
     throw new ApiError(
@@ -70,7 +76,7 @@ export function verifyRpc(method: string, params: Params, keys: KeyStore, nonces
       'SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.',
     );
   }
-  checkTime(params.Timestamp);
+  checkTime(params.Timestamp, now);
   const canonical = Object.keys(params)
     .filter((k) => k !== 'Signature')
     .sort()
@@ -88,6 +94,7 @@ export function verifyRoa(
   req: { method: string; path: string; query: Params; headers: Record<string, string>; body: Buffer },
   keys: KeyStore,
   nonces: NonceCache,
+  now = Date.now(),
 ): string {
   const auth = /^acs ([^:]+):(.+)$/.exec(req.headers.authorization ?? '');
   if (!auth)
@@ -97,7 +104,7 @@ export function verifyRoa(
       'The input parameter "Authorization" that is mandatory for processing this request is not supplied.',
     );
   const secret = secretFor(keys, auth[1]);
-  checkTime(req.headers.date);
+  checkTime(req.headers.date, now);
   const h = req.headers;
   const acsHeaders = Object.keys(h)
     .filter((k) => k.startsWith('x-acs-'))
@@ -170,6 +177,7 @@ export function verifyAcs3(
 export function verifyOss(
   req: { method: string; headers: Record<string, string>; resource: string },
   keys: KeyStore,
+  now = Date.now(),
 ): string {
   const auth = /^OSS ([^:]+):(.+)$/.exec(req.headers.authorization ?? '');
   if (!auth) throw new ApiError(403, 'AccessDenied', 'Anonymous access is forbidden for this operation.');
@@ -181,7 +189,7 @@ export function verifyOss(
       'The OSS Access Key Id you provided does not exist in our records.',
     );
   const date = Date.parse(req.headers.date ?? '');
-  if (Number.isNaN(date) || Math.abs(Date.now() - date) > SKEW_MS) {
+  if (Number.isNaN(date) || Math.abs(now - date) > SKEW_MS) {
     throw new ApiError(
       403,
       'RequestTimeTooSkewed',

@@ -112,6 +112,8 @@ export interface SandboxState {
         desired: number;
         capacity: number;
         configurationId: string;
+        /** When the group was made (sandbox ms); state files from before it was kept lack it. */
+        createdAt?: number;
         /** Instances kept out of every scale-in (SetInstancesProtection). */
         protected?: string[];
       }

@@ -10,7 +10,9 @@ export const SEED = JSON.parse(
   readFileSync(resolve(import.meta.dirname, '../../local/sandbox/seed.example.json'), 'utf8'),
 ) as Seed;
 
-export async function startSandbox(options: { timeScale?: number } = {}): Promise<Sandbox> {
+export async function startSandbox(
+  options: { timeScale?: number; wallClock?: () => number } = {},
+): Promise<Sandbox> {
   return Sandbox.start({
     port: 0,
     dir: mkdtempSync(join(tmpdir(), 'sandbox-')),
@@ -24,6 +26,7 @@ export async function startSandbox(options: { timeScale?: number } = {}): Promis
       webhook: { audit: 'hook-secret' },
     },
     ...(options.timeScale ? { timeScale: options.timeScale } : {}),
+    ...(options.wallClock ? { wallClock: options.wallClock } : {}),
   });
 }
 

@@ -94,4 +94,94 @@ describe('sandbox responses have the official SDK models’ fields and types', (
         'Size',
       ]);
   });
+
+  it('RDS: CreateBackup, DescribeBackupTasks, DescribeDBInstanceNetInfo', async () => {
+    const made = await call('rds', '2014-08-15', 'CreateBackup', {
+      DBInstanceId: 'rm-bp1sandbox0001',
+      BackupMethod: 'Physical',
+    });
+    expectShape(made, rds.CreateBackupResponseBody, ['BackupJobId', 'RequestId']);
+    const tasks = (await call('rds', '2014-08-15', 'DescribeBackupTasks', {
+      DBInstanceId: 'rm-bp1sandbox0001',
+      BackupJobId: String(made.BackupJobId),
+    })) as { Items: { BackupJob: Record<string, unknown>[] } };
+    expect(tasks.Items.BackupJob).toHaveLength(1);
+    expectShape(tasks.Items.BackupJob[0]!, rds.DescribeBackupTasksResponseBodyItemsBackupJob, [
+      'BackupJobId',
+      'BackupStatus',
+      'Process',
+    ]);
+    const net = (await call('rds', '2014-08-15', 'DescribeDBInstanceNetInfo', {
+      DBInstanceId: 'rm-bp1sandbox0001',
+    })) as { DBInstanceNetInfos: { DBInstanceNetInfo: Record<string, unknown>[] } };
+    for (const n of net.DBInstanceNetInfos.DBInstanceNetInfo)
+      expectShape(n, rds.DescribeDBInstanceNetInfoResponseBodyDBInstanceNetInfosDBInstanceNetInfo, [
+        'ConnectionString',
+        'Port',
+        'IPType',
+      ]);
+  });
+
+  it('ECS: DescribeInstances, RunInstances, launch templates, Cloud Assistant', async () => {
+    const listed = (await call('ecs', '2014-05-26', 'DescribeInstances', { RegionId: 'cn-hangzhou' })) as {
+      Instances: { Instance: Record<string, unknown>[] };
+    };
+    expect(listed.Instances.Instance.length).toBeGreaterThan(0);
+    for (const i of listed.Instances.Instance)
+      expectShape(i, ecs.DescribeInstancesResponseBodyInstancesInstance, ['InstanceId', 'ImageId', 'Status']);
+    const run = await call('ecs', '2014-05-26', 'RunInstances', {
+      RegionId: 'cn-hangzhou',
+      ImageId: 'm-bp1sandboxweb02',
+      InstanceType: 'ecs.g7.large',
+    });
+    expectShape(run, ecs.RunInstancesResponseBody, ['InstanceIdSets', 'RequestId']);
+    const templates = (await call('ecs', '2014-05-26', 'DescribeLaunchTemplates', { RegionId: 'cn-hangzhou' })) as {
+      LaunchTemplateSets: { LaunchTemplateSet: Record<string, unknown>[] };
+    };
+    for (const t of templates.LaunchTemplateSets.LaunchTemplateSet)
+      expectShape(t, ecs.DescribeLaunchTemplatesResponseBodyLaunchTemplateSetsLaunchTemplateSet, [
+        'LaunchTemplateId',
+        'DefaultVersionNumber',
+        'LatestVersionNumber',
+      ]);
+    const versions = (await call('ecs', '2014-05-26', 'DescribeLaunchTemplateVersions', {
+      RegionId: 'cn-hangzhou',
+      LaunchTemplateId: 'lt-bp1sandbox0001',
+    })) as { LaunchTemplateVersionSets: { LaunchTemplateVersionSet: Record<string, unknown>[] } };
+    for (const v of versions.LaunchTemplateVersionSets.LaunchTemplateVersionSet)
+      expectShape(
+        v,
+        ecs.DescribeLaunchTemplateVersionsResponseBodyLaunchTemplateVersionSetsLaunchTemplateVersionSet,
+        ['VersionNumber', 'DefaultVersion', 'LaunchTemplateData'],
+      );
+    const invoked = await call('ecs', '2014-05-26', 'RunCommand', {
+      RegionId: 'cn-hangzhou',
+      Type: 'RunShellScript',
+      CommandContent: 'echo ok',
+      'InstanceId.1': 'i-bp1sandbox0001',
+    });
+    expectShape(invoked, ecs.RunCommandResponseBody, ['InvokeId', 'CommandId']);
+    const results = (await call('ecs', '2014-05-26', 'DescribeInvocationResults', {
+      RegionId: 'cn-hangzhou',
+      InvokeId: String(invoked.InvokeId),
+    })) as { Invocation: { InvocationResults: { InvocationResult: Record<string, unknown>[] } } };
+    for (const r of results.Invocation.InvocationResults.InvocationResult)
+      expectShape(r, ecs.DescribeInvocationResultsResponseBodyInvocationInvocationResultsInvocationResult, [
+        'InvokeRecordStatus',
+        'InstanceId',
+      ]);
+  });
+
+  it('ESS: DescribeScalingGroups says the group’s region and when it was made', async () => {
+    // No Node.js SDK of ESS is on npm; its TypeScript, Go, Java and C# models list RegionId and
+    // CreationTime (minutes, UTC) for a ScalingGroup.
+    const groups = (await call('ess', '2014-08-28', 'DescribeScalingGroups', { RegionId: 'cn-hangzhou' })) as {
+      ScalingGroups: { ScalingGroup: Record<string, unknown>[] };
+    };
+    expect(groups.ScalingGroups.ScalingGroup.length).toBeGreaterThan(0);
+    for (const g of groups.ScalingGroups.ScalingGroup) {
+      expect(g.RegionId).toBe('cn-hangzhou');
+      expect(g.CreationTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/);
+    }
+  });
 });

@@ -117,6 +117,9 @@ export const essActions: Record<string, Action> = {
             PendingCapacity: running && running.to > running.from ? running.to - running.from : 0,
             LifecycleState: 'Active',
             ActiveScalingConfigurationId: g.configurationId,
+            RegionId: ctx.region,
+            // ESS writes minutes, UTC: 2014-08-14T10:58Z.
+            CreationTime: new Date(g.createdAt ?? 0).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z'),
           };
         }),
       },
