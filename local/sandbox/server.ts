@@ -75,6 +75,9 @@ const RPC_PRODUCTS: Record<string, { version: string; actions: (s: Sandbox) => R
 };
 
 /** First path segments that are not buckets: the products' prefixes and the sandbox's own pages. */
+/** A bucket's own host on OSS: `<bucket>.oss-<region>[-internal].aliyuncs.com`. */
+const OSS_HOST = /^([a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+\.aliyuncs\.com$/;
+
 const RESERVED = new Set([
   '',
   '_sandbox',
@@ -201,7 +204,16 @@ export class Sandbox {
     // OSS path-style at the root (`/<bucket>/<key>`), as the official SDK sends it to an endpoint
     // given by address (ali-oss with sldEnable); `/oss/<bucket>/<key>` stays for the functions' client.
     let ossParts = rest;
-    if (!RESERVED.has(product) && BUCKET_NAME.test(product)) {
+    // OSS virtual-hosted: the bucket is the first label of the Host (`<bucket>.oss-<region>.aliyuncs.com`,
+    // what ali-oss sends by default); the whole path is the key. ali-oss with sldEnable sends that
+    // same Host with a path-style path (`/<bucket>/<key>`): a path that starts with the Host's bucket
+    // is read path-style, so a key that itself starts with `<bucket>/` cannot be reached virtual-hosted.
+    const hosted = OSS_HOST.exec((headers.host ?? '').replace(/:\d+$/, ''));
+    if (hosted && BUCKET_NAME.test(hosted[1]!) && product !== hosted[1]) {
+      ossParts = [hosted[1]!, ...url.pathname.split('/').slice(1)];
+      subPath = `/${ossParts.join('/')}`;
+      product = 'oss';
+    } else if (!RESERVED.has(product) && BUCKET_NAME.test(product)) {
       ossParts = [product, ...rest];
       subPath = url.pathname;
       product = 'oss';

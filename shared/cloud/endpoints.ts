@@ -26,9 +26,11 @@ export interface EndpointOptions {
 export function endpointFor(product: Product, options: EndpointOptions): string {
   const override = options.overrides?.[product];
   if (override) return override.replace(/\/+$/, '');
-  // FC 3.0's API lives at the root of its host (`/2023-03-30/...`), in the sandbox as on the cloud.
+  // FC 3.0's API lives at the root of its host (`/2023-03-30/...`), and OSS path-style requests
+  // too (`/<bucket>/<key>`): in the sandbox as on the cloud. RPC and ROA products share the sandbox
+  // under a prefix each.
   if (options.baseUrl)
-    return product === 'fc'
+    return product === 'fc' || product === 'oss'
       ? options.baseUrl.replace(/\/+$/, '')
       : `${options.baseUrl.replace(/\/+$/, '')}/${product}`;
   return DEFAULTS[product](options.region, options.accountId);

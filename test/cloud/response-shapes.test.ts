@@ -135,7 +135,9 @@ describe('sandbox responses have the official SDK models’ fields and types', (
       InstanceType: 'ecs.g7.large',
     });
     expectShape(run, ecs.RunInstancesResponseBody, ['InstanceIdSets', 'RequestId']);
-    const templates = (await call('ecs', '2014-05-26', 'DescribeLaunchTemplates', { RegionId: 'cn-hangzhou' })) as {
+    const templates = (await call('ecs', '2014-05-26', 'DescribeLaunchTemplates', {
+      RegionId: 'cn-hangzhou',
+    })) as {
       LaunchTemplateSets: { LaunchTemplateSet: Record<string, unknown>[] };
     };
     for (const t of templates.LaunchTemplateSets.LaunchTemplateSet)
@@ -175,7 +177,9 @@ describe('sandbox responses have the official SDK models’ fields and types', (
   it('ESS: DescribeScalingGroups says the group’s region and when it was made', async () => {
     // No Node.js SDK of ESS is on npm; its TypeScript, Go, Java and C# models list RegionId and
     // CreationTime (minutes, UTC) for a ScalingGroup.
-    const groups = (await call('ess', '2014-08-28', 'DescribeScalingGroups', { RegionId: 'cn-hangzhou' })) as {
+    const groups = (await call('ess', '2014-08-28', 'DescribeScalingGroups', {
+      RegionId: 'cn-hangzhou',
+    })) as {
       ScalingGroups: { ScalingGroup: Record<string, unknown>[] };
     };
     expect(groups.ScalingGroups.ScalingGroup.length).toBeGreaterThan(0);

@@ -81,7 +81,11 @@ describe('the official SDKs meet expired timestamps and throttling as on the clo
   it('the FC 3.0 SDK (ACS3): a ClientError for an expired x-acs-date, a ThrottlingError when throttled', async () => {
     const get = () => fc().getAlias('demo-api', 'prod');
     skew = HOUR;
-    expect(await failure(get())).toMatchObject({ name: 'ClientError', code: 'InvalidTimeStamp.Expired', status: 400 });
+    expect(await failure(get())).toMatchObject({
+      name: 'ClientError',
+      code: 'InvalidTimeStamp.Expired',
+      status: 400,
+    });
     skew = 0;
     sandbox.faults.set('GetAlias', { failNext: 1, failWith: 'throttle' });
     expect(await failure(get())).toMatchObject({ name: 'ThrottlingError', code: 'Throttling.User' });

@@ -186,7 +186,9 @@ describe('the console over HTTP: sessions, refusals, the runs API', () => {
     const missing = await runCli(['runs', 'show', 'run-none', '--url', base], { env });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('no run run-none\n');
-    const forged = await runCli(['runs', '--url', base], { env: { ...env, FC_DEVOPS_KEY_SECRET: 'not-bobs' } });
+    const forged = await runCli(['runs', '--url', base], {
+      env: { ...env, FC_DEVOPS_KEY_SECRET: 'not-bobs' },
+    });
     expect(forged.status).toBe(1);
     expect(forged.stderr).toBe('401 signature does not match\n');
   });

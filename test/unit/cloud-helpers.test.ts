@@ -158,6 +158,13 @@ describe('credentials and endpoints', () => {
     expect(
       endpointFor('rds', { region: 'cn-hangzhou', accountId: '1', baseUrl: 'http://127.0.0.1:8788/' }),
     ).toBe('http://127.0.0.1:8788/rds');
+    // FC 3.0 and OSS path-style live at the root of the sandbox, as on the cloud.
+    expect(
+      endpointFor('oss', { region: 'cn-hangzhou', accountId: '1', baseUrl: 'http://127.0.0.1:8788/' }),
+    ).toBe('http://127.0.0.1:8788');
+    expect(
+      endpointFor('fc', { region: 'cn-hangzhou', accountId: '1', baseUrl: 'http://127.0.0.1:8788' }),
+    ).toBe('http://127.0.0.1:8788');
     expect(
       endpointFor('rds', { region: 'x', accountId: '1', overrides: { rds: 'https://rds-vpc.example/' } }),
     ).toBe('https://rds-vpc.example');
