@@ -1,5 +1,7 @@
+import { Readable } from 'node:stream';
 import FcModule, * as $fc from '@alicloud/fc20230330';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
+import { RuntimeOptions } from '@darabonba/typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../local/sandbox/server.ts';
 import { KEY, startSandbox } from './harness.ts';
@@ -73,6 +75,31 @@ describe('the official FC 3.0 SDK against the sandbox', () => {
       versionId: '4',
       additionalVersionWeight: { '3': 0.1 },
     });
+  });
+
+  it('queues an async invocation (x-fc-invocation-type: Async) and makes an alias', async () => {
+    const fc = client(sandbox);
+    const invoked = await fc.invokeFunctionWithOptions(
+      'demo-api',
+      new $fc.InvokeFunctionRequest({ body: Readable.from([Buffer.from('{"kind":"probe"}')]) }),
+      new $fc.InvokeFunctionHeaders({ xFcInvocationType: 'Async', xFcAsyncTaskId: 'sdk-task-1' }),
+      new RuntimeOptions({}),
+    );
+    expect(invoked.statusCode).toBe(202);
+    expect(invoked.headers?.['x-fc-request-id']).toBeTruthy();
+    const calls = (await (await fetch(`${sandbox.url}/_sandbox/calls`)).json()) as {
+      action: string;
+      status: number;
+    }[];
+    expect(calls.filter((c) => c.action === 'InvokeFunction').map((c) => c.status)).toEqual([202]);
+    const made = await fc.createAlias(
+      'demo-api',
+      new $fc.CreateAliasRequest({
+        body: new $fc.CreateAliasInput({ aliasName: 'canary', versionId: '3', description: 'by the SDK' }),
+      }),
+    );
+    expect(made.body).toMatchObject({ aliasName: 'canary', versionId: '3', description: 'by the SDK' });
+    expect((await fc.getAlias('demo-api', 'canary')).body?.versionId).toBe('3');
   });
 
   it('refuses a wrong secret and an unknown key as FC does', async () => {
