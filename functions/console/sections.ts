@@ -309,9 +309,12 @@ async function scaling(ctx: HandlerContext, c: Chrome, who: Who, visible: string
         label: 'end',
       });
     }
+    // Recent changes: the runs that set this target (by hand, schedule or alarm) and followed them.
+    const recent = (await ctx.store.listRuns({ subject: name, limit: 10 })).runs;
     parts.push(h`<section data-test="scaling-${name}"><h2>${name}</h2>
 ${timeChart(points, { title: 'Capacity, the next 7 days', unit: 'instances', kind: 'step', test: `capacity-${name}` })}
 ${shown(status)}
+<h3>Recent changes</h3>${table(['run', 'kind', 'subject', 'status', 'created', 'took', 'stage'], runRows(c, recent, ctx.now()))}
 ${may(ctx, who.keyId, 'scale', name) ? h`<p>${actionForm(c, `/scaling/${name}/set`, 'Set', '<input name="desired" type="number" min="0" placeholder="instances" required> <input name="reason" placeholder="reason" required>')}${actionForm(c, `/scaling/${name}/freeze`, 'Freeze', '<input name="reason" placeholder="reason" required>', { danger: true })}${actionForm(c, `/scaling/${name}/unfreeze`, 'Unfreeze', '')}</p>` : ''}</section>`);
   }
   return h`${parts}`;
