@@ -75,6 +75,9 @@ const RPC_PRODUCTS: Record<string, { version: string; actions: (s: Sandbox) => R
 };
 
 /** First path segments that are not buckets: the products' prefixes and the sandbox's own pages. */
+/** The RPC and ROA products' hosts: `<product>[.<region>].aliyuncs.com`. */
+const PRODUCT_HOST = /^(rds|ecs|ess|dm|cs)(?:\.[a-z0-9-]+)?\.aliyuncs\.com$/;
+
 /** A bucket's own host on OSS: `<bucket>.oss-<region>[-internal].aliyuncs.com`. */
 const OSS_HOST = /^([a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+\.aliyuncs\.com$/;
 
@@ -193,8 +196,16 @@ export class Sandbox {
       Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
     );
     let [, product = ''] = url.pathname.split('/');
-    const [, , ...rest] = url.pathname.split('/');
+    let [, , ...rest] = url.pathname.split('/');
     let subPath = `/${rest.join('/')}`;
+    // A product's own host, as the SDKs reach the cloud (`cs.cn-hangzhou.aliyuncs.com`,
+    // `ecs.cn-hangzhou.aliyuncs.com`, `rds.aliyuncs.com`): the whole path is that product's.
+    const productHost = PRODUCT_HOST.exec((headers.host ?? '').replace(/:\d+$/, ''));
+    if (productHost) {
+      product = productHost[1]!;
+      rest = url.pathname.split('/').slice(1);
+      subPath = url.pathname;
+    }
     // FC 3.0 where the cloud has it: its API at the root (`/2023-03-30/...`), the path the official
     // SDK signs. (`/fc/2023-03-30/...` is kept for clients configured with the sandbox's old layout.)
     if (product === '2023-03-30') {
@@ -281,8 +292,10 @@ export class Sandbox {
       const route = product === 'cs' ? csRoute(ctx, rest) : fcRoute(ctx, rest, this.options.runtime);
       let key: string | undefined;
       try {
+        // ACK takes the ROA signature (`acs <id>:<sig>`, pop-core) and signature V3 (ACS3, the
+        // current SDKs); FC 3.0 takes V3.
         key =
-          product === 'cs'
+          product === 'cs' && !(headers.authorization ?? '').startsWith('ACS3-HMAC-SHA256 ')
             ? verifyRoa(rest, this.options.keys, this.nonces, this.wallNow())
             : verifyAcs3({ ...rest, path: url.pathname }, this.options.keys, this.nonces, this.wallNow());
         ctx.caller = key;
