@@ -22,16 +22,21 @@ const KEYS = {
 } as const;
 type Key = keyof typeof KEYS;
 
-/** A workspace whose apply takes a few seconds and says so as it goes, so its log grows while we watch. */
-function makeRepo(): { dir: string; commit: string } {
-  const dir = join(mkdtempSync(join(tmpdir(), 'console-tf-')), 'repo');
+/**
+ * A workspace whose apply says `step 1`, then waits until the test opens a gate (a file; two minutes
+ * at most), then says steps 2 to 6: the page is open while the run waits, so its log must grow there.
+ */
+function makeRepo(): { dir: string; commit: string; gate: string } {
+  const root = mkdtempSync(join(tmpdir(), 'console-tf-'));
+  const dir = join(root, 'repo');
+  const gate = join(root, 'gate');
   mkdirSync(join(dir, 'slow'), { recursive: true });
   writeFileSync(
     join(dir, 'slow/main.tf'),
     `resource "terraform_data" "slow" {
   input = "console"
   provisioner "local-exec" {
-    command = "for i in 1 2 3 4 5 6; do echo step $i; sleep 1; done"
+    command = "echo step 1; i=0; while [ ! -f ${gate} ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i+1)); done; for i in 2 3 4 5 6; do echo step $i; done"
   }
 }
 `,
@@ -39,7 +44,7 @@ function makeRepo(): { dir: string; commit: string } {
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'first');
-  return { dir, commit: git(dir, 'rev-parse', 'HEAD').trim() };
+  return { dir, commit: git(dir, 'rev-parse', 'HEAD').trim(), gate };
 }
 
 const config = (repo: string) => `region: cn-hangzhou
@@ -68,7 +73,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_TERRAFORM)('the console in Chromium', () =
   let system: System;
   let store: Store;
   let browser: Browser;
-  let repo: { dir: string; commit: string };
+  let repo: { dir: string; commit: string; gate: string };
   let base: string;
 
   beforeAll(async () => {
@@ -157,9 +162,18 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_TERRAFORM)('the console in Chromium', () =
       const runs = (await store.listRuns({ kind: 'terraform.apply' })).runs;
       return runs.find((r) => r.status === 'running')?.id;
     }, 60_000);
+    // The run waits at its gate: what the page shows now is all there is so far.
+    await until(
+      async () => ((await store.readRunLog(applyRun)).includes('step 1') ? true : undefined),
+      60_000,
+    );
     await bob.goto(`${base}/runs/${applyRun}`);
+    expect(await bob.getAttribute('[data-test=log]', 'data-live')).toBe('1');
     const first = Number(await bob.getAttribute('[data-test=log]', 'data-offset'));
     const firstText = (await bob.textContent('[data-test=log]')) ?? '';
+    expect(firstText).toContain('step 1');
+    expect(firstText).not.toContain('step 6');
+    writeFileSync(repo.gate, '');
     // Without a reload, the page fetches what was written since and appends it, until the run ends.
     await bob.waitForFunction(
       () =>

@@ -48,9 +48,32 @@ describe('the CLI at its edges, without a runtime', () => {
     }
   });
 
-  it('answers --help on every command with that command usage, and exits 0', () => {
+  it('answers --help on every command with that command usage, and exits 0', async () => {
+    // In this process (one start of the CLI per command takes minutes on a busy machine); the
+    // release case, the one that used to fail, also as a real process.
+    const { main } = await import('../../local/cli/main.ts');
+    const run = async (args: string[]) => {
+      let out = '';
+      let err = '';
+      const write = process.stdout.write;
+      const writeErr = process.stderr.write;
+      process.stdout.write = ((chunk: string) => {
+        out += chunk;
+        return true;
+      }) as typeof process.stdout.write;
+      process.stderr.write = ((chunk: string) => {
+        err += chunk;
+        return true;
+      }) as typeof process.stderr.write;
+      try {
+        return { status: await main(args), stdout: out, stderr: err };
+      } finally {
+        process.stdout.write = write;
+        process.stderr.write = writeErr;
+      }
+    };
     for (const command of COMMANDS) {
-      const result = cli([command, '--help']);
+      const result = await run([command, '--help']);
       expect({ command, status: result.status, stderr: result.stderr }).toEqual({
         command,
         status: 0,
@@ -59,8 +82,13 @@ describe('the CLI at its edges, without a runtime', () => {
       expect(result.stdout).toMatch(new RegExp(`usage: fc-devops ${command}\\b`));
     }
     // Wherever it comes, and as `help <command>`.
-    expect(cli(['release', 'promote', 'api-prod', '--help']).stdout).toContain('usage: fc-devops release');
-    expect(cli(['help', 'backup']).stdout).toContain('usage: fc-devops backup run <policy>');
+    expect((await run(['release', 'promote', 'api-prod', '--help'])).stdout).toContain(
+      'usage: fc-devops release',
+    );
+    expect((await run(['help', 'backup'])).stdout).toContain('usage: fc-devops backup run <policy>');
+    const real = cli(['release', '--help']);
+    expect(real.status).toBe(0);
+    expect(real.stdout).toContain('usage: fc-devops release <command>');
   });
 
   it('says plainly that nothing runs at the address, instead of "fetch failed"', async () => {
@@ -193,11 +221,9 @@ describe('the CLI against the running example', () => {
     expect(list.stdout).toContain('job');
     for (const [fn, example, expected] of [
       ['release', 'http', '"target": "api-prod"'],
-      ['release', 'timer', '{'],
       ['backup-rotate', 'job', '"status":"done"'],
       ['git-webhook', 'http', '"pong": true'],
       ['notify', 'job', '"deliveries"'],
-      ['scale', 'http', '"target": "web-asg"'],
       ['console', 'http', 'Sign in'],
     ] as const) {
       const result = await run(['invoke', fn, '--example', example], env);
