@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NonceCache, verifyRoa, verifyRpc } from '../../local/sandbox/signatures.ts';
 import {
@@ -52,6 +53,67 @@ describe('RPC signature V2, against the official SDKs', () => {
     expect(() => verifyRpc('POST', { ...params, RegionId: 'cn-shanghai' }, keys, new NonceCache())).toThrow(
       /server string to sign is:POST&%2F&/,
     );
+  });
+});
+
+describe('a client that canonicalises wrongly is refused', () => {
+  /** The RPC string to sign, with percent-encoding as a choice: RFC 3986 is right; the others are flips. */
+  const sign = (params: Record<string, string>, secret: string, encode: (v: string) => string) => {
+    const canonical = Object.keys(params)
+      .sort()
+      .map((k) => `${encode(k)}=${encode(params[k]!)}`)
+      .join('&');
+    const toSign = `POST&${encode('/')}&${encode(canonical)}`;
+    return createHmac('sha1', `${secret}&`).update(toSign).digest('base64');
+  };
+  const rfc3986 = (v: string) =>
+    encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const flips: [string, (v: string) => string][] = [
+    // JavaScript's own: leaves ! ' ( ) * as they are.
+    ['encodeURIComponent', encodeURIComponent],
+    // Form encoding: a space as +.
+    ['form encoding', (v) => new URLSearchParams({ v }).toString().slice(2)],
+    // Lower-case hex.
+    ['lower-case escapes', (v) => rfc3986(v).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())],
+  ];
+
+  it('accepts the RFC 3986 canonical form and refuses each flipped one', () => {
+    const keys = { AK1: 'S3cret' };
+    const params: Record<string, string> = {
+      AccessKeyId: 'AK1',
+      Action: 'DescribeImages',
+      Format: 'JSON',
+      // A value that tells the encodings apart.
+      ImageName: "web (2026) it's * ~ done",
+      RegionId: 'cn-hangzhou',
+      SignatureMethod: 'HMAC-SHA1',
+      SignatureNonce: 'flip-0',
+      SignatureVersion: '1.0',
+      Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      Version: '2014-05-26',
+    };
+    const right = { ...params, Signature: sign(params, 'S3cret', rfc3986) };
+    expect(verifyRpc('POST', right, keys, new NonceCache())).toBe('AK1');
+    for (const [name, encode] of flips) {
+      const nonce = `flip-${name.replace(/\W/g, '')}`;
+      const flipped = { ...params, SignatureNonce: nonce };
+      expect({
+        name,
+        error: (() => {
+          try {
+            verifyRpc(
+              'POST',
+              { ...flipped, Signature: sign(flipped, 'S3cret', encode) },
+              keys,
+              new NonceCache(),
+            );
+            return 'accepted';
+          } catch (error) {
+            return (error as { code?: string }).code;
+          }
+        })(),
+      }).toEqual({ name, error: 'SignatureDoesNotMatch' });
+    }
   });
 });
 
