@@ -12,6 +12,8 @@ locals {
     FC_DEVOPS_LOG_STORE         = alicloud_log_store.functions.logstore_name
     FC_DEVOPS_DEAD_LETTER       = "acs:mns:${var.region}:${local.account_id}:/queues/${alicloud_message_service_queue.dead_letter.queue_name}/messages"
     DATABASE_URL                = local.database_url
+    FC_DEVOPS_FUNCTIONS_URL     = var.functions_url
+    FC_DEVOPS_CONSOLE_PREFIX    = var.console_prefix
   }, local.layer_env)
 }
 

@@ -102,3 +102,15 @@ variable "create_oss_trigger_role" {
   type        = bool
   default     = true
 }
+
+variable "functions_url" {
+  description = "Where /<function>/<path> reaches each function's HTTP trigger (a custom domain with a route per function; not created here). The console sends changes there; empty: its runs, backups and audit pages still work."
+  type        = string
+  default     = ""
+}
+
+variable "console_prefix" {
+  description = "The path the console is served under on that domain."
+  type        = string
+  default     = "/console"
+}

@@ -25,6 +25,12 @@ export function requiredEnv(templateText: string): string[] {
   return [...names].sort();
 }
 
+/** Variables s.yaml reads that a deploy can go without, and what is missing then. */
+const OPTIONAL_ENV: Record<string, string> = {
+  FC_DEVOPS_FUNCTIONS_URL:
+    "the console's pages that ask other functions (releases, Terraform, environments, scaling) say so; runs, backups and the audit log work. Set it to a custom domain that routes /<function>/ to each function.",
+};
+
 const problemsOf = (error: unknown): string[] =>
   error instanceof ConfigError ? error.message.split('\n') : [(error as Error).message];
 
@@ -58,7 +64,12 @@ export async function checkDeploy(options: {
       problems.push(...problemsOf(error));
     }
 
-  const missing = requiredEnv(readFileSync(template, 'utf8')).filter((name) => !env[name]);
+  const missing = requiredEnv(readFileSync(template, 'utf8')).filter(
+    (name) => !env[name] && !Object.hasOwn(OPTIONAL_ENV, name),
+  );
+  for (const [name, why] of Object.entries(OPTIONAL_ENV))
+    if (!env[name] && requiredEnv(readFileSync(template, 'utf8')).includes(name))
+      warnings.push(`${name} is not set: ${why}`);
   if (missing.length)
     problems.push(
       `${template}: these environment variables are not set: ${missing.join(', ')} (terraform -chdir=infra output -raw deploy_env > deploy.env, secrets yourself)`,

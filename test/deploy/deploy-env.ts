@@ -11,6 +11,7 @@ export const DEPLOY_ENV = {
   FC_DEVOPS_LOG_PROJECT: 'acme-fc-devops-logs',
   FC_DEVOPS_LOG_STORE: 'functions',
   FC_DEVOPS_DEAD_LETTER: 'acs:mns:cn-shanghai:5555666677778888:/queues/fc-devops-dead-letter/messages',
+  FC_DEVOPS_FUNCTIONS_URL: 'https://ops.example.com',
   FC_DEVOPS_LAYER_GIT: layer('git', 1),
   FC_DEVOPS_LAYER_PACKER: layer('packer', 2),
   FC_DEVOPS_LAYER_TERRAFORM: layer('terraform', 1),

@@ -50,7 +50,7 @@ describe('npm run build and npm run deploy', () => {
   it('build without an fc-devops.yaml says the bundles carry no configuration', async () => {
     const r = await run(['build'], project, {});
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('built 9 function(s)');
+    expect(r.stdout).toContain('built 10 function(s)');
     expect(r.stdout).toContain('no fc-devops.yaml here, so the bundles carry no configuration');
     expect(existsSync(join(project, 'dist/notify/fc-devops.json'))).toBe(false);
   });
@@ -67,7 +67,12 @@ describe('npm run build and npm run deploy', () => {
     const r = await run(['deploy', '--plan'], project, ENV);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('fc-devops deploy plan: 9 function(s) in cn-hangzhou');
+    // Without the functions' address the console deploys all the same, and the plan says what it lacks.
+    const { FC_DEVOPS_FUNCTIONS_URL: _, ...withoutUrl } = ENV;
+    const partial = await run(['deploy', '--plan'], project, withoutUrl);
+    expect(partial.status).toBe(0);
+    expect(partial.stderr).toContain('warning: FC_DEVOPS_FUNCTIONS_URL is not set: the console');
+    expect(r.stdout).toContain('fc-devops deploy plan: 10 function(s) in cn-hangzhou');
     expect(r.stdout).toMatch(
       / {2}image-build +nodejs20, 2048 MB, 7200 s, 10240 MB disk, role acs:ram::1234567890123456:role\/fc-devops-image-build/,
     );
@@ -78,7 +83,7 @@ describe('npm run build and npm run deploy', () => {
       'trigger oss bundles (acs:oss:cn-hangzhou:1234567890123456:fc-devops-artifacts',
     );
     expect(r.stdout).toContain('network: VPC vpc-uf6acme, vSwitches vsw-uf6acme, security group sg-uf6acme');
-    expect(r.stdout).toContain('roles used (made by infra/, not by s deploy): 9');
+    expect(r.stdout).toContain('roles used (made by infra/, not by s deploy): 10');
   });
 
   it('stops on what would break in the cloud: a secret unset, another region, stale policies', async () => {
@@ -134,7 +139,7 @@ describe('npm run build and npm run deploy', () => {
     );
     const r = await run(['deploy'], project, ENV);
     expect(r.stdout).toContain('read 2 variable(s) from deploy.env');
-    expect(r.stdout).toContain('built 9 function(s), each with fc-devops.yaml');
+    expect(r.stdout).toContain('built 10 function(s), each with fc-devops.yaml');
     // Checked and compiled: what the function reads at its cold start.
     const shipped = JSON.parse(readFileSync(join(project, 'dist/release/fc-devops.json'), 'utf8'));
     expect(shipped).toMatchObject({ format: 'fc-devops-config/1', source: join(project, 'fc-devops.yaml') });
