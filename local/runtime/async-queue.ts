@@ -137,10 +137,22 @@ export class AsyncQueue {
   }
 
   /** Stop dispatching and wait for the attempts in flight; what is queued stays on disk. */
-  async stop(): Promise<void> {
+  /**
+   * Dispatch nothing more and wait for what runs, at most `graceMs`: a long job (a backup waiting
+   * for its task) must not hold a shutdown. What is still running then stays in the durable queue
+   * and runs again after a restart, as FC delivers async events at least once.
+   */
+  async stop(graceMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await Promise.allSettled([...this.running]);
+    const settled = Promise.allSettled([...this.running]);
+    if (!Number.isFinite(graceMs)) {
+      await settled;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
   }
 
   private schedule(delayMs: number): void {

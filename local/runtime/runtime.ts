@@ -431,7 +431,7 @@ export class LocalRuntime {
       });
       server.closeIdleConnections();
     });
-    await this.queue.stop();
+    await this.queue.stop(graceMs);
     await Promise.all([...this.pools.values()].map((p) => p.close(graceMs)));
     await this.stateServer?.stop();
     this.release();

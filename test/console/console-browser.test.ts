@@ -190,8 +190,9 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_TERRAFORM)('the console in Chromium', () =
     expect(text).toContain('step 6');
     expect(text).toMatch(/Apply complete!/);
     // Every line carries when it was written.
+    // (Terraform's own lines keep Terraform's stamp, to the microsecond.)
     for (const line of text.trim().split('\n'))
-      expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
+      expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /);
     expect(await bob.locator('#cancel').count()).toBe(0);
     // Its stages, each with its start and how long it took.
     expect(await bob.locator('[data-test=stages] tbody tr td:first-child').allTextContents()).toEqual([

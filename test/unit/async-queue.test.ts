@@ -89,3 +89,35 @@ describe('async queue', () => {
     await again.stop();
   });
 });
+
+describe('async queue shutdown', () => {
+  it('stops within its grace while a long job runs, and leaves that job queued for the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'queue-'));
+    let release: (outcome: AttemptOutcome) => void = () => {};
+    const started: number[] = [];
+    const q = new AsyncQueue(
+      dir,
+      {
+        // A job that runs until the test lets it end (as a backup waits for its task).
+        run: () =>
+          new Promise<AttemptOutcome>((done) => {
+            started.push(Date.now());
+            release = done;
+          }),
+        policy: () => ({ maxAsyncRetryAttempts: 3, maxAsyncEventAgeInSeconds: 86_400 }),
+        finished: async () => {},
+      },
+      1,
+    );
+    const { requestId } = q.enqueue({ functionName: 'f', payload: Buffer.from('{}'), source: 'test' });
+    q.start();
+    await until(() => started[0]);
+    const before = Date.now();
+    await q.stop(200);
+    expect(Date.now() - before).toBeLessThan(10_000);
+    // The instance is gone (the runtime terminates it): the attempt ends failed, the message waits.
+    release({ ok: false, response: 'terminated', error: { errorMessage: 'terminated', errorType: 'Error' } });
+    await until(() => (q.get(requestId)?.status === 'queued' ? true : undefined));
+    expect(q.get(requestId)).toMatchObject({ status: 'queued', attempts: 0 });
+  });
+});
