@@ -3,24 +3,10 @@ import { Agent, type AgentOptions } from 'node:http';
 import OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../local/sandbox/server.ts';
-import { KEY, startSandbox } from './harness.ts';
+import { KEY, officialOss, startSandbox } from './harness.ts';
 
-/**
- * The official OSS SDK (ali-oss), unmodified, against the sandbox: signature V4
- * (`authorizationV4`), path-style requests to an endpoint given by address (`sldEnable`, the SDK's
- * own option for that), the sandbox's region. Only the endpoint and the keys differ from the cloud.
- */
-// `authorizationV4` and `sldEnable` are options of ali-oss 6.x that @types/ali-oss does not list yet.
-const client = (sandbox: Sandbox, keys: { accessKeyId: string; accessKeySecret: string } = KEY) =>
-  new OSS({
-    ...keys,
-    region: 'oss-cn-hangzhou',
-    endpoint: sandbox.url,
-    bucket: 'fc-devops-artifacts',
-    secure: false,
-    timeout: 30_000,
-    ...{ authorizationV4: true, sldEnable: true },
-  });
+/** The official OSS SDK (ali-oss), unmodified, against the sandbox (see `officialOss`). */
+const client = officialOss;
 
 const failure = async (call: Promise<unknown>) => {
   try {

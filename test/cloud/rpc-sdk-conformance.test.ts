@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import RPCClient from '@alicloud/pop-core';
-import OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RAM_ACTIONS } from '../../local/deploy/ram.ts';
 import type { Sandbox } from '../../local/sandbox/server.ts';
@@ -9,7 +8,7 @@ import { EcsAdapter } from '../../shared/cloud/adapters/ecs.ts';
 import { EssAdapter } from '../../shared/cloud/adapters/ess.ts';
 import { RdsAdapter } from '../../shared/cloud/adapters/rds.ts';
 import type { RpcClient } from '../../shared/cloud/rpc.ts';
-import { KEY, startSandbox } from './harness.ts';
+import { KEY, officialOss, startSandbox } from './harness.ts';
 
 /**
  * Every RPC action the functions call, sent by the official SDK (@alicloud/pop-core, unmodified) to
@@ -78,15 +77,7 @@ describe('every RPC action the functions use, through the official pop-core clie
   it('ECS: images (import, tag, delete, snapshots), instances, Cloud Assistant, launch templates', async () => {
     const ecs = new EcsAdapter(viaPopCore('ecs', '2014-05-26'), 'cn-hangzhou');
     expect((await ecs.describeImages()).map((i) => i.ImageId)).toContain('m-bp1sandboxweb03');
-    const oss = new OSS({
-      ...KEY,
-      region: 'oss-cn-hangzhou',
-      endpoint: sandbox.url,
-      bucket: 'fc-devops-artifacts',
-      secure: false,
-      ...{ authorizationV4: true, sldEnable: true },
-    });
-    await oss.put('images/disk.raw', Buffer.alloc(4096));
+    await officialOss(sandbox).put('images/disk.raw', Buffer.alloc(4096));
     const { imageId } = await ecs.importImage({
       bucket: 'fc-devops-artifacts',
       key: 'images/disk.raw',

@@ -1,10 +1,9 @@
 import FcModule, * as $fc from '@alicloud/fc20230330';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import RPCClient from '@alicloud/pop-core';
-import OSS from 'ali-oss';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../local/sandbox/server.ts';
-import { KEY, startSandbox } from './harness.ts';
+import { KEY, officialOss, startSandbox } from './harness.ts';
 
 /**
  * What the official clients meet when the cloud's clock is far from theirs, or the cloud throttles
@@ -51,15 +50,7 @@ describe('the official SDKs meet expired timestamps and throttling as on the clo
       new $OpenApiUtil.Config({ ...KEY, endpoint: url.host, protocol: 'http', regionId: 'cn-hangzhou' }),
     );
   };
-  const oss = () =>
-    new OSS({
-      ...KEY,
-      region: 'oss-cn-hangzhou',
-      endpoint: sandbox.url,
-      bucket: 'fc-devops-artifacts',
-      secure: false,
-      ...{ authorizationV4: true, sldEnable: true },
-    });
+  const oss = () => officialOss(sandbox);
   const describeInstances = () =>
     rds().request('DescribeDBInstances', { RegionId: 'cn-hangzhou' }, { method: 'POST' });
 
