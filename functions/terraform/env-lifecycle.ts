@@ -221,6 +221,8 @@ async function finishCreate(ctx: HandlerContext, env: Environment, runId: string
   const moved = await move(ctx, env, ['creating'], 'active', {
     outputs: seal(Buffer.from(JSON.stringify(values)), planKey(ctx.config), env.id).toString('base64'),
     outputNames: Object.keys(outputs).sort(),
+    // Its plan was approved and applied: the operation no longer waits on anyone.
+    ...(env.meta.op ? { op: { ...env.meta.op, awaitingApproval: false } } : {}),
   });
   if (!moved) return;
   await envNotice(ctx, moved, {
@@ -287,6 +289,7 @@ async function finishDestroy(ctx: HandlerContext, env: Environment, runId: strin
       destroyedAt: now.toISOString(),
       hoursLived: hoursBetween(env.createdAt, now),
       nextAttemptAt: null,
+      ...(env.meta.op ? { op: { ...env.meta.op, awaitingApproval: false } } : {}),
     });
     if (!moved) return;
     const versions = await ctx.store.deleteStates(env.id, { fence });

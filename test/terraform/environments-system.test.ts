@@ -278,7 +278,10 @@ describe.skipIf(!HAS_TERRAFORM)(
         (await call('ops-carol', 'POST', `/workspaces/${id}/plans/${waiting.operation.planId}/approve`))
           .status,
       ).toBe(202);
-      expect((await settled(id, ['active', 'create-failed'])).status).toBe('active');
+      const active = await settled(id, ['active', 'create-failed']);
+      expect(active.status).toBe('active');
+      // Approved and applied: the last operation no longer says it waits.
+      expect((await show(id)).operation).toMatchObject({ kind: 'create', awaitingApproval: false });
 
       // The destroy fails (the marker is missing): destroy-failed, a critical notice with Terraform's words.
       expect(
