@@ -7,8 +7,13 @@ import { buildFunctions, buildOptions } from '../local/runtime/build.ts';
 import { writeCompiledConfig } from '../local/runtime/config-compile.ts';
 import { resolveModule } from '../local/runtime/instance-pool.ts';
 import { type FunctionSpec, loadProject } from '../local/runtime/s-yaml.ts';
+import type { Figure } from './figures.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+
+/** Issue 15's budgets for every function: bytes a cold start loads, and its time over an empty handler's. */
+export const BUNDLE_BUDGET_KB = 300;
+export const COLD_START_BUDGET = 1.3;
 
 /**
  * An event each function answers without reaching a database or the cloud, so the cold start is the
@@ -89,7 +94,7 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-export async function runBench(template = resolve('s.yaml')): Promise<number> {
+export async function runBench(template = resolve('s.yaml')): Promise<Figure[]> {
   const project = loadProject(template);
   const built = await buildFunctions(project.root);
   if (built.errors.length) throw new Error(built.errors.join('\n'));
@@ -134,5 +139,22 @@ export async function runBench(template = resolve('s.yaml')): Promise<number> {
     );
   }
   if (project.functions.length === 0) console.log(`(${template} declares no functions yet)`);
-  return 0;
+  return rows.slice(1).flatMap((r): Figure[] => [
+    {
+      id: `cold-start:${r.name}`,
+      what: `cold start ${r.name} vs empty`,
+      value: r.median / base.median,
+      unit: 'x',
+      goal: COLD_START_BUDGET,
+      better: 'lower',
+    },
+    {
+      id: `bundle:${r.name}`,
+      what: `bundle ${r.name} (loaded)`,
+      value: r.bytes / 1024,
+      unit: 'KB',
+      goal: BUNDLE_BUDGET_KB,
+      better: 'lower',
+    },
+  ]);
 }

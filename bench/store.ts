@@ -1,5 +1,6 @@
 import { openStore } from '../shared/store/open.ts';
 import type { Store } from '../shared/store/port.ts';
+import type { Figure } from './figures.ts';
 import { withScratchPostgres } from './scratch-postgres.ts';
 
 const OPS = Number(process.env.BENCH_STORE_OPS ?? 2000);
@@ -26,7 +27,8 @@ async function claimAndComplete(
 }
 
 /** Claim-and-complete throughput on PGlite (in memory) and on the PostgreSQL server, if reachable. */
-export async function runStoreBench(): Promise<void> {
+export async function runStoreBench(): Promise<Figure[]> {
+  const figures: Figure[] = [];
   console.log(`\nstore: claim + complete of ${OPS} distinct keys`);
   const pglite = await openStore({});
   console.log(
@@ -36,12 +38,20 @@ export async function runStoreBench(): Promise<void> {
 
   await withScratchPostgres('store', async (url) => {
     const store = await openStore({ databaseUrl: url.toString() });
-    console.log(
-      `  postgres (${url.host})  sequential ${(await claimAndComplete(store, 'seq', OPS, 1)).toFixed(0).padStart(7)} ops/s`,
-    );
+    const sequential = await claimAndComplete(store, 'seq', OPS, 1);
+    console.log(`  postgres (${url.host})  sequential ${sequential.toFixed(0).padStart(7)} ops/s`);
+    figures.push({
+      id: 'store:postgres:sequential',
+      what: 'store claim+complete, PostgreSQL',
+      value: sequential,
+      unit: 'ops/s',
+      goal: 1000,
+      better: 'higher',
+    });
     console.log(
       `  postgres (${url.host})  3 in parallel ${(await claimAndComplete(store, 'par', OPS, 3)).toFixed(0).padStart(4)} ops/s (one function instance's pool)`,
     );
     await store.close();
   });
+  return figures;
 }

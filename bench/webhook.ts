@@ -7,6 +7,7 @@ import { githubHeaders } from '../local/cli/git-push.ts';
 import { LocalRuntime } from '../local/runtime/runtime.ts';
 import { SANDBOX_KEYS } from '../local/sandbox/keys.ts';
 import { Sandbox } from '../local/sandbox/server.ts';
+import type { Figure } from './figures.ts';
 import { withScratchPostgres } from './scratch-postgres.ts';
 
 const SECRET = 'bench-webhook-secret';
@@ -45,12 +46,39 @@ const pct = (sorted: number[], p: number) =>
  * matched and (for a matching branch) enqueued as an image-build job, durably. The jobs are not run
  * (the runtime does not dispatch them), so what is measured is the answer, not the build.
  */
-export async function runWebhookBench(): Promise<void> {
-  await measure('PGlite state server (the npm start default)', undefined);
-  await withScratchPostgres('webhook', (url) => measure(`PostgreSQL (${url.host})`, url.toString()));
+export async function runWebhookBench(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const goals = { pglite: { p99: 40, perSecond: 300 }, postgres: { p99: 20, perSecond: 1000 } };
+  const add = (store: 'pglite' | 'postgres', r: { p99: number; perSecond: number }) =>
+    figures.push(
+      {
+        id: `webhook:${store}:p99`,
+        what: `webhook p99, ${store}`,
+        value: r.p99,
+        unit: 'ms',
+        goal: goals[store].p99,
+        better: 'lower',
+      },
+      {
+        id: `webhook:${store}:throughput`,
+        what: `webhook throughput, ${store}`,
+        value: r.perSecond,
+        unit: '/s',
+        goal: goals[store].perSecond,
+        better: 'higher',
+      },
+    );
+  add('pglite', await measure('PGlite state server (the npm start default)', undefined));
+  await withScratchPostgres('webhook', async (url) => {
+    add('postgres', await measure(`PostgreSQL (${url.host})`, url.toString()));
+  });
+  return figures;
 }
 
-async function measure(storeLabel: string, databaseUrl: string | undefined): Promise<void> {
+async function measure(
+  storeLabel: string,
+  databaseUrl: string | undefined,
+): Promise<{ p99: number; perSecond: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-webhook-'));
   writeFileSync(join(dir, 'fc-devops.yaml'), CONFIG);
   const sandbox = await Sandbox.start({ port: 0, dir: join(dir, 'sandbox'), keys: SANDBOX_KEYS });
@@ -87,6 +115,7 @@ async function measure(storeLabel: string, databaseUrl: string | undefined): Pro
     console.log(
       `\nwebhook acknowledgement at the local runtime (signed GitHub push -> 202), store: ${storeLabel}`,
     );
+    let p99 = 0;
     for (const [label, branch] of [
       ['one job enqueued', 'main'],
       ['no pipeline matches', 'feature'],
@@ -94,6 +123,7 @@ async function measure(storeLabel: string, databaseUrl: string | undefined): Pro
       const times: number[] = [];
       for (let i = 0; i < SEQUENTIAL; i++) times.push(await send(branch));
       times.sort((a, b) => a - b);
+      if (branch === 'main') p99 = pct(times, 99);
       console.log(
         `  ${label.padEnd(22)} p50 ${pct(times, 50).toFixed(1).padStart(6)} ms   p99 ${pct(times, 99).toFixed(1).padStart(6)} ms   (${SEQUENTIAL} sequential)`,
       );
@@ -109,6 +139,7 @@ async function measure(storeLabel: string, databaseUrl: string | undefined): Pro
     console.log(
       `  throughput             ${perSecond.toFixed(0).padStart(6)} deliveries/s (${CONCURRENCY} concurrent, each enqueuing a job)`,
     );
+    return { p99, perSecond };
   } finally {
     await runtime.stop(2000);
     await sandbox.stop();
