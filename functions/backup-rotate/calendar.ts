@@ -1,4 +1,4 @@
-import { localDate, offsetOf } from '../../shared/util/zone.ts';
+import { dayOffset, offsetAt } from '../../shared/util/zone.ts';
 
 /** Calendar buckets of an instant in a time zone: day, ISO week, month, year. */
 export interface Buckets {
@@ -11,29 +11,53 @@ export interface Buckets {
 const DAY_MS = 86_400_000;
 const byDay = new Map<string, Map<number, Buckets>>();
 
-/**
- * The buckets of an instant's local day. The zone's offset is cached per day (formatting every
- * instant was most of a plan's time), and so are the buckets of each local day: hourly backups
- * share them 24 at a time.
- */
+/** The buckets of an instant's local day in `timeZone`. */
 export function bucketsOf(instant: Date, timeZone: string): Buckets {
-  const t = instant.getTime();
-  const localDay = Math.floor((t + offsetOf(timeZone, t)) / DAY_MS);
+  return bucketCursor(timeZone)(instant.getTime());
+}
+
+/**
+ * A reader of buckets for many instants in one zone. The zone's offset is looked up once per UTC day
+ * (formatting every instant was most of a plan's time) and each local day's buckets are made once;
+ * an instant on the same local day as the one before (backups read newest first come in runs)
+ * costs two divisions.
+ */
+export function bucketCursor(timeZone: string): (t: number) => Buckets {
   let days = byDay.get(timeZone);
   if (!days) {
     days = new Map();
     byDay.set(timeZone, days);
   }
-  let known = days.get(localDay);
-  if (!known) {
-    known = bucketsOfDay(localDate(timeZone, t));
-    if (days.size > 100_000) days.clear();
-    days.set(localDay, known);
-  }
-  return known;
+  const known = days;
+  let utcDay = Number.NaN;
+  let offset: number | null = null;
+  let localDay = Number.NaN;
+  let last: Buckets | undefined;
+  return (t) => {
+    const day = Math.floor(t / DAY_MS);
+    if (day !== utcDay) {
+      utcDay = day;
+      offset = dayOffset(timeZone, day);
+    }
+    // A day with a transition in it is computed instant by instant.
+    const local = Math.floor((t + (offset ?? offsetAt(timeZone, t))) / DAY_MS);
+    if (local !== localDay || !last) {
+      localDay = local;
+      last = known.get(local);
+      if (!last) {
+        last = bucketsOfDay(local);
+        if (known.size > 100_000) known.clear();
+        known.set(local, last);
+      }
+    }
+    return last;
+  };
 }
 
-function bucketsOfDay({ y, m, d }: { y: number; m: number; d: number }): Buckets {
+/** The buckets of a local calendar day, given as days since 1970-01-01. */
+function bucketsOfDay(localDay: number): Buckets {
+  const at = new Date(localDay * DAY_MS);
+  const [y, m, d] = [at.getUTCFullYear(), at.getUTCMonth() + 1, at.getUTCDate()];
   const day = `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
   // ISO week of the local calendar date: the week belongs to the year of its Thursday.
   const date = new Date(Date.UTC(y, m - 1, d));

@@ -1,4 +1,5 @@
-import { type Buckets, bucketsOf } from './calendar.ts';
+import { indexesByKeyDescending } from '../../shared/util/order.ts';
+import { bucketCursor } from './calendar.ts';
 
 export interface BackupFact {
   id: string;
@@ -46,58 +47,83 @@ export function planRetention(
   policy: RetentionPolicy,
   now: Date,
 ): Decision[] {
-  // Reasons only for what is kept: a plan of 100,000 backups keeps a few hundred.
-  const reasons = new Map<string, string[]>();
-  const keep = (id: string, reason: string) => {
-    const list = reasons.get(id);
+  const n = backups.length;
+  // Reasons only for what is kept (a plan of 100,000 backups keeps a few hundred), by index.
+  const reasons: (string[] | undefined)[] = new Array(n);
+  const keep = (i: number, reason: string) => {
+    const list = reasons[i];
     if (list) list.push(reason);
-    else reasons.set(id, [reason]);
+    else reasons[i] = [reason];
   };
-  // Sorted by times read once, not by two Date reads per comparison.
-  const times = backups.map((b) => b.start.getTime());
-  const order = Array.from(backups.keys()).sort(
-    (i, j) => times[j]! - times[i]! || (backups[i]!.id < backups[j]!.id ? 1 : -1),
-  );
-  const newestFirst = order.map((i) => backups[i]!);
-  const successes = newestFirst.filter((b) => b.status === 'Success');
+  // Each time read once; newest first, equal times by id, descending.
+  const times = new Float64Array(n);
+  for (let i = 0; i < n; i++) times[i] = backups[i]!.start.getTime();
+  const order = breakTies(indexesByKeyDescending(times), times, backups);
+  const successes: number[] = [];
+  for (const i of order) if (backups[i]!.status === 'Success') successes.push(i);
 
-  if (successes[0]) keep(successes[0].id, 'newest successful backup');
-  for (const [i, b] of successes.slice(0, policy.minKeep).entries()) {
-    keep(b.id, `one of the ${policy.minKeep} newest successful backups (#${i + 1})`);
+  if (successes.length) keep(successes[0]!, 'newest successful backup');
+  for (let r = 0; r < Math.min(policy.minKeep, successes.length); r++) {
+    keep(successes[r]!, `one of the ${policy.minKeep} newest successful backups (#${r + 1})`);
   }
+  const t = now.getTime();
   const minAgeMs = policy.minAgeHours * 3_600_000;
   const young = `younger than ${policy.minAgeHours} h`;
-  for (const [i, b] of backups.entries()) if (now.getTime() - times[i]! < minAgeMs) keep(b.id, young);
+  for (let i = 0; i < n; i++) if (t - times[i]! < minAgeMs) keep(i, young);
 
-  // Each backup's buckets once, and only as far as some granularity still looks.
-  const buckets: (Buckets | undefined)[] = [];
-  const bucketAt = (i: number) => (buckets[i] ??= bucketsOf(successes[i]!.start, policy.timeZone));
+  // Each granularity walks the successes newest first, only as far as it still looks.
   for (const g of GRANULARITIES) {
     const count = policy[g];
     if (count <= 0) continue;
+    const bucketAt = bucketCursor(policy.timeZone);
     const seen = new Set<string>();
-    for (const [i, b] of successes.entries()) {
+    for (const i of successes) {
       if (seen.size >= count) break;
-      const bucket = bucketAt(i)[BUCKET[g]];
+      const bucket = bucketAt(times[i]!)[BUCKET[g]];
       if (seen.has(bucket)) continue;
       seen.add(bucket);
-      keep(b.id, `${g} ${bucket}`);
+      keep(i, `${g} ${bucket}`);
     }
   }
 
   const freshMs = policy.freshHours * 3_600_000;
-  const newest = newestFirst[0];
-  const fresh = successes.some((b) => now.getTime() - b.start.getTime() < freshMs);
-  const hold = newest?.status === 'Failed' && !fresh;
+  const fresh = successes.length > 0 && t - times[successes[0]!]! < freshMs;
+  const hold = n > 0 && backups[order[0]!]!.status === 'Failed' && !fresh;
 
-  return newestFirst.map((b) => {
-    const why = reasons.get(b.id);
-    if (why) return { id: b.id, action: 'keep', reasons: why };
-    if (!b.deletable) return { id: b.id, action: 'keep', reasons: [...NOT_DELETABLE] };
-    if (!b.ours && !policy.deleteForeign) return { id: b.id, action: 'keep', reasons: [...FOREIGN] };
-    if (hold) return { id: b.id, action: 'keep', reasons: [...HOLD] };
-    return { id: b.id, action: 'delete', reasons: [...(b.status === 'Failed' ? FAILED_OUTSIDE : OUTSIDE)] };
-  });
+  const decisions: Decision[] = new Array(n);
+  for (let r = 0; r < n; r++) {
+    const i = order[r]!;
+    const b = backups[i]!;
+    const why = reasons[i];
+    decisions[r] = why
+      ? { id: b.id, action: 'keep', reasons: why }
+      : !b.deletable
+        ? { id: b.id, action: 'keep', reasons: [...NOT_DELETABLE] }
+        : !b.ours && !policy.deleteForeign
+          ? { id: b.id, action: 'keep', reasons: [...FOREIGN] }
+          : hold
+            ? { id: b.id, action: 'keep', reasons: [...HOLD] }
+            : {
+                id: b.id,
+                action: 'delete',
+                reasons: [...(b.status === 'Failed' ? FAILED_OUTSIDE : OUTSIDE)],
+              };
+  }
+  return decisions;
+}
+
+/** Runs of equal times, in index order from the sort, put in descending id order. */
+function breakTies(order: Uint32Array, times: Float64Array, backups: readonly BackupFact[]): Uint32Array {
+  for (let r = 0; r < order.length; ) {
+    let end = r + 1;
+    while (end < order.length && times[order[end]!] === times[order[r]!]) end++;
+    if (end - r > 1)
+      order
+        .subarray(r, end)
+        .sort((i, j) => (backups[i]!.id < backups[j]!.id ? 1 : backups[i]!.id > backups[j]!.id ? -1 : i - j));
+    r = end;
+  }
+  return order;
 }
 
 const NOT_DELETABLE = ['the service does not allow deleting it'];

@@ -33,12 +33,19 @@ const caches = new Map<string, Map<number, number | null>>();
  * year in DST zones) is computed exactly, instant by instant.
  */
 export function offsetOf(timeZone: string, t: number): number {
+  return dayOffset(timeZone, Math.floor(t / DAY_MS)) ?? offsetAt(timeZone, t);
+}
+
+/**
+ * The one offset of every instant of a UTC day (days since the epoch), or null when the zone's offset
+ * changes during that day.
+ */
+export function dayOffset(timeZone: string, day: number): number | null {
   let days = caches.get(timeZone);
   if (!days) {
     days = new Map();
     caches.set(timeZone, days);
   }
-  const day = Math.floor(t / DAY_MS);
   let known = days.get(day);
   if (known === undefined) {
     const start = offsetAt(timeZone, day * DAY_MS);
@@ -46,7 +53,7 @@ export function offsetOf(timeZone: string, t: number): number {
     if (days.size > 100_000) days.clear();
     days.set(day, known);
   }
-  return known ?? offsetAt(timeZone, t);
+  return known;
 }
 
 /** The local calendar date and weekday (0 Sunday … 6 Saturday) of an instant in a zone. */
