@@ -7,8 +7,8 @@ import type { ObjectStore } from '../sandbox/products/oss.ts';
 export function invokeTarget(runtime: LocalRuntime): InvokeTarget {
   return {
     has: (name) => runtime.functions.has(name),
-    invokeAsync: (name, payload, options) => ({
-      requestId: runtime.invokeAsync(name, payload, options).requestId,
+    invokeAsync: async (name, payload, options) => ({
+      requestId: (await runtime.invokeAsync(name, payload, options)).requestId,
     }),
   };
 }

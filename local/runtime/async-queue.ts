@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Journal } from './journal.ts';
 
 /** One queued async invocation, as kept on disk. */
 export interface AsyncMessage {
@@ -45,15 +46,22 @@ export class DuplicateTaskError extends Error {
   override name = 'DuplicateTaskError';
 }
 
+/** What the queue's journal holds: a message as it now is, a message that ended, a task id used. */
+type Entry = { put: AsyncMessage } | { done: string; taskId?: string } | { task: string };
+
+/** Entries past this many more than the live messages, the journal is rewritten as a snapshot. */
+const REWRITE_AFTER = 5000;
+
 /**
- * FC's async invocation queue, durable on disk: a message is written before the caller gets its 202,
- * survives a restart (a message that was running when the process died runs again: at least once),
- * is retried `maxAsyncRetryAttempts` times with exponential backoff, expires after
- * `maxAsyncEventAgeInSeconds`, and ends in the success or failure destination.
+ * FC's async invocation queue, durable on disk: a message is on disk (written and synced) before the
+ * caller gets its 202, survives a restart (a message that was running when the process died runs
+ * again: at least once), is retried `maxAsyncRetryAttempts` times with exponential backoff, expires
+ * after `maxAsyncEventAgeInSeconds`, and ends in the success or failure destination. The disk is a
+ * journal with group commit: a burst of enqueues shares its writes and syncs.
  */
 export class AsyncQueue {
-  private readonly pendingDir: string;
-  private readonly doneDir: string;
+  private readonly dir: string;
+  private readonly journal: Journal;
   private readonly messages = new Map<string, AsyncMessage>();
   private readonly taskIds = new Set<string>();
   private readonly running = new Set<Promise<void>>();
@@ -67,10 +75,9 @@ export class AsyncQueue {
     private readonly retryBaseMs = 1000,
     private readonly now: () => number = Date.now,
   ) {
-    this.pendingDir = join(dir, 'pending');
-    this.doneDir = join(dir, 'done');
-    mkdirSync(this.pendingDir, { recursive: true });
-    mkdirSync(this.doneDir, { recursive: true });
+    this.dir = dir;
+    mkdirSync(dir, { recursive: true });
+    this.journal = new Journal(join(dir, 'queue.jsonl'));
   }
 
   /**
@@ -79,32 +86,67 @@ export class AsyncQueue {
    */
   start(options: { dispatch?: boolean } = {}): void {
     this.paused = options.dispatch === false;
-    for (const file of readdirSync(this.pendingDir)) {
-      if (!file.endsWith('.json')) continue;
-      try {
-        const message = JSON.parse(readFileSync(join(this.pendingDir, file), 'utf8')) as AsyncMessage;
-        message.status = 'queued';
-        this.messages.set(message.requestId, message);
-        if (message.taskId) this.taskIds.add(message.taskId);
-      } catch {
-        // A torn write from a crash mid-rename cannot happen (rename is atomic); anything else unreadable is skipped.
+    this.messages.clear();
+    for (const entry of [...this.legacyEntries(), ...(this.journal.read() as Entry[])]) {
+      if ('put' in entry) {
+        this.messages.set(entry.put.requestId, entry.put);
+        if (entry.put.taskId) this.taskIds.add(entry.put.taskId);
+      } else if ('done' in entry) {
+        this.messages.delete(entry.done);
+        if (entry.taskId) this.taskIds.add(entry.taskId);
+      } else if ('task' in entry) {
+        this.taskIds.add(entry.task);
       }
     }
-    for (const file of readdirSync(this.doneDir)) {
-      const taskId = /^task-(.+)\.json$/.exec(file)?.[1];
-      if (taskId) this.taskIds.add(decodeURIComponent(taskId));
-    }
+    // What was running when the process stopped runs again.
+    for (const message of this.messages.values()) message.status = 'queued';
+    this.journal.rewriteSync(this.snapshot());
+    rmSync(join(this.dir, 'pending'), { recursive: true, force: true });
+    rmSync(join(this.dir, 'done'), { recursive: true, force: true });
     this.stopped = false;
     this.schedule(0);
   }
 
-  enqueue(input: {
+  /** A state directory from before the journal: a file per pending message, one per finished task. */
+  private legacyEntries(): Entry[] {
+    const entries: Entry[] = [];
+    const pending = join(this.dir, 'pending');
+    if (existsSync(pending))
+      for (const file of readdirSync(pending).filter((f) => f.endsWith('.json'))) {
+        try {
+          entries.push({ put: JSON.parse(readFileSync(join(pending, file), 'utf8')) as AsyncMessage });
+        } catch {
+          // Unreadable: skipped, as before.
+        }
+      }
+    const done = join(this.dir, 'done');
+    if (existsSync(done))
+      for (const file of readdirSync(done)) {
+        const taskId = /^task-(.+)\.json$/.exec(file)?.[1];
+        if (taskId) entries.push({ task: decodeURIComponent(taskId) });
+      }
+    return entries;
+  }
+
+  private snapshot(): Entry[] {
+    const live = new Set<string>();
+    const entries: Entry[] = [];
+    for (const message of this.messages.values()) {
+      entries.push({ put: message });
+      if (message.taskId) live.add(message.taskId);
+    }
+    for (const task of this.taskIds) if (!live.has(task)) entries.push({ task });
+    return entries;
+  }
+
+  /** Resolves once the message is on disk: only then may the caller be told it was accepted. */
+  async enqueue(input: {
     functionName: string;
     payload: Buffer;
     qualifier?: string;
     taskId?: string;
     source: string;
-  }): AsyncMessage {
+  }): Promise<AsyncMessage> {
     if (input.taskId && this.taskIds.has(input.taskId)) {
       throw new DuplicateTaskError(`async task ${input.taskId} already exists`);
     }
@@ -121,9 +163,16 @@ export class AsyncQueue {
       nextAttemptAt: now,
       status: 'queued',
     };
-    this.persist(message);
+    // Taken at once, so a second enqueue of the task id in the same burst is refused.
     this.messages.set(message.requestId, message);
     if (message.taskId) this.taskIds.add(message.taskId);
+    try {
+      await this.journal.append({ put: message } satisfies Entry);
+    } catch (error) {
+      this.messages.delete(message.requestId);
+      if (message.taskId) this.taskIds.delete(message.taskId);
+      throw error;
+    }
     this.schedule(0);
     return message;
   }
@@ -136,7 +185,6 @@ export class AsyncQueue {
     return [...this.messages.values()];
   }
 
-  /** Stop dispatching and wait for the attempts in flight; what is queued stays on disk. */
   /**
    * Dispatch nothing more and wait for what runs, at most `graceMs`: a long job (a backup waiting
    * for its task) must not hold a shutdown. What is still running then stays in the durable queue
@@ -148,11 +196,12 @@ export class AsyncQueue {
     const settled = Promise.allSettled([...this.running]);
     if (!Number.isFinite(graceMs)) {
       await settled;
-      return;
+    } else {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
     }
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-    clearTimeout(timer);
+    await this.journal.close();
   }
 
   private schedule(delayMs: number): void {
@@ -239,14 +288,17 @@ export class AsyncQueue {
     message.result = outcome?.response;
     // Destinations first: if the process dies now, the message is still pending and runs again.
     await this.hooks.finished(message, condition, outcome);
-    const name = message.taskId
-      ? `task-${encodeURIComponent(message.taskId)}.json`
-      : `${message.requestId}.json`;
-    writeAtomic(join(this.doneDir, name), JSON.stringify(message));
-    rmSync(join(this.pendingDir, `${message.requestId}.json`), { force: true });
     this.messages.delete(message.requestId);
     this.done.set(message.requestId, message);
     if (this.done.size > 1000) this.done.delete(this.done.keys().next().value!);
+    await this.journal
+      .append({
+        done: message.requestId,
+        ...(message.taskId ? { taskId: message.taskId } : {}),
+      } satisfies Entry)
+      .catch(() => {}); // not on disk: it runs again after a restart, as FC's at-least-once allows
+    if (this.journal.length > this.messages.size + REWRITE_AFTER)
+      await this.journal.rewrite(() => this.snapshot()).catch(() => {});
   }
 
   private readonly done = new Map<string, AsyncMessage>();
@@ -255,13 +307,8 @@ export class AsyncQueue {
     return this.done.get(requestId);
   }
 
+  /** The message as it now is, in order with everything else (an attempt counted, a retry due). */
   private persist(message: AsyncMessage): void {
-    writeAtomic(join(this.pendingDir, `${message.requestId}.json`), JSON.stringify(message));
+    void this.journal.append({ put: message } satisfies Entry).catch(() => {});
   }
-}
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }

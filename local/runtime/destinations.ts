@@ -55,18 +55,18 @@ export function destinationPayload(
  * (`acs:fc:<region>:<account>:functions/<name>`) is invoked asynchronously; MNS, EventBridge and
  * RocketMQ destinations are appended to `<stateDir>/destinations/<kind>.jsonl` for inspection.
  */
-export function deliverDestination(
+export async function deliverDestination(
   runtime: LocalRuntime,
   message: AsyncMessage,
   condition: string,
   outcome: AttemptOutcome | undefined,
   destination: string,
-): DestinationRecord {
+): Promise<DestinationRecord> {
   const payload = destinationPayload(runtime, message, condition, outcome);
   const target = /^acs:fc:[^:]*:[^:]*:(?:services\/[^/]+\/)?functions\/([^/]+)/.exec(destination)?.[1];
   let deliveredTo: string;
   if (target && runtime.functions.has(target)) {
-    runtime.invokeAsync(target, Buffer.from(JSON.stringify(payload)), {
+    await runtime.invokeAsync(target, Buffer.from(JSON.stringify(payload)), {
       source: `destination:${message.functionName}`,
     });
     deliveredTo = `function:${target}`;

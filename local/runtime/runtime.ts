@@ -365,21 +365,19 @@ export class LocalRuntime {
   }
 
   /** Queue an async invocation (FC answers 202 once the message is persisted). */
-  invokeAsync(
+  async invokeAsync(
     functionName: string,
     payload: Buffer,
     options: { source: string; taskId?: string; qualifier?: string },
-  ): AsyncMessage {
+  ): Promise<AsyncMessage> {
     if (!this.functions.has(functionName)) throw new Error(`function ${functionName} not found`);
-    return this.queue.enqueue({ functionName, payload, source: options.source, ...optional(options) });
+    return await this.queue.enqueue({ functionName, payload, source: options.source, ...optional(options) });
   }
 
   private enqueueSafely(functionName: string, payload: Buffer, source: string): void {
-    try {
-      this.invokeAsync(functionName, payload, { source });
-    } catch (error) {
-      this.print(`[runtime] could not enqueue ${source} for ${functionName}: ${(error as Error).message}`);
-    }
+    this.invokeAsync(functionName, payload, { source }).catch((error: Error) =>
+      this.print(`[runtime] could not enqueue ${source} for ${functionName}: ${error.message}`),
+    );
   }
 
   private async runAsync(message: AsyncMessage): Promise<AttemptOutcome> {
@@ -406,7 +404,7 @@ export class LocalRuntime {
       );
     }
     if (!destination) return;
-    const record = deliverDestination(this, message, condition, outcome, destination);
+    const record = await deliverDestination(this, message, condition, outcome, destination);
     this.destinations.push(record);
     if (this.destinations.length > 500) this.destinations.shift();
   }

@@ -57,7 +57,7 @@ export async function handleRequest(
   const event = toHttpEvent(req, body, rawPath, runtime.accountId, fn.http.triggerName);
   const payload = Buffer.from(JSON.stringify(event));
   if (async) {
-    const message = runtime.invokeAsync(fn.name, payload, { source: `http:${fn.http.triggerName}` });
+    const message = await runtime.invokeAsync(fn.name, payload, { source: `http:${fn.http.triggerName}` });
     return send(res, 202, { 'x-fc-request-id': message.requestId }, '');
   }
   const requestId = event.requestContext.requestId;
@@ -93,7 +93,7 @@ async function invokeApi(
   if (async) {
     const taskId = req.headers['x-fc-async-task-id']?.toString();
     try {
-      const message = runtime.invokeAsync(name, body, {
+      const message = await runtime.invokeAsync(name, body, {
         source: 'invoke-api',
         ...(taskId ? { taskId } : {}),
         ...(qualifier ? { qualifier } : {}),

@@ -300,7 +300,7 @@ export class Sandbox {
             : verifyAcs3({ ...rest, path: url.pathname }, this.options.keys, this.nonces, this.wallNow());
         ctx.caller = key;
         await this.faults.apply(route.action);
-        const response = route.run();
+        const response = await route.run();
         // An invocation changes nothing the sandbox keeps (the runtime has the queue): writing the
         // whole state file for each one was most of a webhook's enqueue time.
         if (route.action !== 'InvokeFunction') this.save();

@@ -232,7 +232,7 @@ describe('async queue durability', () => {
     };
     const first = await LocalRuntime.start(options);
     await first.queue.stop(); // stop dispatching, as if the process died right after the 202
-    const message = first.invokeAsync('flaky', Buffer.from('{"id":"restart","failTimes":0}'), {
+    const message = await first.invokeAsync('flaky', Buffer.from('{"id":"restart","failTimes":0}'), {
       source: 'test',
     });
     await first.stop(500);

@@ -14,7 +14,7 @@ export interface InvokeTarget {
     functionName: string,
     payload: Buffer,
     options: { source: string; taskId?: string; qualifier?: string },
-  ): { requestId: string };
+  ): Promise<{ requestId: string }>;
   has(functionName: string): boolean;
 }
 
@@ -25,7 +25,7 @@ export function fcRoute(
   ctx: RestContext,
   req: RestRequest,
   runtime: InvokeTarget | undefined,
-): { action: string; run: () => RestResponse } {
+): { action: string; run: () => RestResponse | Promise<RestResponse> } {
   const m = /^\/2023-03-30\/functions\/([^/]+)(\/.*)?$/.exec(req.path);
   if (!m) return unknownRoute(req);
   const name = decodeURIComponent(m[1]!);
@@ -69,13 +69,13 @@ export function fcRoute(
   if (rest === '/invocations' && req.method === 'POST') {
     return {
       action: 'InvokeFunction',
-      run: () => {
+      run: async () => {
         if (runtime?.has(name)) {
           const taskId = req.headers['x-fc-async-task-id'];
           const qualifier = req.query.qualifier;
           let requestId: string;
           try {
-            ({ requestId } = runtime.invokeAsync(name, req.body, {
+            ({ requestId } = await runtime.invokeAsync(name, req.body, {
               source: 'sandbox-fc',
               ...(taskId ? { taskId } : {}),
               ...(qualifier ? { qualifier } : {}),
