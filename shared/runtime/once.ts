@@ -97,7 +97,19 @@ export async function runOnce<T>(
   const leaseMs = deps.fc.function.timeout * 1000 + 10_000;
   const payloadSha256 =
     options.payload === undefined ? deps.eventPayloadSha256 : sha256Hex(JSON.stringify(options.payload));
-  const claim = await store.claim(key, { owner, leaseMs, payloadSha256 });
+  const runInput = {
+    kind: options.kind ?? deps.kind,
+    subject: (options.subject ?? raw).slice(0, LIMITS.subject),
+    correlationId: deps.correlationId,
+    attempt: deps.attempt,
+  };
+  // Without a lock to take in between, the run is recorded by the claim itself (one round trip).
+  const claim = await store.claim(key, {
+    owner,
+    leaseMs,
+    payloadSha256,
+    ...(options.lock ? {} : { run: runInput }),
+  });
   if (claim.status === 'mismatch') throw new KeyReuseError(raw, 'idempotency key');
   if (claim.status === 'completed') {
     deps.log.info('duplicate event, returning the stored result', { key });
@@ -117,12 +129,7 @@ export async function runOnce<T>(
     fence = { lock: lock.name, owner, token: lock.token };
   }
   try {
-    const run = await store.createRun({
-      kind: options.kind ?? deps.kind,
-      subject: (options.subject ?? raw).slice(0, LIMITS.subject),
-      correlationId: deps.correlationId,
-      attempt: deps.attempt,
-    });
+    const run = claim.run ?? (await store.createRun(runInput));
     const log = deps.log.child({ runId: run.id });
     // Only runs that last look: the first check is one poll interval in, so short work costs nothing.
     const cancel = new AbortController();
@@ -166,8 +173,12 @@ export async function runOnce<T>(
         await store.complete(key, owner, result ?? null);
         return { status: 'done', result, runId: run.id };
       }
-      await store.updateRun(run.id, { status: 'succeeded', result: result ?? null });
-      if (!(await store.complete(key, owner, result ?? null))) {
+      const finished = await store.finishRun(
+        run.id,
+        { status: 'succeeded', result: result ?? null },
+        { key, owner },
+      );
+      if (!finished.completed) {
         log.warn('finished after the claim was taken over; the result stays with the run only', { key });
       }
       return { status: 'done', result, runId: run.id };

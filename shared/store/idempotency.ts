@@ -1,6 +1,7 @@
 import { judge } from './idempotency-state.ts';
 import { checkLength } from './limits.ts';
-import type { Claim } from './port.ts';
+import type { Claim, RunInput } from './port.ts';
+import { newRunValues, RUN_COLUMNS, RUN_TYPES, type RunRow, toRun } from './runs.ts';
 import { type SqlClient, toJsonb } from './sql.ts';
 
 interface Row {
@@ -17,7 +18,13 @@ export async function claim(
   db: SqlClient,
   now: Date,
   key: string,
-  options: { owner: string; leaseMs: number; ttlMs: number; payloadSha256?: string | undefined },
+  options: {
+    owner: string;
+    leaseMs: number;
+    ttlMs: number;
+    payloadSha256?: string | undefined;
+    run?: RunInput | undefined;
+  },
 ): Promise<Claim> {
   checkLength('key', key);
   checkLength('owner', options.owner);
@@ -28,8 +35,7 @@ export async function claim(
   //   t1  B: insert k, conflict → update only if k failed, expired, or its lease ran out → no row: B lost
   //   t2  B: select k           → completed: B gets A's result; in progress: B gets a conflict
   const payload = options.payloadSha256 ?? null;
-  const won = await db.query<{ taken_over: boolean }>(
-    `insert into idempotency (key, status, owner, lease_expires_at, expires_at, created_at, updated_at, payload_sha256)
+  const upsert = `insert into idempotency (key, status, owner, lease_expires_at, expires_at, created_at, updated_at, payload_sha256)
      values ($1, 'in_progress', $2, $3, $4, $5, $5, $6)
      on conflict (key) do update set
        status = 'in_progress', owner = excluded.owner, lease_expires_at = excluded.lease_expires_at,
@@ -38,10 +44,24 @@ export async function claim(
      where idempotency.status = 'failed'
         or idempotency.expires_at <= excluded.updated_at
         or (idempotency.status = 'in_progress' and idempotency.lease_expires_at <= excluded.updated_at)
-     returning (xmax <> 0) as taken_over`,
-    [key, options.owner, lease, expires, now, payload],
-  );
-  if (won[0]) return { status: 'claimed', key, owner: options.owner, takenOver: won[0].taken_over };
+     returning (xmax <> 0) as taken_over`;
+  const params = [key, options.owner, lease, expires, now, payload];
+  if (options.run) {
+    // The run is recorded only if the claim wins: one round trip and one commit for both.
+    const values = newRunValues(now, options.run);
+    const [won] = await db.query<RunRow & { taken_over: boolean }>(
+      `with won as (${upsert}),
+            run as (insert into runs (${RUN_COLUMNS})
+                    select ${values.map((_, i) => `$${i + 7}::${RUN_TYPES[i]}`).join(', ')} from won returning *)
+       select run.*, won.taken_over from won cross join run`,
+      [...params, ...values],
+    );
+    if (won)
+      return { status: 'claimed', key, owner: options.owner, takenOver: won.taken_over, run: toRun(won) };
+  } else {
+    const won = await db.query<{ taken_over: boolean }>(upsert, params);
+    if (won[0]) return { status: 'claimed', key, owner: options.owner, takenOver: won[0].taken_over };
+  }
 
   const [row] = await db.query<Row>(
     'select key, status, owner, lease_expires_at, expires_at, result, payload_sha256 from idempotency where key = $1',

@@ -1,9 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { ConfigError } from '../runtime/errors.ts';
-import { migrate } from './migrations.ts';
 import type { Store } from './port.ts';
 import type { SqlClient } from './sql.ts';
-import { sqlStore } from './sql-store.ts';
 
 export interface OpenStoreOptions {
   /** PostgreSQL URL; when absent, PGlite persisted in `dir`. */
@@ -34,6 +32,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       ]);
     }
   }
+  // The store's SQL (every table's statements) loads with the first use, as the engine does: an event
+  // that never touches the store costs none of it at cold start.
+  const [{ migrate }, { sqlStore }] = await Promise.all([
+    import('./migrations.ts'),
+    import('./sql-store.ts'),
+  ]);
   try {
     await migrate(db);
   } catch (error) {

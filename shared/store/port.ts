@@ -4,7 +4,7 @@
  */
 
 export type Claim =
-  | { status: 'claimed'; key: string; owner: string; takenOver: boolean }
+  | { status: 'claimed'; key: string; owner: string; takenOver: boolean; run?: Run }
   | { status: 'completed'; key: string; result: unknown }
   | { status: 'in_progress'; key: string; owner: string; leaseExpiresAt: Date }
   /** The key was first claimed with another payload (`payloadSha256`). */
@@ -175,13 +175,22 @@ export interface ProbeStats {
   p99: number | null;
 }
 
+export interface RunInput {
+  kind: string;
+  subject: string;
+  correlationId?: string;
+  attempt?: number;
+  status?: RunStatus;
+}
+
 export interface Store {
   readonly engine: 'postgres' | 'pglite';
 
   // Idempotency: claim before acting, complete or fail after.
+  /** With `run`, a claim that wins also records that run, in the same statement. */
   claim(
     key: string,
-    options: { owner: string; leaseMs: number; ttlMs?: number; payloadSha256?: string },
+    options: { owner: string; leaseMs: number; ttlMs?: number; payloadSha256?: string; run?: RunInput },
   ): Promise<Claim>;
   /** False when the claim was lost (its lease ran out and someone else took the key over). */
   complete(key: string, owner: string, result: unknown): Promise<boolean>;
@@ -201,18 +210,21 @@ export interface Store {
   breakLock(name: string): Promise<{ holder: string; token: number; expiresAt: Date } | undefined>;
 
   // Runs and their logs.
-  createRun(input: {
-    kind: string;
-    subject: string;
-    correlationId?: string;
-    attempt?: number;
-    status?: RunStatus;
-  }): Promise<Run>;
+  createRun(input: RunInput): Promise<Run>;
   updateRun(
     id: string,
     patch: { status?: RunStatus; result?: unknown; error?: unknown; attempt?: number },
     options?: { fence?: Fence },
   ): Promise<Run>;
+  /**
+   * A run ends and the idempotency key it ran under completes with its result, in one statement;
+   * `completed` is false when the claim was lost (as `complete`).
+   */
+  finishRun(
+    id: string,
+    patch: { status: RunStatus; result?: unknown },
+    key: { key: string; owner: string },
+  ): Promise<{ run: Run; completed: boolean }>;
   appendRunLog(id: string, text: string): Promise<void>;
   readRunLog(id: string, options?: { tailBytes?: number }): Promise<string>;
   getRun(id: string): Promise<Run | undefined>;

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { ParseError } from '../runtime/errors.ts';
 import { checkLength } from './limits.ts';
 import { assertFence } from './locks.ts';
-import { type Fence, type Run, type RunQuery, type RunStage, RunStatus } from './port.ts';
+import { type Fence, type Run, type RunInput, type RunQuery, type RunStage, RunStatus } from './port.ts';
 import { type SqlClient, toJsonb } from './sql.ts';
 
 // Log chunks stay well under PostgreSQL's 1 GB field limit and keep appends cheap.
 const CHUNK_CHARS = 256 * 1024;
 
-interface RunRow {
+export interface RunRow {
   id: string;
   kind: string;
   subject: string;
@@ -26,7 +26,7 @@ interface RunRow {
   cancel_requested_by: string | null;
 }
 
-const toRun = (r: RunRow): Run => ({
+export const toRun = (r: RunRow): Run => ({
   id: r.id,
   kind: r.kind,
   subject: r.subject,
@@ -51,43 +51,54 @@ export function newRunId(now: Date): string {
   return `run-${now.getTime().toString(36).padStart(9, '0')}-${randomBytes(4).toString('hex')}`;
 }
 
-export async function createRun(
-  db: SqlClient,
-  now: Date,
-  input: { kind: string; subject: string; correlationId?: string; attempt?: number; status?: RunStatus },
-): Promise<Run> {
+/** The columns of a new run, and their values (checked), for an insert of one. */
+export const RUN_COLUMNS =
+  'id, kind, subject, status, attempt, correlation_id, created_at, started_at, updated_at';
+/** Their types, for parameters in a select list (where PostgreSQL cannot infer them from the table). */
+export const RUN_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'integer',
+  'text',
+  'timestamptz',
+  'timestamptz',
+  'timestamptz',
+];
+
+export function newRunValues(now: Date, input: RunInput): unknown[] {
   checkLength('kind', input.kind);
   checkLength('subject', input.subject);
   const status = input.status ?? 'running';
+  return [
+    newRunId(now),
+    input.kind,
+    input.subject,
+    status,
+    input.attempt ?? 1,
+    input.correlationId ?? null,
+    now,
+    status === 'running' ? now : null,
+    now,
+  ];
+}
+
+export async function createRun(db: SqlClient, now: Date, input: RunInput): Promise<Run> {
   const [row] = await db.query<RunRow>(
-    `insert into runs (id, kind, subject, status, attempt, correlation_id, created_at, started_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $7) returning *`,
-    [
-      newRunId(now),
-      input.kind,
-      input.subject,
-      status,
-      input.attempt ?? 1,
-      input.correlationId ?? null,
-      now,
-      status === 'running' ? now : null,
-    ],
+    `insert into runs (${RUN_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning *`,
+    newRunValues(now, input),
   );
   return toRun(row!);
 }
 
-export async function updateRun(
-  db: SqlClient,
-  now: Date,
-  id: string,
-  patch: { status?: RunStatus; result?: unknown; error?: unknown; attempt?: number },
-  fence?: Fence,
-): Promise<Run> {
-  return db.transaction(async (tx) => {
-    if (fence) await assertFence(tx, now, fence);
-    const terminal = patch.status !== undefined && TERMINAL.includes(patch.status);
-    const [row] = await tx.query<RunRow>(
-      `update runs set
+type RunPatch = { status?: RunStatus; result?: unknown; error?: unknown; attempt?: number };
+
+/** The update of a run's status, result, error or attempt: `$1`..`$10`. */
+function runUpdate(now: Date, id: string, patch: RunPatch): { text: string; params: unknown[] } {
+  const terminal = patch.status !== undefined && TERMINAL.includes(patch.status);
+  return {
+    text: `update runs set
          status = coalesce($2, status),
          stages = case when $9::boolean then ${closeLastStage('$10')} else stages end,
          result = case when $3::boolean then $4::jsonb else result end,
@@ -97,23 +108,59 @@ export async function updateRun(
          finished_at = case when $9::boolean then $8 else finished_at end,
          updated_at = $8
        where id = $1 returning *`,
-      [
-        id,
-        patch.status ?? null,
-        'result' in patch,
-        toJsonb(patch.result ?? null),
-        'error' in patch,
-        toJsonb(patch.error ?? null),
-        patch.attempt ?? null,
-        now,
-        terminal,
-        // Stage times are ISO strings, as recordStage writes them.
-        now.toISOString(),
-      ],
-    );
-    if (!row) throw new ParseError('run', [{ path: ['id'], message: `no run ${id}` }]);
-    return toRun(row);
-  });
+    params: [
+      id,
+      patch.status ?? null,
+      'result' in patch,
+      toJsonb(patch.result ?? null),
+      'error' in patch,
+      toJsonb(patch.error ?? null),
+      patch.attempt ?? null,
+      now,
+      terminal,
+      // Stage times are ISO strings, as recordStage writes them.
+      now.toISOString(),
+    ],
+  };
+}
+
+export async function updateRun(
+  db: SqlClient,
+  now: Date,
+  id: string,
+  patch: RunPatch,
+  fence?: Fence,
+): Promise<Run> {
+  const { text, params } = runUpdate(now, id, patch);
+  // One statement is atomic by itself: a transaction only when the fence must be checked with it.
+  const [row] = fence
+    ? await db.transaction(async (tx) => {
+        await assertFence(tx, now, fence);
+        return tx.query<RunRow>(text, params);
+      })
+    : await db.query<RunRow>(text, params);
+  if (!row) throw new ParseError('run', [{ path: ['id'], message: `no run ${id}` }]);
+  return toRun(row);
+}
+
+export async function finishRun(
+  db: SqlClient,
+  now: Date,
+  id: string,
+  patch: { status: RunStatus; result?: unknown },
+  key: { key: string; owner: string },
+): Promise<{ run: Run; completed: boolean }> {
+  const { text, params } = runUpdate(now, id, patch);
+  const [row] = await db.query<RunRow & { key_completed: boolean }>(
+    `with run as (${text}),
+          settled as (
+            update idempotency set status = 'completed', result = $4::jsonb, updated_at = $8
+            where key = $11 and owner = $12 and status = 'in_progress' returning key)
+     select run.*, exists (select 1 from settled) as key_completed from run`,
+    [...params, key.key, key.owner],
+  );
+  if (!row) throw new ParseError('run', [{ path: ['id'], message: `no run ${id}` }]);
+  return { run: toRun(row), completed: row.key_completed };
 }
 
 /** SQL that sets `endedAt` of the last stage when it has none. */

@@ -23,6 +23,7 @@ import type { Store } from './port.ts';
 import {
   appendRunLog,
   createRun,
+  finishRun,
   getRun,
   listRuns,
   readRunLog,
@@ -65,6 +66,7 @@ export function sqlStore(
     breakLock: (name) => breakLock(db, now(), name),
     createRun: (input) => createRun(db, now(), input),
     updateRun: (id, patch, o) => updateRun(db, now(), id, patch, o?.fence),
+    finishRun: (id, patch, key) => finishRun(db, now(), id, patch, key),
     appendRunLog: (id, text) => appendRunLog(db, id, text),
     readRunLog: (id, o) => readRunLog(db, id, o?.tailBytes),
     getRun: (id) => getRun(db, id),

@@ -38,6 +38,86 @@ export function storeContract(engine: string, open: () => Promise<Harness>) {
       );
 
       it(
+        'records the run with a claim that wins, and none with one that loses, in one statement',
+        withStore(async ({ store, advance }) => {
+          const input = {
+            kind: 'git.push',
+            subject: 'shop/api@refs/heads/main',
+            correlationId: 'c-1',
+            attempt: 2,
+          };
+          const won = await store.claim('with-run', { owner: 'a', leaseMs: 60_000, run: input });
+          expect(won).toMatchObject({
+            status: 'claimed',
+            run: {
+              kind: 'git.push',
+              subject: 'shop/api@refs/heads/main',
+              correlationId: 'c-1',
+              attempt: 2,
+              status: 'running',
+            },
+          });
+          const run = won.status === 'claimed' ? won.run! : undefined;
+          expect(await store.getRun(run!.id)).toEqual(run);
+          // Busy, then (after completion) a duplicate: no second run either time.
+          expect(await store.claim('with-run', { owner: 'b', leaseMs: 60_000, run: input })).toMatchObject({
+            status: 'in_progress',
+          });
+          advance(1000);
+          const finished = await store.finishRun(
+            run!.id,
+            { status: 'succeeded', result: { jobs: 1 } },
+            { key: 'with-run', owner: 'a' },
+          );
+          expect(finished).toMatchObject({
+            completed: true,
+            run: { status: 'succeeded', result: { jobs: 1 } },
+          });
+          expect(finished.run.finishedAt?.getTime()).toBe(run!.createdAt.getTime() + 1000);
+          expect(await store.claim('with-run', { owner: 'c', leaseMs: 60_000, run: input })).toEqual({
+            status: 'completed',
+            key: 'with-run',
+            result: { jobs: 1 },
+          });
+          expect((await store.listRuns({ kind: 'git.push' })).runs.map((r) => r.id)).toEqual([run!.id]);
+          // A bad run input refuses the claim as a whole: no key is left claimed.
+          await expect(
+            store.claim('bad-run', { owner: 'a', leaseMs: 60_000, run: { kind: '', subject: 'x' } }),
+          ).rejects.toThrow(ParseError);
+          expect(await store.claim('bad-run', { owner: 'a', leaseMs: 60_000 })).toMatchObject({
+            status: 'claimed',
+          });
+        }),
+      );
+
+      it(
+        'finishes the run but not the key when the claim was taken over meanwhile',
+        withStore(async ({ store, advance }) => {
+          const won = await store.claim('lost', {
+            owner: 'slow',
+            leaseMs: 1000,
+            run: { kind: 'k', subject: 's' },
+          });
+          const run = won.status === 'claimed' ? won.run! : undefined;
+          advance(2000);
+          expect(await store.claim('lost', { owner: 'next', leaseMs: 60_000 })).toMatchObject({
+            status: 'claimed',
+            takenOver: true,
+          });
+          const late = await store.finishRun(
+            run!.id,
+            { status: 'succeeded', result: 1 },
+            { key: 'lost', owner: 'slow' },
+          );
+          expect(late).toMatchObject({ completed: false, run: { status: 'succeeded', result: 1 } });
+          expect(await store.complete('lost', 'next', 2)).toBe(true);
+          await expect(
+            store.finishRun('run-none', { status: 'failed' }, { key: 'x', owner: 'y' }),
+          ).rejects.toThrow(/no run run-none/);
+        }),
+      );
+
+      it(
         'lets exactly one of 50 concurrent claims win',
         withStore(async ({ store }) => {
           const claims = await Promise.all(
