@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { guardedRun } from '../../shared/auth/guard.ts';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { type HttpRequest, json, parseJsonBody } from '../../shared/events/http.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { ParseError } from '../../shared/runtime/errors.ts';
 import { runLog } from '../../shared/runtime/run-log.ts';
@@ -14,31 +15,35 @@ import { type Policy, type RotationReport, rotateInstance } from './rotate.ts';
 
 const SELF = process.env.FC_FUNCTION_NAME ?? 'backup-rotate';
 
-const RotatePayload = z.object({
-  policy: z.string(),
-  instanceId: z.string(),
-  jobId: z.optional(z.string()),
-  round: z._default(z.int(), 0),
-  dryRun: z._default(z.boolean(), false),
-});
-const DrillPayload = z.object({
-  policy: z.string(),
-  instanceId: z.string(),
-  state: z.optional(
-    z.object({
-      policy: z.string(),
-      instanceId: z.string(),
-      backupId: z.string(),
-      cloneId: z.string(),
-      startedAt: z.string(),
-      round: z.number(),
-    }),
-  ),
-});
+const RotatePayload = lazySchema(() =>
+  z.object({
+    policy: z.string(),
+    instanceId: z.string(),
+    jobId: z.optional(z.string()),
+    round: z._default(z.int(), 0),
+    dryRun: z._default(z.boolean(), false),
+  }),
+);
+const DrillPayload = lazySchema(() =>
+  z.object({
+    policy: z.string(),
+    instanceId: z.string(),
+    state: z.optional(
+      z.object({
+        policy: z.string(),
+        instanceId: z.string(),
+        backupId: z.string(),
+        cloneId: z.string(),
+        startedAt: z.string(),
+        round: z.number(),
+      }),
+    ),
+  }),
+);
 // A rotation applies retention (it deletes): it is a dry run unless the caller says `dryRun: false`.
 // A drill deletes nothing of the user's (its clone is its own), so it runs unless asked for a dry run.
-const RunBody = z.strictObject(
-  z.object({ dryRun: z.optional(z.boolean()), drill: z._default(z.boolean(), false) }).shape,
+const RunBody = lazySchema(() =>
+  z.strictObject(z.object({ dryRun: z.optional(z.boolean()), drill: z._default(z.boolean(), false) }).shape),
 );
 
 function policyOf(ctx: HandlerContext, name: string): Policy {

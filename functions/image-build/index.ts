@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { guardedRun } from '../../shared/auth/guard.ts';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { type HttpRequest, json, parseJsonBody } from '../../shared/events/http.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import { BUILD_JOB, type BuildJob, BuildJobSchema, buildKey } from '../../shared/images/build-job.ts';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { own } from '../../shared/util/records.ts';
@@ -13,10 +14,12 @@ const SELF = process.env.FC_FUNCTION_NAME ?? 'image-build';
 /** Leave this long before FC's own timeout to kill packer (it then deletes its temporary instance). */
 const MARGIN_MS = 30_000;
 
-const RebuildBody = z.strictObject({
-  commit: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id')),
-  ref: z.optional(z.string().check(z.maxLength(512))),
-});
+const RebuildBody = lazySchema(() =>
+  z.strictObject({
+    commit: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id')),
+    ref: z.optional(z.string().check(z.maxLength(512))),
+  }),
+);
 
 /**
  * One build per pipeline and commit at a time, whichever delivery or rebuild asked for it (the lock);

@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import { guardedRun } from '../../shared/auth/guard.ts';
 import { json, parseJsonBody } from '../../shared/events/http.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import { defineHandler, type HandlerContext } from '../../shared/runtime/define-handler.ts';
 import type { RunHandle } from '../../shared/runtime/once.ts';
 import { runWhenDue } from '../../shared/schedule/due.ts';
@@ -55,7 +56,7 @@ async function pruneAndReport(ctx: HandlerContext, run: RunHandle, dryRun: boole
   return report;
 }
 
-const RunBody = z.strictObject({ dryRun: z._default(z.boolean(), true) });
+const RunBody = lazySchema(() => z.strictObject({ dryRun: z._default(z.boolean(), true) }));
 
 export const handler = defineHandler({
   // POST /run {dryRun?}: prune now (a dry run unless dryRun is false); authenticated, action `run` on `image-prune`.

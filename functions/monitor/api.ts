@@ -4,6 +4,7 @@ import { allowed } from '../../shared/auth/roles.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { parseCloudMonitorAlarm } from '../../shared/events/cloudmonitor.ts';
 import { type HttpRequest, type HttpResponse, json, parseJsonBody } from '../../shared/events/http.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import { humanText } from '../../shared/events/text.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import { safeEqual } from '../../shared/util/compare.ts';
@@ -17,13 +18,15 @@ import { activeAt, addSilence, endSilence, silences } from './silences.ts';
 const MAX_SILENCE_MS = 30 * 86_400_000;
 const WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
 
-const SilenceBody = z.strictObject({
-  checks: z
-    .array(z.string().check(z.regex(/^(\*|[a-z][a-z0-9-]{0,62})$/, 'a check name or *')))
-    .check(z.minLength(1), z.maxLength(200)),
-  until: z.iso.datetime({ offset: true }),
-  reason: z.pipe(humanText(500), z.string().check(z.minLength(1))),
-});
+const SilenceBody = lazySchema(() =>
+  z.strictObject({
+    checks: z
+      .array(z.string().check(z.regex(/^(\*|[a-z][a-z0-9-]{0,62})$/, 'a check name or *')))
+      .check(z.minLength(1), z.maxLength(200)),
+    until: z.iso.datetime({ offset: true }),
+    reason: z.pipe(humanText(500), z.string().check(z.minLength(1))),
+  }),
+);
 
 const CHECK = /^\/checks\/([a-z][a-z0-9-]{0,62})(\/history)?\/?$/;
 const SILENCE_END = /^\/silences\/(sil-[a-z0-9]{1,16})\/end\/?$/;

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { guarded } from '../../shared/auth/guard.ts';
 import { allowed } from '../../shared/auth/roles.ts';
 import { type HttpRequest, type HttpResponse, json, parseJsonBody } from '../../shared/events/http.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import { humanText } from '../../shared/events/text.ts';
 import { isImageRef } from '../../shared/kube/rollout.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
@@ -53,22 +54,30 @@ const PromoteBody = z
       'give at most one of version, image and tag',
     ),
   );
-const RollbackBody = z.strictObject({
-  dryRun: z._default(z.boolean(), false),
-  reason: z.optional(humanText(500)),
-  /** For a Deployment: the revision to go back to (`kubectl rollout undo --to-revision`); the previous one by default. */
-  revision: z.optional(z.int().check(z.gte(1), z.lte(2_147_483_647))),
-});
-const FreezeBody = z.strictObject({ reason: z.pipe(humanText(500), z.string().check(z.minLength(1))) });
-const DecideBody = z.strictObject({
-  token: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,200}$/, 'the token the promote request answered with')),
-  reason: z.optional(humanText(500)),
-});
-const ApprovedPromote = z.object({
-  version: z.optional(z.string()),
-  image: z.optional(z.string()),
-  tag: z.optional(z.string()),
-});
+const RollbackBody = lazySchema(() =>
+  z.strictObject({
+    dryRun: z._default(z.boolean(), false),
+    reason: z.optional(humanText(500)),
+    /** For a Deployment: the revision to go back to (`kubectl rollout undo --to-revision`); the previous one by default. */
+    revision: z.optional(z.int().check(z.gte(1), z.lte(2_147_483_647))),
+  }),
+);
+const FreezeBody = lazySchema(() =>
+  z.strictObject({ reason: z.pipe(humanText(500), z.string().check(z.minLength(1))) }),
+);
+const DecideBody = lazySchema(() =>
+  z.strictObject({
+    token: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,200}$/, 'the token the promote request answered with')),
+    reason: z.optional(humanText(500)),
+  }),
+);
+const ApprovedPromote = lazySchema(() =>
+  z.object({
+    version: z.optional(z.string()),
+    image: z.optional(z.string()),
+    tag: z.optional(z.string()),
+  }),
+);
 
 const APPROVAL_TTL_MS = 24 * 3_600_000;
 const TARGET = /^\/targets\/([a-z][a-z0-9-]{0,62})(?:\/(history|promote|rollback|freeze|unfreeze))?\/?$/;

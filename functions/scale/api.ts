@@ -5,6 +5,7 @@ import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { parseCloudMonitorAlarm } from '../../shared/events/cloudmonitor.ts';
 import { type HttpRequest, type HttpResponse, json, parseJsonBody } from '../../shared/events/http.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import { humanText } from '../../shared/events/text.ts';
 import { SCALE_ALARM_JOB } from '../../shared/jobs/scale-alarm.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
@@ -20,18 +21,22 @@ import { firings, simulate } from './timeline.ts';
 
 export const ALARM_JOB = SCALE_ALARM_JOB;
 
-const SetBody = z.strictObject({
-  desired: z.int().check(z.gte(0), z.lte(2000)),
-  reason: z.pipe(humanText(500), z.string().check(z.minLength(1, 'say why'))),
-  /** Bring a number outside the bounds within them instead of refusing it. */
-  clamp: z._default(z.boolean(), false),
-  dryRun: z._default(z.boolean(), false),
-});
-const FreezeBody = z.strictObject({
-  reason: z.pipe(humanText(500), z.string().check(z.minLength(1, 'say why'))),
-  minutes: z.optional(z.int().check(z.gte(1), z.lte(30 * 24 * 60))),
-});
-const UnfreezeBody = z.strictObject({ reason: z.optional(humanText(500)) });
+const SetBody = lazySchema(() =>
+  z.strictObject({
+    desired: z.int().check(z.gte(0), z.lte(2000)),
+    reason: z.pipe(humanText(500), z.string().check(z.minLength(1, 'say why'))),
+    /** Bring a number outside the bounds within them instead of refusing it. */
+    clamp: z._default(z.boolean(), false),
+    dryRun: z._default(z.boolean(), false),
+  }),
+);
+const FreezeBody = lazySchema(() =>
+  z.strictObject({
+    reason: z.pipe(humanText(500), z.string().check(z.minLength(1, 'say why'))),
+    minutes: z.optional(z.int().check(z.gte(1), z.lte(30 * 24 * 60))),
+  }),
+);
+const UnfreezeBody = lazySchema(() => z.strictObject({ reason: z.optional(humanText(500)) }));
 
 const TARGET = /^\/targets\/([a-z][a-z0-9-]{0,62})(?:\/(set|freeze|unfreeze|preview))?\/?$/;
 const ALARM = /^\/alarms\/([a-z][a-z0-9-]{0,62})\/([^/]{1,200})\/?$/;

@@ -3,6 +3,7 @@
 import * as z from 'zod/mini';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { pollUntil } from '../../shared/cloud/poll.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import { targetOf } from './change.ts';
 import { progress } from './target.ts';
@@ -10,17 +11,19 @@ import { progress } from './target.ts';
 export const FOLLOW_JOB = 'scale.follow';
 const MAX_ROUNDS = 30;
 
-export const FollowJob = z.object({
-  target: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/)),
-  activity: z.object({
-    id: z.string().check(z.minLength(1), z.maxLength(200)),
-    kind: z.string().check(z.maxLength(100)),
+export const FollowJob = lazySchema(() =>
+  z.object({
+    target: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/)),
+    activity: z.object({
+      id: z.string().check(z.minLength(1), z.maxLength(200)),
+      kind: z.string().check(z.maxLength(100)),
+    }),
+    from: z.int(),
+    to: z.int(),
+    reason: z.string().check(z.maxLength(2000)),
+    round: z._default(z.int().check(z.gte(1)), 1),
   }),
-  from: z.int(),
-  to: z.int(),
-  reason: z.string().check(z.maxLength(2000)),
-  round: z._default(z.int().check(z.gte(1)), 1),
-});
+);
 export type FollowJob = z.infer<typeof FollowJob>;
 
 export const followKey = (job: Pick<FollowJob, 'target' | 'activity' | 'round'>) =>

@@ -3,6 +3,7 @@ import { guarded } from '../../shared/auth/guard.ts';
 import { allowed } from '../../shared/auth/roles.ts';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { type HttpRequest, type HttpResponse, json, parseJsonBody } from '../../shared/events/http.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import { humanText } from '../../shared/events/text.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import { PLAN_JOB, type PlanJob } from '../../shared/terraform/plan-job.ts';
@@ -15,11 +16,13 @@ import { open } from './seal.ts';
 import { countsLine, summaryLines } from './summary.ts';
 import { planKey, type Workspace, workspaceLock, workspaceOf } from './workspace.ts';
 
-const PlanBody = z.strictObject({
-  commit: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id')),
-  ref: z.optional(z.string().check(z.maxLength(512))),
-});
-const ReasonBody = z.strictObject({ reason: z.optional(humanText(500)) });
+const PlanBody = lazySchema(() =>
+  z.strictObject({
+    commit: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id')),
+    ref: z.optional(z.string().check(z.maxLength(512))),
+  }),
+);
+const ReasonBody = lazySchema(() => z.strictObject({ reason: z.optional(humanText(500)) }));
 
 const WS = '([a-z][a-z0-9-]{0,62})';
 const PLAN_ID = '(plan-[0-9a-f-]{36})';

@@ -4,6 +4,7 @@ import { guarded } from '../../shared/auth/guard.ts';
 import { allowed } from '../../shared/auth/roles.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { type HttpRequest, type HttpResponse, json, parseJsonBody } from '../../shared/events/http.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import { humanText } from '../../shared/events/text.ts';
 import type { HandlerContext } from '../../shared/runtime/define-handler.ts';
 import { branchHead, GitError } from '../../shared/tools/git.ts';
@@ -22,24 +23,28 @@ import {
 import { open } from './seal.ts';
 import { planKey, workspaceOf } from './workspace.ts';
 
-const duration = z.union([z.number(), z.string().check(z.maxLength(20))]);
-const CreateBody = z.strictObject({
-  template: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a workspace name')),
-  /** `4h`, `90m`, `2d`, or hours. The template's defaultTtlHours when absent. */
-  ttl: z.optional(duration),
-  // Values reach Terraform as environment variables: no control characters (a NUL cannot be one).
-  variables: z._default(
-    z.record(
-      z.string().check(z.regex(/^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'expected a variable name')),
-      humanText(4096),
+const duration = lazySchema(() => z.union([z.number(), z.string().check(z.maxLength(20))]));
+const CreateBody = lazySchema(() =>
+  z.strictObject({
+    template: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a workspace name')),
+    /** `4h`, `90m`, `2d`, or hours. The template's defaultTtlHours when absent. */
+    ttl: z.optional(duration),
+    // Values reach Terraform as environment variables: no control characters (a NUL cannot be one).
+    variables: z._default(
+      z.record(
+        z.string().check(z.regex(/^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'expected a variable name')),
+        humanText(4096),
+      ),
+      {},
     ),
-    {},
-  ),
-  commit: z.optional(z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id'))),
-});
-const ExtendBody = z.strictObject({ by: duration });
-const ReasonBody = z.strictObject({ reason: z.optional(humanText(500)) });
-const HandledBody = z.strictObject({ reason: humanText(500) });
+    commit: z.optional(
+      z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id')),
+    ),
+  }),
+);
+const ExtendBody = lazySchema(() => z.strictObject({ by: duration }));
+const ReasonBody = lazySchema(() => z.strictObject({ reason: z.optional(humanText(500)) }));
+const HandledBody = lazySchema(() => z.strictObject({ reason: humanText(500) }));
 
 const ID = '([a-z][a-z0-9-]{0,62})';
 const ROUTES: { method: string; path: RegExp; op: string }[] = [

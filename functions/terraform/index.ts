@@ -1,6 +1,7 @@
 // terraform: plan workspaces from pushes, uploaded bundles and operators; apply exactly the saved plan.
 import * as z from 'zod/mini';
 import type { OssEvent } from '../../shared/events/oss.ts';
+import { lazySchema } from '../../shared/events/parse.ts';
 import { defineHandler, type HandlerContext, jobRoute } from '../../shared/runtime/define-handler.ts';
 import { PLAN_JOB, PlanJobSchema, planKey } from '../../shared/terraform/plan-job.ts';
 import { handle } from './api.ts';
@@ -12,18 +13,22 @@ import { environmentsTick } from './env-tick.ts';
 import { APPLY_JOB, planWorkspace } from './plan.ts';
 import { workspaceOf } from './workspace.ts';
 
-const DriftJobSchema = z.object({
-  workspace: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/)),
-  template: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/))),
-  due: z.iso.datetime({ offset: true }),
-});
+const DriftJobSchema = lazySchema(() =>
+  z.object({
+    workspace: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/)),
+    template: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/))),
+    due: z.iso.datetime({ offset: true }),
+  }),
+);
 
-const ApplyJobSchema = z.object({
-  workspace: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/)),
-  planId: z.string().check(z.regex(/^plan-[0-9a-f-]{36}$/)),
-  requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
-  template: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/))),
-});
+const ApplyJobSchema = lazySchema(() =>
+  z.object({
+    workspace: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/)),
+    planId: z.string().check(z.regex(/^plan-[0-9a-f-]{36}$/)),
+    requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
+    template: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/))),
+  }),
+);
 
 /**
  * A bundle uploaded under `<prefix><workspace>/` is planned once per object eTag. Keys elsewhere,

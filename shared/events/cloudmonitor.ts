@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ParseError } from '../runtime/errors.ts';
-import { parseWith } from './parse.ts';
+import { lazySchema, parseWith } from './parse.ts';
 import { humanText } from './text.ts';
 
 /** `dimensions` and `expression` come as JSON arrays (the JSON sample) or as JSON strings (form posts). */
@@ -26,30 +26,32 @@ const jsonList = <T extends z.ZodMiniType>(item: T) =>
  * `alertState` is documented as OK | ALERT | INSUFFICIENT_DATA; the sample says ALARM, read as ALERT.
  * CloudMonitor retries three times with a 5-second timeout: answer fast.
  */
-export const CloudMonitorAlarmSchema = z.object({
-  // Names go into idempotency keys, history and messages: no control characters.
-  userId: z.optional(humanText(64)),
-  alertName: z.pipe(humanText(256), z.string().check(z.minLength(1))),
-  timestamp: z.string().check(z.regex(/^\d{9,13}$/, 'expected epoch seconds (or milliseconds)')),
-  alertState: z.pipe(
-    z.enum(['OK', 'ALERT', 'ALARM', 'INSUFFICIENT_DATA']),
-    z.transform((s) => (s === 'ALARM' ? 'ALERT' : s)),
-  ),
-  dimensions: z._default(jsonList(z.record(z.string(), z.string())), []),
-  expression: z._default(
-    jsonList(
-      z.object({
-        expression: z.string().check(z.maxLength(500)),
-        level: z.optional(z.number()),
-        times: z.optional(z.number()),
-      }),
+export const CloudMonitorAlarmSchema = lazySchema(() =>
+  z.object({
+    // Names go into idempotency keys, history and messages: no control characters.
+    userId: z.optional(humanText(64)),
+    alertName: z.pipe(humanText(256), z.string().check(z.minLength(1))),
+    timestamp: z.string().check(z.regex(/^\d{9,13}$/, 'expected epoch seconds (or milliseconds)')),
+    alertState: z.pipe(
+      z.enum(['OK', 'ALERT', 'ALARM', 'INSUFFICIENT_DATA']),
+      z.transform((s) => (s === 'ALARM' ? 'ALERT' : s)),
     ),
-    [],
-  ),
-  curValue: z.optional(humanText(64)),
-  metricName: z.pipe(humanText(256), z.string().check(z.minLength(1))),
-  metricProject: z.optional(humanText(256)),
-});
+    dimensions: z._default(jsonList(z.record(z.string(), z.string())), []),
+    expression: z._default(
+      jsonList(
+        z.object({
+          expression: z.string().check(z.maxLength(500)),
+          level: z.optional(z.number()),
+          times: z.optional(z.number()),
+        }),
+      ),
+      [],
+    ),
+    curValue: z.optional(humanText(64)),
+    metricName: z.pipe(humanText(256), z.string().check(z.minLength(1))),
+    metricProject: z.optional(humanText(256)),
+  }),
+);
 export type CloudMonitorAlarm = z.infer<typeof CloudMonitorAlarmSchema>;
 
 /** Read a callback body by its content type: form fields, or JSON. A bad body is a ParseError naming the field. */

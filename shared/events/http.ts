@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ParseError } from '../runtime/errors.ts';
 import { isRecord } from '../util/records.ts';
-import { parseWith } from './parse.ts';
+import { lazySchema, parseWith } from './parse.ts';
 
 /**
  * The event an FC3 HTTP trigger hands a built-in runtime (inside the Buffer). Example (FC docs):
@@ -10,30 +10,32 @@ import { parseWith } from './parse.ts';
  *    "requestContext": { "http": { "method": "GET", "path": "/example", ... }, "requestId": "1-64f6…", ... } }`
  * Multi-value headers and query parameters arrive comma-joined.
  */
-export const HttpTriggerEventSchema = z.object({
-  version: z.literal('v1'),
-  rawPath: z.string(),
-  body: z._default(z.string(), ''),
-  isBase64Encoded: z._default(z.boolean(), false),
-  headers: z._default(z.record(z.string(), z.string()), {}),
-  queryParameters: z._default(z.record(z.string(), z.string()), {}),
-  requestContext: z.object({
-    accountId: z.optional(z.string()),
-    domainName: z.optional(z.string()),
-    domainPrefix: z.optional(z.string()),
-    http: z.object({
-      method: z.string().check(z.minLength(1)),
-      path: z.string(),
-      protocol: z.optional(z.string()),
-      sourceIp: z.optional(z.string()),
-      userAgent: z.optional(z.string()),
+export const HttpTriggerEventSchema = lazySchema(() =>
+  z.object({
+    version: z.literal('v1'),
+    rawPath: z.string(),
+    body: z._default(z.string(), ''),
+    isBase64Encoded: z._default(z.boolean(), false),
+    headers: z._default(z.record(z.string(), z.string()), {}),
+    queryParameters: z._default(z.record(z.string(), z.string()), {}),
+    requestContext: z.object({
+      accountId: z.optional(z.string()),
+      domainName: z.optional(z.string()),
+      domainPrefix: z.optional(z.string()),
+      http: z.object({
+        method: z.string().check(z.minLength(1)),
+        path: z.string(),
+        protocol: z.optional(z.string()),
+        sourceIp: z.optional(z.string()),
+        userAgent: z.optional(z.string()),
+      }),
+      requestId: z.string().check(z.minLength(1)),
+      time: z.optional(z.string()),
+      timeEpoch: z.optional(z.string()),
+      triggerId: z.optional(z.string()),
     }),
-    requestId: z.string().check(z.minLength(1)),
-    time: z.optional(z.string()),
-    timeEpoch: z.optional(z.string()),
-    triggerId: z.optional(z.string()),
   }),
-});
+);
 export type HttpTriggerEvent = z.infer<typeof HttpTriggerEventSchema>;
 
 /** What a handler returns for an HTTP trigger. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { ParseError } from '../runtime/errors.ts';
 import { isRecord, own } from '../util/records.ts';
-import { parseWith } from './parse.ts';
+import { lazySchema, parseWith } from './parse.ts';
 
 /** FC rejects async invocation payloads over 128 KB. */
 export const MAX_JOB_BYTES = 128 * 1024;
@@ -13,23 +13,25 @@ export const MAX_JOB_BYTES = 128 * 1024;
  *    "correlationId": "c0ffee…", "attempt": 1, "id": "…", "createdAt": "2026-11-27T10:00:00.000Z" }`
  * Payloads bigger than 128 KB go to OSS and travel by reference.
  */
-export const JobMessageSchema = z.object({
-  id: z.string().check(z.minLength(1), z.maxLength(128)),
-  kind: z
-    .string()
-    .check(
-      z.regex(
-        /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/,
-        'expected a dotted lower-case kind such as image.build',
+export const JobMessageSchema = lazySchema(() =>
+  z.object({
+    id: z.string().check(z.minLength(1), z.maxLength(128)),
+    kind: z
+      .string()
+      .check(
+        z.regex(
+          /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/,
+          'expected a dotted lower-case kind such as image.build',
+        ),
+        z.maxLength(128),
       ),
-      z.maxLength(128),
-    ),
-  idempotencyKey: z.string().check(z.minLength(1), z.maxLength(512)),
-  payload: z.unknown(),
-  correlationId: z.string().check(z.minLength(1), z.maxLength(128)),
-  attempt: z.int().check(z.gte(1), z.lte(1000)),
-  createdAt: z.iso.datetime({ offset: true }),
-});
+    idempotencyKey: z.string().check(z.minLength(1), z.maxLength(512)),
+    payload: z.unknown(),
+    correlationId: z.string().check(z.minLength(1), z.maxLength(128)),
+    attempt: z.int().check(z.gte(1), z.lte(1000)),
+    createdAt: z.iso.datetime({ offset: true }),
+  }),
+);
 export type JobMessage<P = unknown> = Omit<z.infer<typeof JobMessageSchema>, 'payload'> & { payload: P };
 
 export function isJobMessage(value: unknown): boolean {

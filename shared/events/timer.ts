@@ -1,17 +1,19 @@
 import * as z from 'zod/mini';
 import { isRecord } from '../util/records.ts';
-import { decodeJson, parseWith } from './parse.ts';
+import { decodeJson, lazySchema, parseWith } from './parse.ts';
 
 /**
  * The event an FC3 timer trigger delivers. Example (FC docs):
  * `{ "triggerTime": "2023-12-26T07:49:00Z", "triggerName": "timer-trigger", "payload": "awesome-fc" }`
  * `payload` is the trigger's configured message (a string, at most 128 KB); it may be absent or empty.
  */
-export const TimerEventSchema = z.object({
-  triggerTime: z.iso.datetime({ offset: true }),
-  triggerName: z.string().check(z.minLength(1)),
-  payload: z.optional(z.string()),
-});
+export const TimerEventSchema = lazySchema(() =>
+  z.object({
+    triggerTime: z.iso.datetime({ offset: true }),
+    triggerName: z.string().check(z.minLength(1)),
+    payload: z.optional(z.string()),
+  }),
+);
 export type TimerEvent = z.infer<typeof TimerEventSchema>;
 
 export interface TimerInput<P> {

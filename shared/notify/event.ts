@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../events/parse.ts';
 
 export const Severity = ['info', 'warning', 'error', 'critical'] as const;
 export type Severity = (typeof Severity)[number];
@@ -9,29 +10,31 @@ export type Severity = (typeof Severity)[number];
  *   "summary": "packer build failed", "details": { "exitCode": 1 }, "links": [{ "title": "run", "url": "…" }],
  *   "labels": { "team": "platform" }, "time": "2026-11-27T10:00:00Z", "correlationId": "…", "runId": "…" }`
  */
-export const NotifyEventSchema = z.object({
-  id: z.string().check(z.minLength(1), z.maxLength(128)),
-  kind: z
-    .string()
-    .check(
-      z.regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, 'expected a dotted kind such as image.build.failed'),
-      z.maxLength(128),
+export const NotifyEventSchema = lazySchema(() =>
+  z.object({
+    id: z.string().check(z.minLength(1), z.maxLength(128)),
+    kind: z
+      .string()
+      .check(
+        z.regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, 'expected a dotted kind such as image.build.failed'),
+        z.maxLength(128),
+      ),
+    severity: z.enum(Severity),
+    subject: z.string().check(z.minLength(1), z.maxLength(500)),
+    summary: z.string().check(z.minLength(1), z.maxLength(2000)),
+    details: z._default(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), {}),
+    links: z._default(
+      z
+        .array(z.object({ title: z.string().check(z.minLength(1), z.maxLength(200)), url: z.url() }))
+        .check(z.maxLength(10)),
+      [],
     ),
-  severity: z.enum(Severity),
-  subject: z.string().check(z.minLength(1), z.maxLength(500)),
-  summary: z.string().check(z.minLength(1), z.maxLength(2000)),
-  details: z._default(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), {}),
-  links: z._default(
-    z
-      .array(z.object({ title: z.string().check(z.minLength(1), z.maxLength(200)), url: z.url() }))
-      .check(z.maxLength(10)),
-    [],
-  ),
-  labels: z._default(z.record(z.string(), z.string()), {}),
-  time: z.iso.datetime({ offset: true }),
-  correlationId: z.optional(z.string().check(z.maxLength(128))),
-  runId: z.optional(z.string().check(z.maxLength(128))),
-});
+    labels: z._default(z.record(z.string(), z.string()), {}),
+    time: z.iso.datetime({ offset: true }),
+    correlationId: z.optional(z.string().check(z.maxLength(128))),
+    runId: z.optional(z.string().check(z.maxLength(128))),
+  }),
+);
 export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
 
 const PROBLEM = new Set(['failed', 'error', 'errored', 'rejected', 'rolled-back', 'timed-out', 'down']);

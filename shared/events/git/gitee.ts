@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { parseWith } from '../parse.ts';
+import { lazySchema, parseWith } from '../parse.ts';
 import {
   CommitIdSchema,
   type GitPush,
@@ -16,23 +16,25 @@ import {
  *   "commits": [ { "id": "…", "message": "…" } ], "repository": { "full_name": "oschina/git-osc", … } }`
  * Whether commits carry file lists is unverified; without them the build diffs.
  */
-export const GiteePushSchema = z.looseObject({
-  hook_name: z.optional(z.string()),
-  ref: GitRefSchema,
-  before: CommitIdSchema,
-  after: CommitIdSchema,
-  deleted: z._default(z.boolean(), false),
-  commits: z._default(z.nullable(z.array(PushedCommitSchema)), []),
-  repository: z.looseObject({
-    full_name: z.optional(z.string()),
-    path_with_namespace: z.optional(z.string()),
-    clone_url: z.optional(z.string()),
-    git_http_url: z.optional(z.string()),
-    html_url: z.optional(z.string()),
-    ssh_url: z.optional(z.string()),
-    url: z.optional(z.string()),
+export const GiteePushSchema = lazySchema(() =>
+  z.looseObject({
+    hook_name: z.optional(z.string()),
+    ref: GitRefSchema,
+    before: CommitIdSchema,
+    after: CommitIdSchema,
+    deleted: z._default(z.boolean(), false),
+    commits: z._default(z.nullable(z.array(PushedCommitSchema)), []),
+    repository: z.looseObject({
+      full_name: z.optional(z.string()),
+      path_with_namespace: z.optional(z.string()),
+      clone_url: z.optional(z.string()),
+      git_http_url: z.optional(z.string()),
+      html_url: z.optional(z.string()),
+      ssh_url: z.optional(z.string()),
+      url: z.optional(z.string()),
+    }),
   }),
-});
+);
 
 export function giteePush(value: unknown): GitPush | undefined {
   const p = parseWith(GiteePushSchema, value, 'Gitee push payload', ['body']);

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { parseWith } from '../parse.ts';
+import { lazySchema, parseWith } from '../parse.ts';
 import {
   CommitIdSchema,
   type GitPush,
@@ -16,19 +16,21 @@ import {
  *   "commits": [{ "id": "…", "added": ["README.md"], "removed": [], "modified": [] }],
  *   "repository": { "full_name": "Codertocat/Hello-World", "clone_url": "https://github.com/…git" } }`
  */
-export const GithubPushSchema = z.looseObject({
-  ref: GitRefSchema,
-  before: CommitIdSchema,
-  after: CommitIdSchema,
-  deleted: z._default(z.boolean(), false),
-  commits: z._default(z.array(PushedCommitSchema), []),
-  repository: z.looseObject({
-    full_name: z.string(),
-    clone_url: z.optional(z.string()),
-    html_url: z.optional(z.string()),
-    ssh_url: z.optional(z.string()),
+export const GithubPushSchema = lazySchema(() =>
+  z.looseObject({
+    ref: GitRefSchema,
+    before: CommitIdSchema,
+    after: CommitIdSchema,
+    deleted: z._default(z.boolean(), false),
+    commits: z._default(z.array(PushedCommitSchema), []),
+    repository: z.looseObject({
+      full_name: z.string(),
+      clone_url: z.optional(z.string()),
+      html_url: z.optional(z.string()),
+      ssh_url: z.optional(z.string()),
+    }),
   }),
-});
+);
 
 export function githubPush(value: unknown): GitPush | undefined {
   const p = parseWith(GithubPushSchema, value, 'GitHub push payload', ['body']);

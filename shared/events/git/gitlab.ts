@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { parseWith } from '../parse.ts';
+import { lazySchema, parseWith } from '../parse.ts';
 import {
   CommitIdSchema,
   type GitHost,
@@ -18,32 +18,34 @@ import {
  *   "git_http_url": "http://example.com/mike/diaspora.git" }, "commits": [ … ], "total_commits_count": 4 }`
  * GitLab sends at most 20 commits; Codeup's documented commits carry no file lists.
  */
-export const GitlabPushSchema = z.looseObject({
-  object_kind: z.string(),
-  ref: GitRefSchema,
-  before: CommitIdSchema,
-  after: CommitIdSchema,
-  checkout_sha: z.optional(z.nullable(z.string())),
-  commits: z._default(z.array(PushedCommitSchema), []),
-  total_commits_count: z.optional(z.int()),
-  project: z.optional(
-    z.looseObject({
-      path_with_namespace: z.optional(z.string()),
-      git_http_url: z.optional(z.string()),
-      git_ssh_url: z.optional(z.string()),
-      web_url: z.optional(z.string()),
-    }),
-  ),
-  repository: z.optional(
-    z.looseObject({
-      name: z.optional(z.string()),
-      url: z.optional(z.string()),
-      homepage: z.optional(z.string()),
-      git_http_url: z.optional(z.string()),
-      git_ssh_url: z.optional(z.string()),
-    }),
-  ),
-});
+export const GitlabPushSchema = lazySchema(() =>
+  z.looseObject({
+    object_kind: z.string(),
+    ref: GitRefSchema,
+    before: CommitIdSchema,
+    after: CommitIdSchema,
+    checkout_sha: z.optional(z.nullable(z.string())),
+    commits: z._default(z.array(PushedCommitSchema), []),
+    total_commits_count: z.optional(z.int()),
+    project: z.optional(
+      z.looseObject({
+        path_with_namespace: z.optional(z.string()),
+        git_http_url: z.optional(z.string()),
+        git_ssh_url: z.optional(z.string()),
+        web_url: z.optional(z.string()),
+      }),
+    ),
+    repository: z.optional(
+      z.looseObject({
+        name: z.optional(z.string()),
+        url: z.optional(z.string()),
+        homepage: z.optional(z.string()),
+        git_http_url: z.optional(z.string()),
+        git_ssh_url: z.optional(z.string()),
+      }),
+    ),
+  }),
+);
 
 /** Owner/name from a repository URL (`https://codeup.aliyun.com/org/demo.git` -> `org/demo`). */
 function pathOf(url: string | undefined): string | undefined {

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { lazySchema } from '../parse.ts';
 
 /** A push from any git host, in one shape. */
 export interface GitPush {
@@ -31,11 +32,13 @@ export const ZERO_SHA = /^0+$/;
  * A ref as git allows one (git check-ref-format): no control characters, spaces or `~^:?*[\`, no
  * `..` or `@{`. Anything else is not a push git could have made, and would end up in keys and logs.
  */
-export const GitRefSchema = z.string().check(
-  z.maxLength(1024),
-  z.refine(
-    (r) => !/[\u0000-\u0020\u007f~^:?*[\\]|\.\.|@\{/.test(r),
-    'not a git ref: control characters, spaces, ~^:?*[\\, ".." and "@{" are not allowed',
+export const GitRefSchema = lazySchema(() =>
+  z.string().check(
+    z.maxLength(1024),
+    z.refine(
+      (r) => !/[\u0000-\u0020\u007f~^:?*[\\]|\.\.|@\{/.test(r),
+      'not a git ref: control characters, spaces, ~^:?*[\\, ".." and "@{" are not allowed',
+    ),
   ),
 );
 
@@ -88,10 +91,12 @@ export function repoIdentity(url: string, cwd = process.cwd()): string {
 }
 
 /** A commit as GitHub, GitLab and Gitee list it; the file lists are missing or null on some hosts. */
-export const PushedCommitSchema = z.looseObject({
-  id: z.string(),
-  message: z._default(z.string(), ''),
-  added: z.nullish(z.array(z.string())),
-  modified: z.nullish(z.array(z.string())),
-  removed: z.nullish(z.array(z.string())),
-});
+export const PushedCommitSchema = lazySchema(() =>
+  z.looseObject({
+    id: z.string(),
+    message: z._default(z.string(), ''),
+    added: z.nullish(z.array(z.string())),
+    modified: z.nullish(z.array(z.string())),
+    removed: z.nullish(z.array(z.string())),
+  }),
+);
