@@ -9,7 +9,7 @@ import { resolveModule } from '../local/runtime/instance-pool.ts';
 import { type FunctionSpec, loadProject } from '../local/runtime/s-yaml.ts';
 import type { Figure } from './figures.ts';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 
 /** Issue 15's budgets for every function: bytes a cold start loads, and its time over an empty handler's. */
 export const BUNDLE_BUDGET_KB = 300;
@@ -109,19 +109,29 @@ export async function runBench(template = resolve('s.yaml')): Promise<Figure[]> 
   const configJson = join(tmp, 'fc-devops.json');
   writeCompiledConfig(resolve('fc-devops.example.yaml'), configJson);
   const rows: { name: string; bytes: number; lazy: number; median: number; min: number }[] = [];
-  const measure = (name: string, modulePath: string, exportName: string, event: unknown) => {
-    const times = Array.from({ length: RUNS }, () => coldStart(modulePath, exportName, event, configJson));
-    const { eager, lazy } = moduleBytes(modulePath);
-    rows.push({ name, bytes: eager, lazy, median: median(times), min: Math.min(...times) });
-  };
-  measure('(empty handler baseline)', join(tmp, 'dist', 'empty', 'index.mjs'), 'handler', {});
-  for (const fn of project.functions) {
-    const [file, exportName] = [
-      fn.handler.slice(0, fn.handler.lastIndexOf('.')),
-      fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
-    ];
-    measure(fn.name, resolveModule(fn.codeDir, file), exportName, sampleEvent(fn));
-  }
+  const targets: { name: string; modulePath: string; exportName: string; event: unknown }[] = [
+    {
+      name: '(empty handler baseline)',
+      modulePath: join(tmp, 'dist', 'empty', 'index.mjs'),
+      exportName: 'handler',
+      event: {},
+    },
+    ...project.functions.map((fn) => ({
+      name: fn.name,
+      modulePath: resolveModule(fn.codeDir, fn.handler.slice(0, fn.handler.lastIndexOf('.'))),
+      exportName: fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
+      event: sampleEvent(fn),
+    })),
+  ];
+  // Round-robin: a burst of load on the machine lands on every function and the baseline alike.
+  const times = targets.map(() => [] as number[]);
+  for (let run = 0; run < RUNS; run++)
+    for (const [i, t] of targets.entries())
+      times[i]!.push(coldStart(t.modulePath, t.exportName, t.event, configJson));
+  targets.forEach((t, i) => {
+    const { eager, lazy } = moduleBytes(t.modulePath);
+    rows.push({ name: t.name, bytes: eager, lazy, median: median(times[i]!), min: Math.min(...times[i]!) });
+  });
   rmSync(tmp, { recursive: true, force: true });
 
   const base = rows[0]!;
