@@ -64,13 +64,13 @@ export function runRetentionBench(): Figure[] {
   const cases = [
     {
       id: 'retention:hourly',
-      what: 'retention 100k hourly, Shanghai',
+      what: `retention ${N / 1000}k hourly, Shanghai`,
       backups: hourly,
       timeZone: 'Asia/Shanghai',
     },
     {
       id: 'retention:random',
-      what: 'retention 100k random, Berlin',
+      what: `retention ${N / 1000}k random, Berlin`,
       backups: scattered,
       timeZone: 'Europe/Berlin',
     },

@@ -23,7 +23,9 @@ export const SEND_USAGE = `usage: fc-devops send oss-put --bucket B --key K [--f
        fc-devops send alarm --target T [--state ALERT|OK] [--metric M] [--url URL]
        fc-devops send alarm --to monitor --name ALARM [--url URL]`;
 
-export const BENCH_USAGE = `usage: fc-devops bench [--template s.yaml] [--only cold-start|store|notify|retention|terraform|scale|monitor|webhook]`;
+export const BENCH_USAGE = `usage: fc-devops bench [--template s.yaml] [--only cold-start,store,notify,retention,terraform,scale,monitor,webhook] [--json] [--check]
+  --json   the figures that have goals, as JSON on stdout (the benches' own lines go to stderr)
+  --check  exit 1 when a bundle or a cold start is over its budget (CI)`;
 
 export const CONSOLE_USAGE = `usage: fc-devops console
   Print the address of the web console of the local runtime (sign in there with an operator key).`;
