@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -38,6 +38,26 @@ function payload(branch: string): string {
     commits: [{ id: sha, message: 'bench', added: [], modified: ['packer/web.json'], removed: [] }],
     repository: { full_name: 'bench/images', clone_url: REPO },
   });
+}
+
+/** CPU time of the local PostgreSQL server's processes so far, in ms (Linux /proc; 0 elsewhere). */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (!stat.includes('(postgres)')) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -135,9 +155,17 @@ async function measure(
         `  ${label.padEnd(22)} p50 ${pct(times, 50).toFixed(1).padStart(6)} ms   p99 ${pct(times, 99).toFixed(1).padStart(6)} ms   (${SEQUENTIAL} sequential)`,
       );
     }
+    const cpu = process.cpuUsage();
+    const pgCpu = postgresCpuMs();
     const { perSecond, sorted } = await send('main', PARALLEL, CONCURRENCY);
+    const used = process.cpuUsage(cpu);
     console.log(
       `  throughput             ${perSecond.toFixed(0).padStart(6)} deliveries/s (${CONCURRENCY} concurrent, each enqueuing a job; p99 ${pct(sorted, 99).toFixed(1)} ms)`,
+    );
+    // Where the two cores went: this process (sender, runtime, sandbox, function instances) and the
+    // PostgreSQL server's processes.
+    console.log(
+      `  CPU per delivery       ${((used.user + used.system) / 1000 / PARALLEL).toFixed(2)} ms in this process (the sender's thread included), ${((postgresCpuMs() - pgCpu) / PARALLEL).toFixed(2)} ms in PostgreSQL`,
     );
     return { p99, perSecond };
   } finally {
