@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { ReadyForQueryScanner, Turns } from './pg-turns.ts';
 
 export interface StateServer {
   url: string;
@@ -24,47 +25,47 @@ export async function startStateServer(stateDir: string): Promise<StateServer> {
     await client.close();
     throw error;
   }
-  // PGlite is one session: two client connections interleaving extended-protocol messages would
-  // bind each other's parameters. The inner server speaks the wire protocol; the outer one lets one
-  // client connection through at a time and queues the rest (clients keep connections short:
-  // `fcdevops_serial=1` in the URL tells connectPostgres to close idle connections at once).
-  const inner = new PGLiteSocketServer({ db: client.db, port: 0, host: '127.0.0.1', maxConnections: 4 });
+  // PGlite is one session. Connections are many and long-lived (each function instance keeps its
+  // own), but their requests take turns: a connection that sends holds the turn until the server's
+  // ReadyForQuery says it is idle again (out of any transaction); others wait, their bytes held back.
+  // Interleaved extended-protocol messages of two connections would bind each other's parameters.
+  const inner = new PGLiteSocketServer({ db: client.db, port: 0, host: '127.0.0.1', maxConnections: 512 });
   await inner.start();
   const innerPort = Number(inner.getServerConn().split(':').pop());
-  const waiting: (() => void)[] = [];
-  let busy = false;
+  const turns = new Turns();
+  const open = new Set<Socket>();
   const outer = createServer((socket) => {
-    socket.pause();
-    const start = () => {
-      busy = true;
-      const upstream = connect(innerPort, '127.0.0.1');
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        socket.destroy();
-        upstream.destroy();
-        // The next client starts once the inner server has let this connection go (on one of the
-        // next turns), not after a fixed pause: a delivery opens two connections, and a 5 ms pause
-        // each capped the whole local system near 100 deliveries a second.
-        let turns = 0;
-        const handOver = () => {
-          if (inner.getStats().activeConnections > 0 && turns++ < 200) return void setImmediate(handOver);
-          busy = false;
-          waiting.shift()?.();
-        };
-        setImmediate(handOver);
-      };
-      for (const s of [socket, upstream]) {
-        s.on('close', finish);
-        s.on('error', finish);
-      }
-      socket.pipe(upstream);
-      upstream.pipe(socket);
-      socket.resume();
+    const upstream = connect(innerPort, '127.0.0.1');
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+    const conn = turns.join(socket, upstream);
+    const scanner = new ReadyForQueryScanner();
+    let first = true;
+    socket.on('data', (chunk: Buffer) => {
+      // SSLRequest and GSSENCRequest are answered with one unframed byte ('N': no encryption here).
+      if (
+        first &&
+        chunk.length >= 8 &&
+        chunk.readInt32BE(0) === 8 &&
+        [80877103, 80877104].includes(chunk.readInt32BE(4))
+      )
+        scanner.skip(1);
+      first = false;
+      turns.send(conn, chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      socket.write(chunk);
+      if (scanner.scan(chunk).at(-1) === 'I') turns.release(conn);
+    });
+    const end = () => {
+      socket.destroy();
+      upstream.destroy();
+      turns.leave(conn);
     };
-    if (busy) waiting.push(start);
-    else start();
+    for (const s of [socket, upstream]) {
+      s.on('close', end);
+      s.on('error', end);
+    }
   });
   await new Promise<void>((resolve) => outer.listen(0, '127.0.0.1', resolve));
   const url = `postgres://postgres@127.0.0.1:${(outer.address() as AddressInfo).port}/postgres?fcdevops_serial=1`;
@@ -79,6 +80,8 @@ export async function startStateServer(stateDir: string): Promise<StateServer> {
       if (Number(pid) === process.pid) rmSync(urlFile, { force: true });
       await new Promise<void>((resolve) => {
         outer.close(() => resolve());
+        // Connections are kept open by their clients: close them, or this waits for the clients.
+        for (const socket of open) socket.destroy();
         outer.unref();
       });
       await inner.stop();

@@ -22,8 +22,8 @@ export async function connectPostgres(
   url: string,
   options: { connectTimeoutMs?: number; max?: number } = {},
 ): Promise<SqlClient> {
-  // `fcdevops_serial=1`: a server that takes one connection at a time (the local runtime's PGlite):
-  // one connection per pool, closed as soon as it is idle, and patience to wait for a turn.
+  // `fcdevops_serial=1`: a server that answers one request at a time (the local runtime's PGlite):
+  // one connection per pool is all it can use, and a turn may take a while to come.
   const parsed = new URL(url);
   const serial = parsed.searchParams.get('fcdevops_serial') === '1';
   parsed.searchParams.delete('fcdevops_serial');
@@ -49,7 +49,7 @@ export async function connectPostgres(
     connectionString: url,
     max: serial ? 1 : (options.max ?? 3),
     connectionTimeoutMillis: serial ? 120_000 : 60_000,
-    idleTimeoutMillis: serial ? 1 : 30_000,
+    idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection must not crash the function; the next query reconnects.
   pool.on('error', () => {});

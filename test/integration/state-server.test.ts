@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReadyForQueryScanner, Turns } from '../../local/runtime/pg-turns.ts';
+import { type StateServer, startStateServer } from '../../local/runtime/state-server.ts';
+import { connectPostgres } from '../../shared/store/engines/postgres.ts';
+
+const message = (type: string, body: Buffer) => {
+  const header = Buffer.alloc(5);
+  header.write(type, 0, 'latin1');
+  header.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([header, body]);
+};
+
+describe('ReadyForQuery scanner', () => {
+  it('finds each ReadyForQuery status however the stream is cut, past an unframed SSL answer', () => {
+    const stream = Buffer.concat([
+      Buffer.from('N'), // the answer to an SSLRequest
+      message('R', Buffer.alloc(4)),
+      message('S', Buffer.from('client_encoding\0UTF8\0')),
+      message('Z', Buffer.from('I')),
+      message('1', Buffer.alloc(0)),
+      message('D', Buffer.from('Z\0\0\0\x05T')), // a row that looks like a ReadyForQuery inside
+      message('C', Buffer.from('BEGIN\0')),
+      message('Z', Buffer.from('T')),
+      message('Z', Buffer.from('E')),
+      message('Z', Buffer.from('I')),
+    ]);
+    for (const size of [1, 2, 3, 5, 7, 64, stream.length]) {
+      const scanner = new ReadyForQueryScanner();
+      scanner.skip(1);
+      const seen: string[] = [];
+      for (let i = 0; i < stream.length; i += size) seen.push(...scanner.scan(stream.subarray(i, i + size)));
+      expect(seen, `chunks of ${size}`).toEqual(['I', 'T', 'E', 'I']);
+    }
+  });
+});
+
+describe('turns on one session', () => {
+  const conn = (turns: Turns, log: string[], name: string) => {
+    const sockets = {
+      paused: false,
+      pause: () => (sockets.paused = true),
+      resume: () => (sockets.paused = false),
+    };
+    return { sockets, conn: turns.join(sockets, { write: (c: Buffer) => log.push(`${name}:${c}`) }) };
+  };
+
+  it('lets one connection send at a time, holds the others bytes in order, and skips one that left', () => {
+    const turns = new Turns();
+    const log: string[] = [];
+    const a = conn(turns, log, 'a');
+    const b = conn(turns, log, 'b');
+    const c = conn(turns, log, 'c');
+    turns.send(a.conn, Buffer.from('1'));
+    turns.send(b.conn, Buffer.from('2'));
+    turns.send(b.conn, Buffer.from('3'));
+    turns.send(c.conn, Buffer.from('4'));
+    turns.send(a.conn, Buffer.from('5')); // a holds the turn (in a transaction): straight through
+    expect(log).toEqual(['a:1', 'a:5']);
+    expect([b.sockets.paused, c.sockets.paused]).toEqual([true, true]);
+    turns.leave(c.conn);
+    turns.release(b.conn); // not b's turn: nothing happens
+    expect(log).toEqual(['a:1', 'a:5']);
+    turns.release(a.conn);
+    expect(log).toEqual(['a:1', 'a:5', 'b:2', 'b:3']);
+    expect(b.sockets.paused).toBe(false);
+    turns.release(b.conn);
+    expect(log).toHaveLength(4); // c left: its held bytes are dropped
+    expect(turns.busy).toBe(false);
+  });
+});
+
+describe('the local state server (PGlite over the wire protocol)', () => {
+  let dir: string;
+  let server: StateServer;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'state-server-'));
+    server = await startStateServer(dir);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves many kept-open connections at once without mixing their parameters or transactions', async () => {
+    const clients = await Promise.all(Array.from({ length: 12 }, () => connectPostgres(server.url)));
+    await clients[0]!.query('create table turns (client int, n int, note text)');
+    await Promise.all(
+      clients.map(async (db, c) => {
+        for (let n = 0; n < 15; n++) {
+          // Parameters of every type, and a transaction whose rows only its client sees until commit.
+          await db.transaction(async (tx) => {
+            await tx.query('insert into turns values ($1, $2, $3)', [c, n, `client ${c} row ${n}`]);
+            const [row] = await tx.query<{ count: number }>(
+              'select count(*)::int as count from turns where client = $1',
+              [c],
+            );
+            expect(row!.count).toBe(n + 1);
+          });
+          const [echo] = await db.query<{ a: number; b: string }>('select $1::int as a, $2::text as b', [
+            c * 100 + n,
+            `c${c}`,
+          ]);
+          expect(echo).toEqual({ a: c * 100 + n, b: `c${c}` });
+        }
+      }),
+    );
+    const rows = await clients[0]!.query<{ client: number; count: number; notes: number }>(
+      `select client, count(*)::int as count, count(distinct note)::int as notes from turns group by client order by client`,
+    );
+    expect(rows).toEqual(Array.from({ length: 12 }, (_, c) => ({ client: c, count: 15, notes: 15 })));
+    // A transaction rolled back by an error leaves the session idle for the next connection.
+    await expect(
+      clients[1]!.transaction(async (tx) => {
+        await tx.query('insert into turns values (99, 0, $1)', ['gone']);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await clients[2]!.query('select * from turns where client = 99')).toEqual([]);
+    await Promise.all(clients.map((db) => db.close()));
+  }, 120_000);
+
+  it('rolls back what a connection that went away mid-transaction left open', async () => {
+    const url = server.url.replace('?fcdevops_serial=1', '');
+    const quitter = new pg.Client({ connectionString: url });
+    quitter.on('error', () => {}); // its own end, below
+    await quitter.connect();
+    await quitter.query('create table if not exists left_open (n int)');
+    await quitter.query('begin');
+    await quitter.query('insert into left_open values (1)');
+    quitter.connection.stream.destroy(); // gone without a word
+    const next = await connectPostgres(server.url);
+    const rows = await next.query('select * from left_open');
+    expect(rows).toEqual([]);
+    await next.close();
+  }, 60_000);
+});
