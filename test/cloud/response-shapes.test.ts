@@ -1,9 +1,10 @@
+import * as dm from '@alicloud/dm20151123';
 import * as ecs from '@alicloud/ecs20140526';
 import * as rds from '@alicloud/rds20140815';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../local/sandbox/server.ts';
 import { RpcClient } from '../../shared/cloud/rpc.ts';
-import { KEY, startSandbox } from './harness.ts';
+import { KEY, officialOss, startSandbox } from './harness.ts';
 
 /** A model class of an official SDK: its fields' wire names and their types. */
 interface Model {
@@ -172,6 +173,123 @@ describe('sandbox responses have the official SDK models’ fields and types', (
         'InvokeRecordStatus',
         'InstanceId',
       ]);
+  });
+
+  it('RDS and ECS: every other action the functions call answers its model’s fields', async () => {
+    // RDS: a restore drill's clone and its deletion; rotation's deletion of a backup.
+    const backups = (await call('rds', '2014-08-15', 'DescribeBackups', {
+      DBInstanceId: 'rm-bp1sandbox0001',
+      StartTime: '2020-01-01T00:00Z',
+      EndTime: '2030-01-01T00:00Z',
+    })) as { Items: { Backup: { BackupId: string; BackupStatus: string; StoreStatus?: string }[] } };
+    const restorable = backups.Items.Backup.find((b) => b.BackupStatus === 'Success')!;
+    const clone = await call('rds', '2014-08-15', 'CloneDBInstance', {
+      DBInstanceId: 'rm-bp1sandbox0001',
+      BackupId: restorable.BackupId,
+      PayType: 'Postpaid',
+    });
+    expectShape(clone, rds.CloneDBInstanceResponseBody, ['DBInstanceId', 'RequestId']);
+    expectShape(
+      await call('rds', '2014-08-15', 'DeleteDBInstance', { DBInstanceId: String(clone.DBInstanceId) }),
+      rds.DeleteDBInstanceResponseBody,
+      ['RequestId'],
+    );
+    const deletable = backups.Items.Backup.find((b) => b.StoreStatus === 'Enabled')!;
+    expectShape(
+      await call('rds', '2014-08-15', 'DeleteBackup', {
+        DBInstanceId: 'rm-bp1sandbox0001',
+        BackupId: deletable.BackupId,
+      }),
+      rds.DeleteBackupResponseBody,
+      ['RequestId'],
+    );
+
+    // ECS: an image imported from OSS, tagged, put in a launch template, and pruned with its snapshot.
+    await officialOss(sandbox).put('images/web.raw', Buffer.alloc(4096, 1));
+    const imported = await call('ecs', '2014-05-26', 'ImportImage', {
+      RegionId: 'cn-hangzhou',
+      ImageName: 'shape-check',
+      'DiskDeviceMapping.1.OSSBucket': 'fc-devops-artifacts',
+      'DiskDeviceMapping.1.OSSObject': 'images/web.raw',
+    });
+    expectShape(imported, ecs.ImportImageResponseBody, ['ImageId', 'TaskId', 'RequestId']);
+    expectShape(
+      await call('ecs', '2014-05-26', 'TagResources', {
+        RegionId: 'cn-hangzhou',
+        ResourceType: 'image',
+        'ResourceId.1': String(imported.ImageId),
+        'Tag.1.Key': 'fc-devops:pipeline',
+        'Tag.1.Value': 'web',
+      }),
+      ecs.TagResourcesResponseBody,
+      ['RequestId'],
+    );
+    const version = await call('ecs', '2014-05-26', 'CreateLaunchTemplateVersion', {
+      RegionId: 'cn-hangzhou',
+      LaunchTemplateId: 'lt-bp1sandbox0001',
+      ImageId: 'm-bp1sandboxweb03',
+    });
+    expectShape(version, ecs.CreateLaunchTemplateVersionResponseBody, [
+      'LaunchTemplateVersionNumber',
+      'RequestId',
+    ]);
+    expectShape(
+      await call('ecs', '2014-05-26', 'ModifyLaunchTemplateDefaultVersion', {
+        RegionId: 'cn-hangzhou',
+        LaunchTemplateId: 'lt-bp1sandbox0001',
+        DefaultVersionNumber: String(version.LaunchTemplateVersionNumber),
+      }),
+      ecs.ModifyLaunchTemplateDefaultVersionResponseBody,
+      ['RequestId'],
+    );
+    const image = (
+      (await call('ecs', '2014-05-26', 'DescribeImages', {
+        RegionId: 'cn-hangzhou',
+        ImageId: 'm-bp1sandboxweb01',
+      })) as {
+        Images: { Image: { DiskDeviceMappings: { DiskDeviceMapping: { SnapshotId: string }[] } }[] };
+      }
+    ).Images.Image[0]!;
+    const snapshot = image.DiskDeviceMappings.DiskDeviceMapping[0]!.SnapshotId;
+    expectShape(
+      await call('ecs', '2014-05-26', 'DeleteImage', {
+        RegionId: 'cn-hangzhou',
+        ImageId: 'm-bp1sandboxweb01',
+        Force: 'true',
+      }),
+      ecs.DeleteImageResponseBody,
+      ['RequestId'],
+    );
+    expectShape(
+      await call('ecs', '2014-05-26', 'DeleteSnapshot', { SnapshotId: snapshot }),
+      ecs.DeleteSnapshotResponseBody,
+      ['RequestId'],
+    );
+    const run = (await call('ecs', '2014-05-26', 'RunInstances', {
+      RegionId: 'cn-hangzhou',
+      ImageId: 'm-bp1sandboxweb02',
+      InstanceType: 'ecs.g7.large',
+    })) as { InstanceIdSets: { InstanceIdSet: string[] } };
+    expectShape(
+      await call('ecs', '2014-05-26', 'DeleteInstance', {
+        InstanceId: run.InstanceIdSets.InstanceIdSet[0]!,
+        Force: 'true',
+      }),
+      ecs.DeleteInstanceResponseBody,
+      ['RequestId'],
+    );
+  });
+
+  it('DirectMail: SingleSendMail answers its model’s fields', async () => {
+    const sent = await call('dm', '2015-11-23', 'SingleSendMail', {
+      AccountName: 'noreply@mail.example.com',
+      AddressType: '1',
+      ReplyToAddress: 'false',
+      ToAddress: 'ops@example.com',
+      Subject: 'shape check',
+      TextBody: 'hello',
+    });
+    expectShape(sent, dm.SingleSendMailResponseBody, ['EnvId', 'RequestId']);
   });
 
   it('ESS: DescribeScalingGroups says the group’s region and when it was made', async () => {
