@@ -31,6 +31,117 @@ function expectShape(item: Record<string, unknown>, model: Model, required: stri
   expect(required.filter((k) => !(k in item))).toEqual([]);
 }
 
+/** A model written out as wire name -> type, in the shape of the SDKs' model classes. */
+const model = (fields: Record<string, 'string' | 'number' | 'boolean' | 'object'>): Model => ({
+  names: () => Object.fromEntries(Object.keys(fields).map((k) => [k, k])),
+  types: () => fields,
+});
+
+/**
+ * ESS 2014-08-28 has no Node.js SDK on npm. These are the fields of the official Go SDK's models
+ * (aliyun/alibabacloud-go-sdk, ess-20140828/client/client.go at e022711; int32 -> number, nested
+ * structs -> object) for the parts the functions read. A ScalingGroup's fields are that SDK's older
+ * model, plus DesiredCapacity, which the DescribeScalingGroups API reference documents.
+ */
+const ESS = {
+  DescribeScalingGroupsResponseBody: model({
+    RequestId: 'string',
+    PageNumber: 'number',
+    PageSize: 'number',
+    TotalCount: 'number',
+    ScalingGroups: 'object',
+  }),
+  ScalingGroup: model({
+    ActiveCapacity: 'number',
+    ActiveScalingConfigurationId: 'string',
+    CreationTime: 'string',
+    DBInstanceIds: 'object',
+    DefaultCooldown: 'number',
+    DesiredCapacity: 'number',
+    LifecycleState: 'string',
+    LoadBalancerIds: 'object',
+    MaxSize: 'number',
+    MinSize: 'number',
+    PendingCapacity: 'number',
+    RegionId: 'string',
+    RemovalPolicies: 'object',
+    RemovingCapacity: 'number',
+    ScalingGroupId: 'string',
+    ScalingGroupName: 'string',
+    TotalCapacity: 'number',
+    VSwitchId: 'string',
+  }),
+  DescribeScalingActivitiesResponseBody: model({
+    RequestId: 'string',
+    PageNumber: 'number',
+    PageSize: 'number',
+    TotalCount: 'number',
+    ScalingActivities: 'object',
+  }),
+  ScalingActivity: model({
+    Progress: 'number',
+    ScalingInstanceNumber: 'number',
+    AttachedCapacity: 'string',
+    TotalCapacity: 'string',
+    ScalingGroupId: 'string',
+    AutoCreatedCapacity: 'string',
+    EndTime: 'string',
+    StartTime: 'string',
+    Description: 'string',
+    StatusCode: 'string',
+    Cause: 'string',
+    ScalingActivityId: 'string',
+    StatusMessage: 'string',
+  }),
+  DescribeScalingInstancesResponseBody: model({
+    RequestId: 'string',
+    PageSize: 'number',
+    PageNumber: 'number',
+    TotalSpotCount: 'number',
+    TotalCount: 'number',
+    ScalingInstances: 'object',
+  }),
+  ScalingInstance: model({
+    CreationTime: 'string',
+    LoadBalancerWeight: 'number',
+    LaunchTemplateId: 'string',
+    InstanceId: 'string',
+    SpotStrategy: 'string',
+    LaunchTemplateVersion: 'string',
+    HealthStatus: 'string',
+    ScalingGroupId: 'string',
+    WarmupState: 'string',
+    LifecycleState: 'string',
+    CreationType: 'string',
+    ZoneId: 'string',
+    ScalingConfigurationId: 'string',
+    Entrusted: 'boolean',
+    WeightedCapacity: 'number',
+    CreatedTime: 'string',
+    ScalingActivityId: 'string',
+  }),
+  DescribeScalingConfigurationsResponseBody: model({
+    RequestId: 'string',
+    PageNumber: 'number',
+    PageSize: 'number',
+    TotalCount: 'number',
+    ScalingConfigurations: 'object',
+  }),
+  // The fields of the model the functions (and this sandbox) use; the model has about fifty more.
+  ScalingConfiguration: model({
+    ScalingConfigurationId: 'string',
+    ScalingConfigurationName: 'string',
+    ScalingGroupId: 'string',
+    ImageId: 'string',
+    ImageName: 'string',
+    InstanceType: 'string',
+    LifecycleState: 'string',
+    CreationTime: 'string',
+  }),
+  ExecuteScalingRuleResponseBody: model({ ScalingActivityId: 'string', RequestId: 'string' }),
+  RequestIdOnly: model({ RequestId: 'string' }),
+};
+
 describe('sandbox responses have the official SDK models’ fields and types', () => {
   let sandbox: Sandbox;
   const call = (service: string, version: string, action: string, params: Record<string, unknown>) =>
@@ -292,18 +403,73 @@ describe('sandbox responses have the official SDK models’ fields and types', (
     expectShape(sent, dm.SingleSendMailResponseBody, ['EnvId', 'RequestId']);
   });
 
-  it('ESS: DescribeScalingGroups says the group’s region and when it was made', async () => {
-    // No Node.js SDK of ESS is on npm; its TypeScript, Go, Java and C# models list RegionId and
-    // CreationTime (minutes, UTC) for a ScalingGroup.
-    const groups = (await call('ess', '2014-08-28', 'DescribeScalingGroups', {
-      RegionId: 'cn-hangzhou',
-    })) as {
+  it('ESS: every action the functions call answers its model’s fields', async () => {
+    const ess = (action: string, params: Record<string, unknown>) =>
+      call('ess', '2014-08-28', action, params);
+    const group = 'asg-bp1sandbox0001';
+    const groups = (await ess('DescribeScalingGroups', { RegionId: 'cn-hangzhou' })) as Record<
+      string,
+      unknown
+    > & {
       ScalingGroups: { ScalingGroup: Record<string, unknown>[] };
     };
+    expectShape(groups, ESS.DescribeScalingGroupsResponseBody, ['RequestId', 'TotalCount']);
     expect(groups.ScalingGroups.ScalingGroup.length).toBeGreaterThan(0);
     for (const g of groups.ScalingGroups.ScalingGroup) {
+      expectShape(g, ESS.ScalingGroup, [
+        'ScalingGroupId',
+        'MinSize',
+        'MaxSize',
+        'DesiredCapacity',
+        'RegionId',
+      ]);
       expect(g.RegionId).toBe('cn-hangzhou');
+      // ESS writes minutes, UTC.
       expect(g.CreationTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/);
     }
+    const rule = await ess('ExecuteScalingRule', {
+      ScalingRuleAri: 'ari:acs:ess:cn-hangzhou:1234567890123456:scalingrule/asr-bp1sandboxout',
+    });
+    expectShape(rule, ESS.ExecuteScalingRuleResponseBody, ['ScalingActivityId', 'RequestId']);
+    const activities = (await ess('DescribeScalingActivities', {
+      RegionId: 'cn-hangzhou',
+      ScalingGroupId: group,
+    })) as Record<string, unknown> & { ScalingActivities: { ScalingActivity: Record<string, unknown>[] } };
+    expectShape(activities, ESS.DescribeScalingActivitiesResponseBody, ['RequestId', 'TotalCount']);
+    expect(activities.ScalingActivities.ScalingActivity.length).toBeGreaterThan(0);
+    for (const a of activities.ScalingActivities.ScalingActivity)
+      expectShape(a, ESS.ScalingActivity, ['ScalingActivityId', 'StatusCode', 'Progress', 'StartTime']);
+    const instances = (await ess('DescribeScalingInstances', {
+      RegionId: 'cn-hangzhou',
+      ScalingGroupId: group,
+    })) as Record<string, unknown> & { ScalingInstances: { ScalingInstance: Record<string, unknown>[] } };
+    expectShape(instances, ESS.DescribeScalingInstancesResponseBody, ['RequestId', 'TotalCount']);
+    for (const i of instances.ScalingInstances.ScalingInstance)
+      expectShape(i, ESS.ScalingInstance, ['InstanceId', 'LifecycleState', 'HealthStatus']);
+    const configurations = (await ess('DescribeScalingConfigurations', {
+      RegionId: 'cn-hangzhou',
+      ScalingGroupId: group,
+    })) as Record<string, unknown> & {
+      ScalingConfigurations: { ScalingConfiguration: Record<string, unknown>[] };
+    };
+    expectShape(configurations, ESS.DescribeScalingConfigurationsResponseBody, ['RequestId', 'TotalCount']);
+    for (const c of configurations.ScalingConfigurations.ScalingConfiguration)
+      expectShape(c, ESS.ScalingConfiguration, ['ScalingConfigurationId', 'ImageId', 'LifecycleState']);
+    for (const [action, params] of [
+      ['ModifyScalingGroup', { ScalingGroupId: group, MaxSize: '21' }],
+      [
+        'ModifyScalingConfiguration',
+        { ScalingConfigurationId: 'asc-bp1sandbox0001', ImageId: 'm-bp1sandboxweb03' },
+      ],
+      [
+        'SetInstancesProtection',
+        {
+          ScalingGroupId: group,
+          'InstanceId.1': instances.ScalingInstances.ScalingInstance[0]!.InstanceId,
+          ProtectedFromScaleIn: 'true',
+        },
+      ],
+    ] as const)
+      expectShape(await ess(action, params), ESS.RequestIdOnly, ['RequestId']);
   });
 });
