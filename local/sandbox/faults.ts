@@ -25,11 +25,11 @@ export class Faults {
     this.specs.clear();
   }
 
-  afterRun(action: string): void {
+  afterRun(action: string, style: ErrorStyle = 'pop'): void {
     const spec = this.specs.get(action) ?? this.specs.get('*');
     if (spec?.loseResponseNext && spec.loseResponseNext > 0) {
       spec.loseResponseNext--;
-      throw errorOf('unavailable');
+      throw errorOf('unavailable', style);
     }
   }
 
@@ -37,21 +37,32 @@ export class Faults {
     return Object.fromEntries(this.specs);
   }
 
-  /** Wait and/or throw as configured for `action`. */
-  async apply(action: string): Promise<void> {
+  /** Wait and/or throw as configured for `action`, with the errors of that kind of API. */
+  async apply(action: string, style: ErrorStyle = 'pop'): Promise<void> {
     const spec = this.specs.get(action) ?? this.specs.get('*');
     if (!spec) return;
     if (spec.latencyMs) await new Promise((r) => setTimeout(r, spec.latencyMs));
     if (spec.failNext && spec.failNext > 0) {
       spec.failNext--;
-      throw errorOf(spec.failWith ?? 'throttle');
+      throw errorOf(spec.failWith ?? 'throttle', style);
     }
-    if (spec.throttleRate && this.random() < spec.throttleRate) throw errorOf('throttle');
-    if (spec.errorRate && this.random() < spec.errorRate) throw errorOf('error');
+    if (spec.throttleRate && this.random() < spec.throttleRate) throw errorOf('throttle', style);
+    if (spec.errorRate && this.random() < spec.errorRate) throw errorOf('error', style);
   }
 }
 
-function errorOf(kind: 'throttle' | 'error' | 'unavailable'): ApiError {
+/** OpenAPI products (RPC, ROA, FC) answer faults one way, OSS another. */
+type ErrorStyle = 'pop' | 'oss';
+
+function errorOf(kind: 'throttle' | 'error' | 'unavailable', style: ErrorStyle): ApiError {
+  // OSS throttles with 503 (its "HTTP status code 503" page: TotalQpsLimitExceeded, ServiceUnavailable).
+  if (style === 'oss') {
+    if (kind === 'throttle')
+      return new ApiError(503, 'TotalQpsLimitExceeded', 'Max total qps limit is exceeded');
+    if (kind === 'unavailable')
+      return new ApiError(503, 'ServiceUnavailable', 'Thread pool is almost full, please retry later');
+    return new ApiError(500, 'InternalError', 'We encountered an internal error. Please try again.');
+  }
   if (kind === 'throttle')
     return new ApiError(400, 'Throttling.User', 'Request was denied due to user flow control.');
   if (kind === 'unavailable')

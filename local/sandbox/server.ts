@@ -344,7 +344,7 @@ export class Sandbox {
                 this.wallNow(),
               ),
             );
-        await this.faults.apply(route.action);
+        await this.faults.apply(route.action, 'oss');
         const response = route.run();
         this.record('oss', route.action, id, response.status, undefined, { bucket, key });
         return this.sendRest(res, response);

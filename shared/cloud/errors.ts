@@ -7,6 +7,7 @@ export function isRetryableCode(code: string | undefined, status: number | undef
     code &&
     (/^Throttling/.test(code) ||
       code === 'Rejected.Throttling' ||
+      /(Qps|Traffic|Request)(Rate)?LimitExceeded$/.test(code) ||
       code === 'ServiceUnavailable' ||
       code === 'InternalError')
   ) {

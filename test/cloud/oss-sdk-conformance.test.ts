@@ -3,7 +3,7 @@ import { Agent, type AgentOptions } from 'node:http';
 import OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../local/sandbox/server.ts';
-import { KEY, officialOss, startSandbox } from './harness.ts';
+import { cloudFor, KEY, officialOss, startSandbox } from './harness.ts';
 
 /** The official OSS SDK (ali-oss), unmodified, against the sandbox (see `officialOss`). */
 const client = officialOss;
@@ -82,6 +82,39 @@ describe('the official OSS SDK (ali-oss) against the sandbox', () => {
     const got = await oss.get('sdk/big.bin');
     expect((got.content as Buffer).length).toBe(body.length);
     expect(Buffer.compare(got.content as Buffer, body)).toBe(0);
+  });
+
+  it('aborts a multipart upload: its parts are gone and the object never appears', async () => {
+    const oss = client(sandbox);
+    const { uploadId } = await oss.initMultipartUpload('sdk/aborted.bin');
+    const part = randomBytes(100 * 1024);
+    await oss.uploadPart('sdk/aborted.bin', uploadId, 1, part as unknown as string, 0, part.length);
+    const aborted = await oss.abortMultipartUpload('sdk/aborted.bin', uploadId);
+    expect((aborted as unknown as { res: { status: number } }).res.status).toBe(204);
+    expect(
+      await failure(
+        oss.uploadPart('sdk/aborted.bin', uploadId, 2, part as unknown as string, 0, part.length),
+      ),
+    ).toMatchObject({ code: 'NoSuchUpload', status: 404 });
+    expect(
+      await failure(oss.completeMultipartUpload('sdk/aborted.bin', uploadId, [{ number: 1, etag: '"x"' }])),
+    ).toMatchObject({ code: 'NoSuchUpload', status: 404 });
+    expect(await failure(oss.get('sdk/aborted.bin'))).toMatchObject({ code: 'NoSuchKey', status: 404 });
+  });
+
+  it('meets throttling as OSS throttles (503 TotalQpsLimitExceeded), and our client retries through it', async () => {
+    sandbox.faults.set('PutObject', { failNext: 1, failWith: 'throttle' });
+    expect(await failure(client(sandbox).put('sdk/throttled.txt', Buffer.from('t')))).toMatchObject({
+      code: 'TotalQpsLimitExceeded',
+      status: 503,
+    });
+    await client(sandbox).put('sdk/throttled.txt', Buffer.from('t'));
+    // The functions' own OSS client takes the 503s as retryable and gets the object there.
+    sandbox.faults.set('PutObject', { failNext: 2, failWith: 'throttle' });
+    await cloudFor(sandbox).oss.put('fc-devops-artifacts', 'sdk/retried.txt', Buffer.from('r'));
+    expect((await client(sandbox).get('sdk/retried.txt')).content.toString()).toBe('r');
+    expect(sandbox.faults.list().PutObject).toMatchObject({ failNext: 0 });
+    sandbox.faults.clear();
   });
 
   it('refuses a wrong secret and an unknown key as OSS does', async () => {
