@@ -1,8 +1,10 @@
+import * as cs from '@alicloud/cs20151215';
 import * as dm from '@alicloud/dm20151123';
 import * as ecs from '@alicloud/ecs20140526';
 import * as rds from '@alicloud/rds20140815';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../local/sandbox/server.ts';
+import { RoaClient } from '../../shared/cloud/roa.ts';
 import { RpcClient } from '../../shared/cloud/rpc.ts';
 import { KEY, officialOss, startSandbox } from './harness.ts';
 
@@ -401,6 +403,55 @@ describe('sandbox responses have the official SDK models’ fields and types', (
       TextBody: 'hello',
     });
     expectShape(sent, dm.SingleSendMailResponseBody, ['EnvId', 'RequestId']);
+  });
+
+  it('ACK: node pools, their resize task and the kubeconfig answer their models’ fields (snake_case on the wire)', async () => {
+    const roa = new RoaClient({
+      service: 'cs',
+      endpoint: `${sandbox.url}/cs`,
+      apiVersion: '2015-12-15',
+      credentials: async () => KEY,
+    });
+    const pools = await roa.request<{ nodepools: Record<string, Record<string, unknown>>[] }>(
+      'GET',
+      '/clusters/c-sandbox0001/nodepools',
+      { action: 'DescribeClusterNodePools' },
+    );
+    expectShape(pools, cs.DescribeClusterNodePoolsResponseBody, ['nodepools']);
+    expect(pools.nodepools.length).toBeGreaterThan(0);
+    for (const pool of pools.nodepools) {
+      expectShape(pool, cs.DescribeClusterNodePoolsResponseBodyNodepools, ['nodepool_info', 'scaling_group']);
+      expectShape(pool.nodepool_info!, cs.DescribeClusterNodePoolsResponseBodyNodepoolsNodepoolInfo, [
+        'nodepool_id',
+      ]);
+      expectShape(pool.scaling_group!, cs.DescribeClusterNodePoolsResponseBodyNodepoolsScalingGroup, [
+        'desired_size',
+      ]);
+      if (pool.status)
+        expectShape(pool.status, cs.DescribeClusterNodePoolsResponseBodyNodepoolsStatus, ['state']);
+      if (pool.auto_scaling)
+        expectShape(pool.auto_scaling, cs.DescribeClusterNodePoolsResponseBodyNodepoolsAutoScaling, [
+          'enable',
+        ]);
+    }
+    const resized = await roa.request<Record<string, unknown>>(
+      'PUT',
+      '/clusters/c-sandbox0001/nodepools/np-sandbox0001',
+      {
+        action: 'ModifyClusterNodePool',
+        body: { scaling_group: { desired_size: 4 } },
+      },
+    );
+    expectShape(resized, cs.ModifyClusterNodePoolResponseBody, ['task_id']);
+    const task = await roa.request<Record<string, unknown>>('GET', `/tasks/${resized.task_id}`, {
+      action: 'DescribeTaskInfo',
+    });
+    expectShape(task, cs.DescribeTaskInfoResponseBody, ['task_id', 'state']);
+    const kubeconfig = await roa.request<Record<string, unknown>>('GET', '/k8s/c-sandbox0001/user_config', {
+      action: 'DescribeClusterUserKubeconfig',
+      query: { TemporaryDurationMinutes: '60' },
+    });
+    expectShape(kubeconfig, cs.DescribeClusterUserKubeconfigResponseBody, ['config', 'expiration']);
   });
 
   it('ESS: every action the functions call answers its model’s fields', async () => {
