@@ -14,6 +14,18 @@ export interface FaultSpec {
 
 export class Faults {
   private readonly specs = new Map<string, FaultSpec>();
+  private readonly regionsDown = new Set<string>();
+
+  /** A whole region fails (every call to it answers 503), or comes back. */
+  setRegion(region: string, down: boolean): void {
+    if (down) this.regionsDown.add(region);
+    else this.regionsDown.delete(region);
+  }
+
+  /** Throw as an unavailable region answers, when `region` is down. */
+  applyRegion(region: string, style: ErrorStyle = 'pop'): void {
+    if (this.regionsDown.has(region)) throw errorOf('unavailable', style);
+  }
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -23,6 +35,7 @@ export class Faults {
 
   clear(): void {
     this.specs.clear();
+    this.regionsDown.clear();
   }
 
   afterRun(action: string, style: ErrorStyle = 'pop'): void {
@@ -33,8 +46,11 @@ export class Faults {
     }
   }
 
-  list(): Record<string, FaultSpec> {
-    return Object.fromEntries(this.specs);
+  list(): Record<string, FaultSpec | string[]> {
+    return {
+      ...Object.fromEntries(this.specs),
+      ...(this.regionsDown.size ? { regionsDown: [...this.regionsDown].sort() } : {}),
+    };
   }
 
   /** Wait and/or throw as configured for `action`, with the errors of that kind of API. */

@@ -56,6 +56,8 @@ export interface Seed {
     }[];
   };
   fc?: { functions: { name: string; versions: number; aliases?: Record<string, string> }[] };
+  /** RDS, ECS and ESS of other regions than the sandbox's own. */
+  regions?: Record<string, Pick<Seed, 'rds' | 'ecs' | 'ess'>>;
 }
 
 export function loadSeedFile(path: string): Seed {
@@ -194,6 +196,10 @@ export function applySeed(seed: Seed, now: number): SandboxState {
       ]),
     );
     state.fc.functions[f.name] = { name: f.name, versions, aliases };
+  }
+  for (const [region, regional] of Object.entries(seed.regions ?? {})) {
+    const { rds, ecs, ess } = applySeed(regional, now);
+    state.regions = { ...state.regions, [region]: { rds, ecs, ess } };
   }
   return state;
 }

@@ -31,7 +31,7 @@ import {
   verifyRpc,
 } from './signatures.ts';
 import { receive, SinkLimiter, type SinkMessage, type SinkSecrets } from './sinks.ts';
-import { type SandboxState, StateFile } from './state.ts';
+import { regionalView, type SandboxState, StateFile } from './state.ts';
 
 export interface SandboxOptions {
   port?: number;
@@ -258,8 +258,10 @@ export class Sandbox {
             'InvalidAction.NotFound',
             `Specified api is not found, please check your url and method: ${action}`,
           );
+        const region = this.regionOf(params, headers.host);
+        this.faults.applyRegion(region);
         await this.faults.apply(action);
-        const result = await handler(this.context(params));
+        const result = await handler(this.context(params, region));
         this.save();
         this.faults.afterRun(action);
         this.record(product, action, key, 200, undefined, params);
@@ -380,12 +382,22 @@ export class Sandbox {
     return verify();
   }
 
-  private context(params: Params): ActionContext {
+  /**
+   * The region an RPC call is for: its RegionId, else the region in its host
+   * (`ecs.cn-shanghai.aliyuncs.com`), else the sandbox's own.
+   */
+  private regionOf(params: Params, host: string | undefined): string {
+    if (params.RegionId) return params.RegionId;
+    return /^[a-z]+\.([a-z]{2}-[a-z0-9-]+)\.aliyuncs\.com(?::\d+)?$/.exec(host ?? '')?.[1] ?? this.region;
+  }
+
+  /** What an action sees: the resources of its region (RDS, ECS, ESS), the rest shared. */
+  private context(params: Params, region = this.region): ActionContext {
     return {
-      state: this.state,
+      state: region === this.region ? this.state : regionalView(this.state, region),
       params,
       now: this.clock.now(),
-      region: this.region,
+      region,
       accountId: this.accountId,
       objects: this.objects,
     };
@@ -586,7 +598,14 @@ export class Sandbox {
     if (path === '/messages') return [200, { sinks: this.messages, mail: this.mails }];
     if (path === '/state') return [200, this.state];
     if (path === '/faults' && method === 'GET') return [200, this.faults.list()];
-    let input: FaultSpec & { action?: string; clear?: boolean; scale?: number; advanceMs?: number };
+    let input: FaultSpec & {
+      action?: string;
+      clear?: boolean;
+      scale?: number;
+      advanceMs?: number;
+      region?: string;
+      unavailable?: boolean;
+    };
     try {
       input = JSON.parse(body.toString('utf8') || '{}');
     } catch {
@@ -594,6 +613,8 @@ export class Sandbox {
     }
     if (path === '/faults' && method === 'POST') {
       if (input.clear) this.faults.clear();
+      // A whole region down (or back): `{"region": "cn-shanghai", "unavailable": true}`.
+      else if (input.region !== undefined) this.faults.setRegion(input.region, input.unavailable !== false);
       else this.faults.set(input.action ?? '*', input);
       return [200, this.faults.list()];
     }

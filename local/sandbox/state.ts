@@ -183,6 +183,41 @@ export interface SandboxState {
   kube: KubeState;
   /** ClientToken → the first answer, per action: a retried mutating call is done once. */
   clientTokens: Record<string, unknown>;
+  /**
+   * RDS, ECS and ESS in regions other than the sandbox's own (whose are the fields above): each
+   * region has its own instances, backups, images and scaling groups, as on the cloud.
+   */
+  regions?: Record<string, RegionalState>;
+}
+
+/** What a region has of its own. */
+export type RegionalState = Pick<SandboxState, 'rds' | 'ecs' | 'ess'>;
+
+export const emptyRegion = (): RegionalState => {
+  const { rds, ecs, ess } = emptyState();
+  return { rds, ecs, ess };
+};
+
+/**
+ * The state as an action in `region` sees it: that region's RDS, ECS and ESS, and everything else
+ * (ids, client tokens, ACK, FC) shared. Writes to the region's resources land in `state.regions`.
+ */
+export function regionalView(state: SandboxState, region: string): SandboxState {
+  state.regions ??= {};
+  const regional = state.regions[region] ?? emptyRegion();
+  state.regions[region] = regional;
+  const view = Object.create(state) as SandboxState;
+  // Ids stay unique across regions: the one counter is the shared state's.
+  Object.defineProperty(view, 'seq', {
+    get: () => state.seq,
+    set: (v: number) => {
+      state.seq = v;
+    },
+  });
+  view.rds = regional.rds;
+  view.ecs = regional.ecs;
+  view.ess = regional.ess;
+  return view;
 }
 
 const emptyKube = (): KubeState => ({ certs: {}, resourceVersion: 1, imageFaults: {} });
