@@ -1,9 +1,8 @@
-import dns from 'node:dns';
 import CsModule, * as $cs from '@alicloud/cs20151215';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../local/sandbox/server.ts';
-import { KEY, startSandbox } from './harness.ts';
+import { KEY, routeAliyunHostsHere, startSandbox } from './harness.ts';
 
 /**
  * The official Container Service SDK (@alicloud/cs20151215), unmodified, against the sandbox for the
@@ -15,23 +14,13 @@ const CsClient = ((CsModule as unknown as { default?: unknown }).default ??
 
 describe('the official Container Service SDK against the sandbox', () => {
   let sandbox: Sandbox;
-  const lookup = dns.lookup;
+  let restoreDns = () => {};
   beforeAll(async () => {
     sandbox = await startSandbox();
-    // The cloud's host names lead here, as a hosts file would make them.
-    (dns as { lookup: unknown }).lookup = (
-      host: string,
-      options: unknown,
-      done?: (...args: unknown[]) => void,
-    ) => {
-      const cb = (typeof options === 'function' ? options : done) as (...args: unknown[]) => void;
-      const opts = (typeof options === 'object' && options ? options : {}) as { all?: boolean };
-      if (!host.endsWith('.aliyuncs.com')) return (lookup as (...a: unknown[]) => void)(host, options, done);
-      return opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
-    };
+    restoreDns = routeAliyunHostsHere();
   });
   afterAll(async () => {
-    (dns as { lookup: unknown }).lookup = lookup;
+    restoreDns();
     await sandbox?.stop();
   });
 

@@ -1,3 +1,4 @@
+import dns from 'node:dns';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -56,4 +57,25 @@ export function officialOss(sandbox: Sandbox, keys: { accessKeyId: string; acces
     timeout: 30_000,
     ...{ authorizationV4: true, sldEnable: true },
   });
+}
+
+/**
+ * Make the cloud's host names (`*.aliyuncs.com`) resolve to this machine, as a hosts file would, so
+ * an official SDK keeps its own endpoint and host handling. Returns what puts resolution back.
+ */
+export function routeAliyunHostsHere(): () => void {
+  const lookup = dns.lookup;
+  (dns as { lookup: unknown }).lookup = (
+    host: string,
+    options: unknown,
+    done?: (...args: unknown[]) => void,
+  ) => {
+    const cb = (typeof options === 'function' ? options : done) as (...args: unknown[]) => void;
+    const opts = (typeof options === 'object' && options ? options : {}) as { all?: boolean };
+    if (!host.endsWith('.aliyuncs.com')) return (lookup as (...a: unknown[]) => void)(host, options, done);
+    return opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
+  };
+  return () => {
+    (dns as { lookup: unknown }).lookup = lookup;
+  };
 }

@@ -1,4 +1,3 @@
-import dns from 'node:dns';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Seed } from '../../local/sandbox/seed.ts';
 import { Sandbox } from '../../local/sandbox/server.ts';
 import { RpcClient } from '../../shared/cloud/rpc.ts';
-import { KEY, SEED } from './harness.ts';
+import { KEY, routeAliyunHostsHere, SEED } from './harness.ts';
 
 // The sandbox's regions are separate, as Alibaba Cloud's are: each has its own RDS instances and
 // backups, ECS images and instances, and ESS groups; a region can be made unavailable.
@@ -40,7 +39,7 @@ const SHANGHAI: Seed = {
 describe('regions in the sandbox', () => {
   let sandbox: Sandbox;
   let dir: string;
-  const lookup = dns.lookup;
+  let restoreDns = () => {};
   const start = () =>
     Sandbox.start({
       port: 0,
@@ -69,20 +68,10 @@ describe('regions in the sandbox', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sandbox-regions-'));
     sandbox = await start();
-    // The cloud's regional host names lead here, as a hosts file would make them.
-    (dns as { lookup: unknown }).lookup = (
-      host: string,
-      options: unknown,
-      done?: (...args: unknown[]) => void,
-    ) => {
-      const cb = (typeof options === 'function' ? options : done) as (...args: unknown[]) => void;
-      const opts = (typeof options === 'object' && options ? options : {}) as { all?: boolean };
-      if (!host.endsWith('.aliyuncs.com')) return (lookup as (...a: unknown[]) => void)(host, options, done);
-      return opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
-    };
+    restoreDns = routeAliyunHostsHere();
   });
   afterAll(async () => {
-    (dns as { lookup: unknown }).lookup = lookup;
+    restoreDns();
     await sandbox?.stop();
   });
 
