@@ -382,6 +382,11 @@ export class Sandbox {
     return verify();
   }
 
+  /** The state as calls in `region` see it (its RDS, ECS and ESS; the rest shared), for tests and tools. */
+  stateIn(region: string): SandboxState {
+    return region === this.region ? this.state : regionalView(this.state, region);
+  }
+
   /**
    * The region an RPC call is for: its RegionId, else the region in its host
    * (`ecs.cn-shanghai.aliyuncs.com`), else the sandbox's own.
@@ -394,7 +399,7 @@ export class Sandbox {
   /** What an action sees: the resources of its region (RDS, ECS, ESS), the rest shared. */
   private context(params: Params, region = this.region): ActionContext {
     return {
-      state: region === this.region ? this.state : regionalView(this.state, region),
+      state: this.stateIn(region),
       params,
       now: this.clock.now(),
       region,

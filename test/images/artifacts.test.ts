@@ -15,9 +15,13 @@ describe('build artifacts', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     sandbox = await startSandbox();
-    // The images of the recorded build, as if packer had just made them.
-    for (const id of ['m-2ze5ggc3ngpdyw7nldmn', 'm-bp1g7004ksh0oeuc8zb6', 'm-uf6d0ql9kdmz2h3k2xp7'])
-      sandbox.state.ecs.images[id] = {
+    // The images of the recorded build, each in its own region, as if packer had just made them.
+    for (const [region, id] of [
+      ['cn-beijing', 'm-2ze5ggc3ngpdyw7nldmn'],
+      ['cn-hangzhou', 'm-bp1g7004ksh0oeuc8zb6'],
+      ['cn-shanghai', 'm-uf6d0ql9kdmz2h3k2xp7'],
+    ] as const)
+      sandbox.stateIn(region).ecs.images[id] = {
         id,
         name: `web-${id}`,
         family: 'web',
@@ -72,7 +76,7 @@ describe('build artifacts', () => {
     expect([...tagged]).toEqual(images.map((i) => [i.region, [i.imageId]]));
     const calls = sandbox.calls.filter((c) => c.action === 'TagResources');
     expect(calls.map((c) => (c.params as Record<string, string>).RegionId)).toEqual(regions);
-    for (const i of images) expect(sandbox.state.ecs.images[i.imageId]!.tags).toEqual(tags);
+    for (const i of images) expect(sandbox.stateIn(i.region).ecs.images[i.imageId]!.tags).toEqual(tags);
   });
 
   it('names images uniquely per run within the ECS limits', () => {
