@@ -11,8 +11,8 @@ import { type PruneReport, prune } from './prune.ts';
 /** One real prune at a time, whoever started it. */
 const LOCK = 'image-prune';
 
-const line = (d: { id: string; name: string; reasons: string[] }) =>
-  `${d.id} (${d.name}): ${d.reasons.join('; ')}`;
+const line = (d: { id: string; name: string; reasons: string[]; region?: string }) =>
+  `${d.id} (${d.name}${d.region ? `, ${d.region}` : ''}): ${d.reasons.join('; ')}`;
 
 const reportText = (report: PruneReport) =>
   [
@@ -21,21 +21,26 @@ const reportText = (report: PruneReport) =>
     'kept:',
     ...report.kept.map(line),
     ...report.failed.map((f) => `FAILED ${f.id}: ${f.error}`),
+    ...report.regions.filter((r) => !r.pruned).map((r) => `NOT PRUNED ${r.region}: ${r.error}`),
   ].join('\n');
 
 async function announce(ctx: HandlerContext, report: PruneReport): Promise<void> {
   const n = report.deleted.length;
+  const notPruned = report.regions.filter((r) => !r.pruned);
+  const failed = report.failed.length > 0 || notPruned.length > 0;
   await ctx.events.publish({
-    kind: report.failed.length > 0 ? 'image.prune.failed' : 'image.prune.report',
-    severity: report.failed.length > 0 ? 'warning' : 'info',
+    kind: failed ? 'image.prune.failed' : 'image.prune.report',
+    severity: failed ? 'warning' : 'info',
     subject: 'image prune',
     summary: `${report.dryRun ? 'would delete' : 'deleted'} ${n} image(s), kept ${report.kept.length}${
       report.failed.length ? `, ${report.failed.length} failed` : ''
-    }${report.dryRun ? ' (dry run)' : ''}`,
+    }${notPruned.length ? `, ${notPruned.map((r) => r.region).join(', ')} not pruned` : ''}${report.dryRun ? ' (dry run)' : ''}`,
     details: {
       deleted: report.deleted.map(line).join('\n').slice(0, 4000) || null,
       kept: report.kept.map(line).join('\n').slice(0, 4000) || null,
       failed: report.failed.map((f) => `${f.id}: ${f.error}`).join('\n') || null,
+      regionsNotPruned: notPruned.map((r) => `${r.region}: ${r.error}`).join('\n') || null,
+      regions: report.regions.map((r) => r.region).join(', '),
       snapshotsDeleted: report.snapshotsDeleted.join(', ') || null,
       dryRun: report.dryRun,
     },
@@ -45,7 +50,7 @@ async function announce(ctx: HandlerContext, report: PruneReport): Promise<void>
 /** Prune, keep the report with the run, and tell people (unless it was only a dry run they asked for). */
 async function pruneAndReport(ctx: HandlerContext, run: RunHandle, dryRun: boolean, tell: boolean) {
   const report = await prune(
-    { cloud: ctx.cloud, store: ctx.store, config: ctx.config, now: ctx.now(), log: run.log },
+    { cloudIn: ctx.cloudIn, store: ctx.store, config: ctx.config, now: ctx.now(), log: run.log },
     { dryRun },
   );
   await run.append(reportText(report));

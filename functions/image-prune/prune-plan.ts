@@ -26,6 +26,8 @@ export interface PrunePolicy {
 
 export interface PruneDecision {
   id: string;
+  /** Where the image lives (set by the prune; the plan is per region). */
+  region?: string;
   name: string;
   group: string;
   action: 'delete' | 'keep';

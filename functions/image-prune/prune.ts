@@ -19,6 +19,8 @@ export interface PruneReport {
   kept: PruneDecision[];
   failed: { id: string; error: string }[];
   snapshotsDeleted: string[];
+  /** Each region looked at: pruned, or left alone because a listing failed. */
+  regions: { region: string; pruned: boolean; error?: string }[];
 }
 
 type PruneConfig = NonNullable<Config['images']['prune']>;
@@ -40,24 +42,40 @@ export function groupOf(
 }
 
 /**
- * Every place an image can be in use. Any listing that fails fails the whole prune: deleting on a
- * partial picture is how cleanup tools delete images a launch template still needs.
+ * What the channels protect, wherever the images are (an image id names one region's image), and
+ * the regions their entries name: where a pipeline's builds have put images.
  */
-export async function observeInUse(
-  cloud: Cloud,
+export async function channelUses(
   store: Store,
   config: Config,
   prune: PruneConfig,
-): Promise<InUse> {
+): Promise<{ inUse: InUse; regions: Set<string> }> {
   const inUse = emptyInUse();
+  const regions = new Set<string>();
   for (const channel of Object.keys(config.images.channels)) {
     const entries = await store.readHistory<ChannelEntry>(channelKey(channel), {
       limit: prune.protectHistory + 1,
     });
     for (const [i, e] of entries.entries())
-      for (const id of Object.values(e.value.images ?? {}))
+      for (const [region, id] of Object.entries(e.value.images ?? {})) {
+        regions.add(region);
         addUse(i === 0 ? inUse.channel : inUse.channelHistory, id, channel);
+      }
   }
+  return { inUse, regions };
+}
+
+/**
+ * Every place in one region an image can be in use, on top of the channels'. Any listing that fails
+ * fails the region: deleting on a partial picture is how cleanup tools delete images a launch
+ * template still needs.
+ */
+export async function observeInUse(cloud: Cloud, channels: InUse): Promise<InUse> {
+  const inUse: InUse = {
+    ...emptyInUse(),
+    channel: new Map(channels.channel),
+    channelHistory: new Map(channels.channelHistory),
+  };
   for (const inst of await cloud.ecs.describeInstances())
     addUse(inUse.instance, inst.ImageId, inst.InstanceId);
   for (const group of await cloud.ess.scalingGroups()) {
@@ -75,21 +93,22 @@ export async function observeInUse(
   return inUse;
 }
 
-type PruneDeps = { cloud: Cloud; store: Store; config: Config; now: Date; log: Logger };
+type PruneDeps = {
+  /** The cloud in a region: the function's own, and those its pipelines' images were copied to. */
+  cloudIn: (region: string) => Cloud;
+  store: Store;
+  config: Config;
+  now: Date;
+  log: Logger;
+};
 
-/**
- * Plan the prune from what is in use, and unless it is a dry run, delete. The caller holds the
- * `image-prune` lock for a real run: the schedule and a manual run may overlap.
- */
-export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Promise<PruneReport> {
-  const policy = deps.config.images.prune;
-  if (!policy) return { dryRun: options.dryRun, deleted: [], kept: [], failed: [], snapshotsDeleted: [] };
-  const listed = await deps.cloud.ecs.describeImages({
+async function prunableIn(cloud: Cloud, config: Config): Promise<PrunableImage[]> {
+  const listed = await cloud.ecs.describeImages({
     status: 'Creating,Waiting,Available,UnAvailable,CreateFailed',
   });
   const images: PrunableImage[] = [];
   for (const i of listed) {
-    const group = groupOf(i, deps.config);
+    const group = groupOf(i, config);
     if (!group) continue;
     images.push({
       id: i.ImageId,
@@ -100,35 +119,72 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
       snapshotIds: (i.DiskDeviceMappings?.DiskDeviceMapping ?? []).map((d) => d.SnapshotId).filter(Boolean),
     });
   }
-  const inUse = await observeInUse(deps.cloud, deps.store, deps.config, policy);
-  const plan = planPrune(images, inUse, policy, deps.now);
+  return images;
+}
+
+/**
+ * Plan the prune of every region where the pipelines' images live (the function's, those its
+ * channels name, `prune.regions`), each from what is in use there, and unless it is a dry run,
+ * delete. A region whose listings fail is left alone and reported; when none can be listed, the
+ * prune fails (FC retries it). The caller holds the `image-prune` lock for a real run.
+ */
+export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Promise<PruneReport> {
+  const policy = deps.config.images.prune;
   const report: PruneReport = {
     dryRun: options.dryRun,
-    deleted: plan.filter((d) => d.action === 'delete'),
-    kept: plan.filter((d) => d.action === 'keep'),
+    deleted: [],
+    kept: [],
     failed: [],
     snapshotsDeleted: [],
+    regions: [],
   };
-  if (options.dryRun) return report;
-  for (const d of report.deleted) {
+  if (!policy) return report;
+  const channels = await channelUses(deps.store, deps.config, policy);
+  const regions = [...new Set([deps.config.region, ...(policy.regions ?? []), ...channels.regions])];
+  let lastError: unknown;
+  for (const region of regions) {
+    const cloud = deps.cloudIn(region);
+    let plan: PruneDecision[];
     try {
-      // Never Force: ECS itself then refuses an image an instance still uses.
-      await deps.cloud.ecs.deleteImage(d.id, { force: false });
-      deps.log.info('image deleted', { imageId: d.id, reasons: d.reasons });
+      const images = await prunableIn(cloud, deps.config);
+      plan = planPrune(images, await observeInUse(cloud, channels.inUse), policy, deps.now).map((d) => ({
+        ...d,
+        region,
+      }));
     } catch (error) {
-      report.failed.push({ id: d.id, error: (error as Error).message });
+      lastError = error;
+      deps.log.warn('region not pruned: a listing failed', { region, error: (error as Error).message });
+      report.regions.push({ region, pruned: false, error: (error as Error).message });
       continue;
     }
-    if (!policy.deleteSnapshots) continue;
-    for (const s of d.snapshotIds) {
+    report.regions.push({ region, pruned: true });
+    const deleted = plan.filter((d) => d.action === 'delete');
+    report.kept.push(...plan.filter((d) => d.action === 'keep'));
+    if (options.dryRun) {
+      report.deleted.push(...deleted);
+      continue;
+    }
+    for (const d of deleted) {
       try {
-        await deps.cloud.ecs.deleteSnapshot(s);
-        report.snapshotsDeleted.push(s);
+        // Never Force: ECS itself then refuses an image an instance still uses.
+        await cloud.ecs.deleteImage(d.id, { force: false });
+        deps.log.info('image deleted', { region, imageId: d.id, reasons: d.reasons });
+        report.deleted.push(d);
       } catch (error) {
-        report.failed.push({ id: s, error: (error as Error).message });
+        report.failed.push({ id: d.id, error: (error as Error).message });
+        continue;
+      }
+      if (!policy.deleteSnapshots) continue;
+      for (const s of d.snapshotIds) {
+        try {
+          await cloud.ecs.deleteSnapshot(s);
+          report.snapshotsDeleted.push(s);
+        } catch (error) {
+          report.failed.push({ id: s, error: (error as Error).message });
+        }
       }
     }
   }
-  report.deleted = report.deleted.filter((d) => !report.failed.some((f) => f.id === d.id));
+  if (report.regions.every((r) => !r.pruned)) throw lastError;
   return report;
 }

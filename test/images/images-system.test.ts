@@ -172,6 +172,56 @@ describe('git push to machine image, through the running system', () => {
             },
           ],
         },
+        // Copies of the pipeline's images in another region, with a scaling group of its own there.
+        regions: {
+          'cn-shanghai': {
+            ecs: {
+              images: [
+                {
+                  id: 'm-sh-new',
+                  name: 'web-sh-a',
+                  family: 'web',
+                  ageDays: 10,
+                  tags: { 'fc-devops:pipeline': 'web' },
+                },
+                {
+                  id: 'm-sh-unused',
+                  name: 'web-sh-b',
+                  family: 'web',
+                  ageDays: 40,
+                  tags: { 'fc-devops:pipeline': 'web' },
+                },
+                {
+                  id: 'm-sh-scaling',
+                  name: 'web-sh-c',
+                  family: 'web',
+                  ageDays: 45,
+                  tags: { 'fc-devops:pipeline': 'web' },
+                },
+                {
+                  id: 'm-sh-channel',
+                  name: 'web-sh-d',
+                  family: 'web',
+                  ageDays: 50,
+                  tags: { 'fc-devops:pipeline': 'web' },
+                },
+              ],
+            },
+            ess: {
+              groups: [
+                {
+                  id: 'asg-sh',
+                  name: 'web-sh',
+                  min: 1,
+                  max: 4,
+                  desired: 1,
+                  configurationId: 'asc-sh',
+                  imageId: 'm-sh-scaling',
+                },
+              ],
+            },
+          },
+        },
       },
     });
     store = await openStore({ databaseUrl: system.runtime.databaseUrl });
@@ -506,5 +556,53 @@ describe('git push to machine image, through the running system', () => {
     expect(report.snapshotsDeleted).toEqual(['s-old-unused']);
     const mail = await until(() => system.sandbox.mails.find((m) => /Image prune/.test(m.subject)));
     expect(mail.text).toContain('m-old-unused');
+  }, 60_000);
+
+  it('prunes every region the channels name, each by what is in use there, and leaves a region it cannot list alone', async () => {
+    const run = async () => {
+      const body = JSON.stringify({ dryRun: false });
+      const r = await fetch(`${system.runtime.url}/image-prune/run`, {
+        method: 'POST',
+        headers: signRequest({ method: 'POST', path: '/run', body, keyId: 'ops', secret: 'ops-secret' }),
+        body,
+      });
+      expect(r.status).toBe(200);
+      return (await r.json()) as {
+        deleted: { id: string; region: string }[];
+        kept: { id: string; region: string; reasons: string[] }[];
+        regions: { region: string; pruned: boolean; error?: string }[];
+      };
+    };
+    const shanghai = () => Object.keys(system.sandbox.stateIn('cn-shanghai').ecs.images).sort();
+    // A build's copy went on the channel: the channel now names cn-shanghai too.
+    await store.appendHistory('channel:prod', {
+      value: { images: { 'cn-hangzhou': 'm-old-channel', 'cn-shanghai': 'm-sh-channel' } },
+    });
+    // With cn-shanghai down, cn-hangzhou is pruned and cn-shanghai is left alone, and says why.
+    system.sandbox.faults.setRegion('cn-shanghai', true);
+    const partial = await run();
+    system.sandbox.faults.clear();
+    expect(partial.regions).toMatchObject([
+      { region: 'cn-hangzhou', pruned: true },
+      { region: 'cn-shanghai', pruned: false, error: expect.stringContaining('ServiceUnavailable') },
+    ]);
+    expect(shanghai()).toEqual(['m-sh-channel', 'm-sh-new', 'm-sh-scaling', 'm-sh-unused']);
+
+    const report = await run();
+    expect(report.regions).toMatchObject([
+      { region: 'cn-hangzhou', pruned: true },
+      { region: 'cn-shanghai', pruned: true },
+    ]);
+    expect(report.deleted).toMatchObject([{ id: 'm-sh-unused', region: 'cn-shanghai' }]);
+    const kept = Object.fromEntries(
+      report.kept.filter((d) => d.region === 'cn-shanghai').map((d) => [d.id, d.reasons]),
+    );
+    expect(kept['m-sh-channel']).toEqual(['on channel prod']);
+    expect(kept['m-sh-scaling']).toEqual(['in scaling configuration asc-sh (asg-sh)']);
+    expect(kept['m-sh-new']).toEqual(expect.arrayContaining([expect.stringContaining('newest')]));
+    expect(shanghai()).toEqual(['m-sh-channel', 'm-sh-new', 'm-sh-scaling']);
+    // cn-hangzhou's images are where the first prune left them.
+    expect(system.sandbox.state.ecs.images['m-old-scaling']).toBeDefined();
+    expect(system.sandbox.state.ecs.images['m-sh-unused']).toBeUndefined();
   }, 60_000);
 });

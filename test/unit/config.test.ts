@@ -155,6 +155,18 @@ describe('fc-devops.yaml', () => {
     expect(problems('state: {}\n')[0]).toMatchObject({ field: 'region' });
   });
 
+  it('takes the regions image-prune also looks in, and names a malformed one with its line', () => {
+    const ok = 'region: cn-hangzhou\nimages:\n  prune: { keep: 2, regions: [cn-shanghai, ap-southeast-1] }\n';
+    expect(parseConfig(ok, 'f.yaml').images.prune?.regions).toEqual(['cn-shanghai', 'ap-southeast-1']);
+    expect(
+      parseConfig('region: cn-hangzhou\nimages:\n  prune: { keep: 2 }\n', 'f.yaml').images.prune?.regions,
+    ).toEqual([]);
+    const bad = 'region: cn-hangzhou\nimages:\n  prune:\n    regions: [cn-shanghai, Shanghai]\n';
+    expect(problems(bad).map((p) => [p.field, p.line, p.message])).toEqual([
+      ['images.prune.regions.1', 4, 'expected a region id such as cn-shanghai'],
+    ]);
+  });
+
   it('refuses a scaling target whose min exceeds max and an unknown schedule target', () => {
     const text =
       'region: cn-hangzhou\nscaling:\n  targets:\n    web: { kind: ess, scalingGroupId: a, min: 9, max: 2 }\n  schedules:\n    - { target: api, schedule: "@every 1h", desired: 1 }\n';

@@ -57,6 +57,13 @@ export const images = z
         protectHistory: z.number().int().min(0).default(3),
         deleteSnapshots: z.boolean().default(false),
         dryRun: z.boolean().default(true),
+        /**
+         * Regions to prune besides the function's own and those the channels name: where builds
+         * copy images (packer's image_copy_regions) that may never have reached a channel.
+         */
+        regions: z
+          .array(z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'expected a region id such as cn-shanghai'))
+          .default([]),
       })
       .optional(),
   })
