@@ -53,6 +53,14 @@ export async function devCommand(args: string[]): Promise<number> {
   loadProject(resolve(values.template));
   // Real credentials in the environment point the functions at the real cloud; otherwise the sandbox.
   const real = Boolean(process.env.ALIBABA_CLOUD_ACCESS_KEY_ID);
+  // The sandbox's own region is the config's, so what it seeds is where the functions look. A config
+  // that does not read is reported below, with every problem, once the environment is loaded.
+  let region: string | undefined;
+  try {
+    region = loadConfig(configFile).region;
+  } catch {
+    region = undefined;
+  }
   const sandbox = real
     ? undefined
     : await Sandbox.start({
@@ -60,6 +68,7 @@ export async function devCommand(args: string[]): Promise<number> {
         dir: resolve(stateDir, 'sandbox'),
         seed: loadSeedFile(resolve(values.seed)),
         keys: SANDBOX_KEYS,
+        ...(region ? { region } : {}),
       });
   let runtime: LocalRuntime;
   try {
