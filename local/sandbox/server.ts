@@ -619,8 +619,11 @@ export class Sandbox {
     if (path === '/faults' && method === 'POST') {
       if (input.clear) this.faults.clear();
       // A whole region down (or back): `{"region": "cn-shanghai", "unavailable": true}`.
-      else if (input.region !== undefined) this.faults.setRegion(input.region, input.unavailable !== false);
-      else this.faults.set(input.action ?? '*', input);
+      else if (input.region !== undefined) {
+        if (typeof input.region !== 'string' || !/^[a-z]{2}(-[a-z0-9]+)+$/.test(input.region))
+          return [400, { error: 'region: expected a region id such as cn-shanghai' }];
+        this.faults.setRegion(input.region, input.unavailable !== false);
+      } else this.faults.set(input.action ?? '*', input);
       return [200, this.faults.list()];
     }
     if (path === '/kube/images' && method === 'GET') return [200, this.state.kube.imageFaults];

@@ -140,6 +140,9 @@ describe('regions in the sandbox', () => {
       fetch(`${sandbox.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify(body) }).then((r) =>
         r.json(),
       );
+    // A region that is not a region id is refused, naming the field.
+    for (const region of [{ __proto__: 'x' }, 'Hangzhou', ''])
+      expect(await fault({ region })).toEqual({ error: 'region: expected a region id such as cn-shanghai' });
     expect(await fault({ region: 'cn-hangzhou', unavailable: true })).toMatchObject({
       regionsDown: ['cn-hangzhou'],
     });
