@@ -101,6 +101,13 @@ describe.skipIf(!HAS_TERRAFORM)('drift checks with the real binary', () => {
     return run.result as Record<string, any>;
   };
 
+  /**
+   * `checked_at` is plantimestamp(), in whole seconds: a check's plan changes it only in a later second
+   * than the applied plan's. Everything applied so far was planned before `seen`; wait for the next second.
+   */
+  const pastTheSecondOf = (seen: number) =>
+    until(() => (Date.now() >= Math.floor(seen / 1000) * 1000 + 1000 ? true : undefined));
+
   it('reports a drift once, with its addresses and attributes, not outputs alone; opens a plan to reconcile it, never applies it; and says when it is gone', async () => {
     // Nothing applied yet: nothing to compare.
     const planned = await call('ops-alice', 'POST', '/workspaces/drifty/plans', { commit: repo.commit });
@@ -109,6 +116,7 @@ describe.skipIf(!HAS_TERRAFORM)('drift checks with the real binary', () => {
       const s = (await call('ops-alice', 'GET', '/workspaces/drifty')).body;
       return s.plans[0]?.status === 'applied' ? true : undefined;
     }, 120_000);
+    await pastTheSecondOf(Date.now());
 
     // An output that changes on every plan: -detailed-exitcode would say 2; it is not drift.
     expect(await checkAt(0)).toEqual({
@@ -183,6 +191,7 @@ describe.skipIf(!HAS_TERRAFORM)('drift checks with the real binary', () => {
         (await call('ops-alice', 'GET', `/environments/${id}`)).body.status === 'active' ? true : undefined,
       120_000,
     );
+    await pastTheSecondOf(Date.now());
     expect(await checkAt(5, id, ['drifty', id])).toEqual({
       drift: false,
       report: 'unchanged',
