@@ -3,6 +3,8 @@ import type { Cloud } from '../../shared/cloud/cloud.ts';
 import { pollUntil } from '../../shared/cloud/poll.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import type { Store } from '../../shared/store/port.ts';
+import { sha256Hex } from '../../shared/util/hash.ts';
+import { listCopies, recordedCopies } from './cross-region.ts';
 import { runCheck } from './database-dump.ts';
 import { listAll, type Policy } from './rotate.ts';
 
@@ -13,12 +15,18 @@ export interface DrillState {
   cloneId: string;
   startedAt: string;
   round: number;
+  /** The policy's other region, for a drill that restores a copy there; absent: the home region. */
+  region?: string | undefined;
 }
 
 export interface DrillReport {
   policy: string;
   instanceId: string;
   status: 'passed' | 'failed' | 'following';
+  /** Where the restore ran: the home region, or the other one from its copy. */
+  region: string;
+  /** How the backup was found when the home region did not answer. */
+  note?: string;
   backupId?: string;
   cloneId?: string;
   secondsToRestore?: number;
@@ -29,6 +37,14 @@ export interface DrillReport {
 
 export interface DrillDeps {
   cloud: Cloud;
+  /** The cloud in another region (the policy's second region). */
+  cloudIn: (region: string) => Cloud;
+  homeRegion: string;
+  /**
+   * Names this drill to RDS (ClientToken): the same for a retried delivery of its job, so a retry
+   * does not restore twice; different for the next drill of the same backup.
+   */
+  drillKey: string;
   store: Store;
   now: () => Date;
   budgetMs: number;
@@ -48,56 +64,58 @@ export async function runDrill(
   policy: Policy,
   instanceId: string,
   state?: DrillState,
+  otherRegion?: string,
 ): Promise<DrillReport> {
   const drill = policy.drill;
+  const where = state?.region ?? otherRegion;
+  const region = where ?? deps.homeRegion;
   if (!drill)
     return {
       policy: name,
       instanceId,
+      region,
       status: 'failed',
       check: 'none',
       cleanedUp: [],
       reason: `policy ${name} has no drill`,
     };
+  const cloud = where ? deps.cloudIn(where) : deps.cloud;
   const cleanedUp = await cleanLeftovers(deps, name, state?.cloneId);
   let current = state;
+  let note: string | undefined;
   if (!current) {
-    const newest = (await listAll(deps.cloud, instanceId, policy, deps.now())).find(
-      (b) => b.BackupStatus === 'Success',
-    );
-    if (!newest)
+    const restored = where
+      ? await restoreCopy(deps, name, policy, instanceId, where)
+      : await cloneNewest(deps, name, policy, instanceId);
+    if ('reason' in restored)
       return {
         policy: name,
         instanceId,
+        region,
         status: 'failed',
         check: 'none',
         cleanedUp,
-        reason: 'no successful backup to restore',
+        reason: restored.reason,
       };
-    const { instanceId: cloneId } = await deps.cloud.rds.cloneInstance({
-      sourceId: instanceId,
-      backupId: newest.BackupId,
-      clientToken: `drill-${name}-${newest.BackupId}`.slice(0, 64),
-      ...(drill.instanceClass ? { instanceClass: drill.instanceClass } : {}),
-      ...(drill.storageGB ? { storageGB: drill.storageGB } : {}),
-      ...(drill.vpcId ? { vpcId: drill.vpcId } : {}),
-      ...(drill.vSwitchId ? { vSwitchId: drill.vSwitchId } : {}),
+    note = restored.note;
+    await deps.store.appendHistory(clonesKey(name), {
+      value: { cloneId: restored.cloneId, deleted: false, ...(where ? { region: where } : {}) },
     });
-    await deps.store.appendHistory(clonesKey(name), { value: { cloneId, deleted: false } });
     current = {
       policy: name,
       instanceId,
-      backupId: newest.BackupId,
-      cloneId,
+      backupId: restored.backupId,
+      cloneId: restored.cloneId,
       startedAt: deps.now().toISOString(),
       round: 0,
+      ...(where ? { region: where } : {}),
     };
   }
   const started = Date.parse(current.startedAt);
   const deadline = started + drill.deadlineMinutes * 60_000;
   const cloneId = current.cloneId;
   const polled = await pollUntil(
-    async () => (await deps.cloud.rds.instanceAttribute(cloneId)).DBInstanceStatus,
+    async () => (await cloud.rds.instanceAttribute(cloneId)).DBInstanceStatus,
     (s) => s === 'Running',
     {
       deadline: new Date(Math.min(Date.now() + deps.budgetMs, deadline)),
@@ -106,7 +124,14 @@ export async function runDrill(
     },
   );
   const status = polled.status === 'done' ? polled.value : polled.last;
-  const base = { policy: name, instanceId, backupId: current.backupId, cloneId: current.cloneId };
+  const base = {
+    policy: name,
+    instanceId,
+    region,
+    backupId: current.backupId,
+    cloneId: current.cloneId,
+    ...(note ? { note } : {}),
+  };
   if (status !== 'Running' && deps.now().getTime() < deadline) {
     await deps.followUp({ ...current, round: current.round + 1 });
     return {
@@ -122,12 +147,12 @@ export async function runDrill(
   let checkFailed: string | undefined;
   try {
     if (status === 'Running' && drill.check) {
-      const result = await checkClone(deps, policy, current.cloneId);
+      const result = await checkClone(cloud, policy, current.cloneId);
       check = result.check;
       checkFailed = result.failed;
     }
   } finally {
-    await deleteClone(deps, name, current.cloneId);
+    await deleteClone(deps, name, current.cloneId, where);
   }
   if (status !== 'Running') {
     return {
@@ -149,9 +174,99 @@ export async function runDrill(
       reason: `the check failed: ${checkFailed}`,
     };
   await deps.store.appendHistory(`backup:drills:${name}`, {
-    value: { instanceId, backupId: current.backupId, secondsToRestore: seconds, passed: true },
+    value: { instanceId, backupId: current.backupId, secondsToRestore: seconds, passed: true, region },
   });
   return { ...base, status: 'passed', check, cleanedUp, secondsToRestore: seconds };
+}
+
+type Restored = { cloneId: string; backupId: string; note?: string } | { reason: string };
+
+/** Clone the newest successful backup into a new instance in the home region. */
+async function cloneNewest(
+  deps: DrillDeps,
+  name: string,
+  policy: Policy,
+  instanceId: string,
+): Promise<Restored> {
+  const drill = policy.drill!;
+  const newest = (await listAll(deps.cloud, instanceId, policy, deps.now())).find(
+    (b) => b.BackupStatus === 'Success',
+  );
+  if (!newest) return { reason: 'no successful backup to restore' };
+  const { instanceId: cloneId } = await deps.cloud.rds.cloneInstance({
+    sourceId: instanceId,
+    backupId: newest.BackupId,
+    clientToken: `drill-${sha256Hex(`${deps.drillKey}:${newest.BackupId}`).slice(0, 40)}`,
+    ...(drill.instanceClass ? { instanceClass: drill.instanceClass } : {}),
+    ...(drill.storageGB ? { storageGB: drill.storageGB } : {}),
+    ...(drill.vpcId ? { vpcId: drill.vpcId } : {}),
+    ...(drill.vSwitchId ? { vSwitchId: drill.vSwitchId } : {}),
+  });
+  return { cloneId, backupId: newest.BackupId };
+}
+
+const ENGINE_NAMES: Record<string, string> = {
+  mysql: 'MySQL',
+  postgresql: 'PostgreSQL',
+  sqlserver: 'SQLServer',
+};
+
+/**
+ * Restore the newest copy in the other region into a new instance there. The copies are listed
+ * through the home region; when it does not answer, the copies the last rotation recorded are used
+ * (which is the point of a copy: the home region may be gone).
+ */
+async function restoreCopy(
+  deps: DrillDeps,
+  name: string,
+  policy: Policy,
+  instanceId: string,
+  region: string,
+): Promise<Restored> {
+  const drill = policy.drill!;
+  const cross = policy.crossRegion!;
+  const recorded = await recordedCopies(deps.store, instanceId);
+  let copy: { id: string; start: string; engine?: string; engineVersion?: string } | undefined;
+  let note: string | undefined;
+  try {
+    const newest = (await listCopies(deps.cloud, instanceId, policy, deps.now())).find(
+      (c) => c.BackupSetStatus === 0,
+    );
+    if (newest)
+      copy = {
+        id: String(newest.CrossBackupId),
+        start: newest.BackupStartTime,
+        engine: newest.Engine,
+        engineVersion: newest.EngineVersion,
+      };
+  } catch (error) {
+    if (!recorded?.copies.length)
+      return {
+        reason: `the copies in ${region} could not be listed (${(error as Error).message}) and none were recorded`,
+      };
+    copy = recorded.copies[0];
+    note = `${deps.homeRegion} did not answer (${(error as Error).message}): restored the newest copy the last rotation recorded`;
+  }
+  if (!copy) return { reason: `no copy in ${region} to restore` };
+  const engine = copy.engine ?? recorded?.engine;
+  const engineVersion = copy.engineVersion ?? recorded?.engineVersion;
+  if (!engine || !engineVersion)
+    return { reason: `the engine of ${instanceId} is not known: no rotation has recorded it yet` };
+  const instanceClass = drill.instanceClass ?? recorded?.instanceClass;
+  const { instanceId: cloneId } = await deps.cloudIn(region).rds.restoreCrossBackup({
+    backupSetId: copy.id,
+    sourceInstanceId: instanceId,
+    sourceRegion: deps.homeRegion,
+    engine: ENGINE_NAMES[engine.toLowerCase()] ?? engine,
+    engineVersion,
+    clientToken: `drill-${sha256Hex(`${deps.drillKey}:${region}:${copy.id}`).slice(0, 40)}`,
+    allowIps: cross.allowIps,
+    ...(instanceClass ? { instanceClass } : {}),
+    ...(drill.storageGB ? { storageGB: drill.storageGB } : {}),
+    ...(cross.vpcId ? { vpcId: cross.vpcId } : {}),
+    ...(cross.vSwitchId ? { vSwitchId: cross.vSwitchId } : {}),
+  });
+  return { cloneId, backupId: `${region}:${copy.id} (${copy.start})`, ...(note ? { note } : {}) };
 }
 
 /**
@@ -159,17 +274,17 @@ export async function runDrill(
  * must answer from where this function runs (same VPC); otherwise the check is skipped, saying why.
  */
 async function checkClone(
-  deps: DrillDeps,
+  cloud: Cloud,
   policy: Policy,
   cloneId: string,
 ): Promise<{ check: string; failed?: string }> {
   const drill = policy.drill!;
-  const engine = (await deps.cloud.rds.instanceAttribute(cloneId)).Engine;
+  const engine = (await cloud.rds.instanceAttribute(cloneId)).Engine;
   const kind =
     engine === 'PostgreSQL' ? 'postgres' : engine === 'MySQL' || engine === 'MariaDB' ? 'mysql' : undefined;
   if (!kind) return { check: `skipped: no check client for ${engine}` };
   if (!drill.user) return { check: 'skipped: the drill names no user to connect with' };
-  const [net] = await deps.cloud.rds.netInfo(cloneId);
+  const [net] = await cloud.rds.netInfo(cloneId);
   if (!net) return { check: 'skipped: the clone reports no address' };
   const port = Number(net.Port);
   if (!(await reachable(net.ConnectionString, port)))
@@ -198,9 +313,9 @@ function reachable(host: string, port: number, timeoutMs = 3000): Promise<boolea
   });
 }
 
-async function deleteClone(deps: DrillDeps, name: string, cloneId: string): Promise<void> {
+async function deleteClone(deps: DrillDeps, name: string, cloneId: string, region?: string): Promise<void> {
   try {
-    await deps.cloud.rds.deleteInstance(cloneId);
+    await (region ? deps.cloudIn(region) : deps.cloud).rds.deleteInstance(cloneId);
   } catch (error) {
     if ((error as { upstreamCode?: string }).upstreamCode !== 'InvalidDBInstanceId.NotFound') throw error;
   }
@@ -209,15 +324,15 @@ async function deleteClone(deps: DrillDeps, name: string, cloneId: string): Prom
 
 /** Delete clones that earlier drills recorded but never saw deleted (a crash between clone and delete). */
 async function cleanLeftovers(deps: DrillDeps, name: string, keep: string | undefined): Promise<string[]> {
-  const entries = await deps.store.readHistory<{ cloneId: string; deleted: boolean }>(clonesKey(name), {
-    limit: 200,
-  });
+  const entries = await deps.store.readHistory<{ cloneId: string; deleted: boolean; region?: string }>(
+    clonesKey(name),
+    { limit: 200 },
+  );
   const deleted = new Set(entries.filter((e) => e.value.deleted).map((e) => e.value.cloneId));
-  const leftovers = [
-    ...new Set(
-      entries.filter((e) => !e.value.deleted && !deleted.has(e.value.cloneId)).map((e) => e.value.cloneId),
-    ),
-  ].filter((id) => id !== keep);
-  for (const id of leftovers) await deleteClone(deps, name, id);
-  return leftovers;
+  const leftovers = new Map<string, string | undefined>();
+  for (const e of entries)
+    if (!e.value.deleted && !deleted.has(e.value.cloneId) && e.value.cloneId !== keep)
+      leftovers.set(e.value.cloneId, e.value.region);
+  for (const [id, region] of leftovers) await deleteClone(deps, name, id, region);
+  return [...leftovers.keys()];
 }

@@ -3,6 +3,7 @@ import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { sha256Hex } from '../../shared/util/hash.ts';
 import { dumpDatabase, type Engine, restoreAndCheck } from './database-dump.ts';
+import type { DrillReport } from './drill.ts';
 import { planRetention } from './retention.ts';
 import type { Policy } from './rotate.ts';
 
@@ -43,14 +44,64 @@ async function listDumps(cloud: Cloud, bucket: string, prefix: string) {
     .map((key) => ({ key, start: unstamp(key.slice(prefix.length, -SUFFIX.length)) }));
 }
 
-/** Dump the database to OSS (gzip, with a SHA-256 sidecar), then apply the policy's retention to the dumps. */
-export async function rotateDumps(
-  deps: { cloud: Cloud; now: () => Date; env?: NodeJS.ProcessEnv },
-  name: string,
-  policy: Policy,
-  options: { dryRun: boolean },
-) {
+type Deps = {
+  cloud: Cloud;
+  cloudIn?: (region: string) => Cloud;
+  homeRegion?: string;
+  now: () => Date;
+  env?: NodeJS.ProcessEnv;
+};
+
+/** Where dumps live: the policy's bucket, and with `crossRegion` the bucket in the other region. */
+interface Place {
+  region: string | undefined;
+  bucket: string;
+  cloud: Cloud;
+}
+
+function places(deps: Deps, policy: Policy, bucket: string): { home: Place; other?: Place } {
+  const cross = policy.crossRegion;
+  const home = { region: undefined, bucket, cloud: deps.cloud };
+  if (!cross?.bucket) return { home };
+  if (!deps.cloudIn) throw new Error('a cross-region dump policy needs the cloud of its other region');
+  return { home, other: { region: cross.region, bucket: cross.bucket, cloud: deps.cloudIn(cross.region) } };
+}
+
+export interface DumpCopyReport {
+  region: string;
+  bucket: string;
+  /** Dumps copied this run (a new one, and any the other bucket was missing). */
+  copied: string[];
+  /** Copies whose checksum did not match after the copy: removed there, kept here. */
+  failed: { key: string; reason: string }[];
+  dumps: number;
+  deleted: string[];
+  behind?: string | undefined;
+  error?: string;
+}
+
+/**
+ * Copy a dump to the other bucket, then read the copy back and check its SHA-256 against the
+ * source's sidecar. A copy that differs is removed (its sidecar never written), so it never counts.
+ */
+async function copyDump(from: Place, to: Place, key: string): Promise<string | undefined> {
+  const body = await from.cloud.oss.get(from.bucket, key);
+  const expected = (await from.cloud.oss.get(from.bucket, `${key}.sha256`)).toString('utf8').trim();
+  if (sha256Hex(body) !== expected) return `the source ${from.bucket}/${key} does not match its own checksum`;
+  await to.cloud.oss.put(to.bucket, key, body, 'application/gzip');
+  const actual = sha256Hex(await to.cloud.oss.get(to.bucket, key));
+  if (actual !== expected) {
+    await to.cloud.oss.delete(to.bucket, key).catch(() => {});
+    return `checksum mismatch after the copy: ${actual} is not ${expected}`;
+  }
+  await to.cloud.oss.put(to.bucket, `${key}.sha256`, Buffer.from(`${expected}\n`), 'text/plain');
+  return undefined;
+}
+
+/** Dump the database to OSS (gzip, with a SHA-256 sidecar), copy it to the other region, then apply the policy's retention to the dumps in both. */
+export async function rotateDumps(deps: Deps, name: string, policy: Policy, options: { dryRun: boolean }) {
   const db = database(name, policy, deps.env ?? process.env);
+  const { home, other } = places(deps, policy, db.bucket);
   let created: string | undefined;
   if (!options.dryRun) {
     const dump = await dumpDatabase(db.engine, db.url);
@@ -63,59 +114,135 @@ export async function rotateDumps(
       dump.cleanup();
     }
   }
-  const dumps = await listDumps(deps.cloud, db.bucket, db.prefix);
+  const homeDumps = await listDumps(deps.cloud, db.bucket, db.prefix);
+  let otherDumps: { key: string; start: Date }[] = [];
+  let copy: DumpCopyReport | undefined;
+  if (other) {
+    copy = { region: other.region!, bucket: other.bucket, copied: [], failed: [], dumps: 0, deleted: [] };
+    otherDumps = await listDumps(other.cloud, other.bucket, db.prefix).catch((error: Error) => {
+      copy!.error = `${other.bucket} in ${other.region} not listed: ${error.message}`;
+      return [];
+    });
+  }
+  // One plan over the dumps of both buckets (by name): the same dumps are kept in each.
+  const byKey = new Map<string, { key: string; start: Date }>();
+  for (const d of [...homeDumps, ...otherDumps]) byKey.set(d.key, d);
   const plan = planRetention(
-    dumps.map((d) => ({ id: d.key, start: d.start, status: 'Success', deletable: true, ours: true })),
+    [...byKey.values()].map((d) => ({
+      id: d.key,
+      start: d.start,
+      status: 'Success',
+      deletable: true,
+      ours: true,
+    })),
     { ...policy.retention, deleteForeign: true, freshHours: policy.intervalHours },
     deps.now(),
   );
-  const doomed = plan.filter((d) => d.action === 'delete').map((d) => d.id);
-  if (!options.dryRun && !policy.dryRun) {
-    for (const key of doomed) {
-      await deps.cloud.oss.delete(db.bucket, key);
-      await deps.cloud.oss.delete(db.bucket, `${key}.sha256`);
+  const doomed = new Set(plan.filter((d) => d.action === 'delete').map((d) => d.id));
+  const apply = !options.dryRun && !policy.dryRun;
+  if (other && copy && !copy.error && !options.dryRun) {
+    // Every dump the plan keeps is in both: the new one, and any an earlier run could not copy.
+    const there = new Set(otherDumps.map((d) => d.key));
+    for (const d of homeDumps) {
+      if (there.has(d.key) || doomed.has(d.key)) continue;
+      const failed = await copyDump(home, other, d.key).catch((error: Error) => error.message);
+      if (failed) copy.failed.push({ key: d.key, reason: failed });
+      else {
+        copy.copied.push(d.key);
+        otherDumps.push(d);
+      }
     }
+  }
+  const prune = async (place: Place, dumps: { key: string }[]) => {
+    const gone = dumps.filter((d) => doomed.has(d.key)).map((d) => d.key);
+    if (apply)
+      for (const key of gone) {
+        await place.cloud.oss.delete(place.bucket, key);
+        await place.cloud.oss.delete(place.bucket, `${key}.sha256`);
+      }
+    return gone;
+  };
+  const deleted = await prune(home, homeDumps);
+  if (other && copy && !copy.error) {
+    copy.deleted = await prune(other, otherDumps);
+    copy.dumps = otherDumps.length - (apply ? copy.deleted.length : 0);
+    const newest = homeDumps.sort((a, b) => b.start.getTime() - a.start.getTime())[0];
+    const lag = (policy.crossRegion?.maxLagHours ?? 6) * 3_600_000;
+    if (
+      newest &&
+      !otherDumps.some((d) => d.key === newest.key) &&
+      deps.now().getTime() - newest.start.getTime() > lag
+    )
+      copy.behind = `dump ${newest.key} has no copy in ${other.bucket} (${other.region}) after ${policy.crossRegion?.maxLagHours} h`;
   }
   return {
     policy: name,
     instanceId: `${db.engine}:${db.bucket}/${db.prefix}`,
-    status: 'rotated' as const,
+    status: copy && copy.failed.length > 0 ? ('copy-failed' as const) : ('rotated' as const),
     created,
-    kept: plan.length - doomed.length,
-    deleted: doomed,
+    kept: homeDumps.length - deleted.length,
+    deleted,
     dryRun: options.dryRun || policy.dryRun,
     deletable: true,
     plan,
+    ...(copy
+      ? {
+          crossRegion: copy,
+          ...(copy.failed.length
+            ? {
+                reason: copy.failed
+                  .map((f) => `${f.key} not copied to ${copy.bucket}: ${f.reason}`)
+                  .join('; '),
+              }
+            : {}),
+        }
+      : {}),
   };
 }
 
-/** Restore the newest dump into a scratch database, run the check query, drop the scratch database. */
+/**
+ * Restore the newest dump into a scratch database, run the check query, drop the scratch database.
+ * With `region` (the policy's other region), the dump is read from the bucket there.
+ */
 export async function drillDumps(
-  deps: { cloud: Cloud; now: () => Date; env?: NodeJS.ProcessEnv },
+  deps: Deps,
   name: string,
   policy: Policy,
-) {
+  region?: string,
+): Promise<DrillReport> {
   const db = database(name, policy, deps.env ?? process.env);
-  const started = Date.now();
-  const [newest] = (await listDumps(deps.cloud, db.bucket, db.prefix)).sort(
-    (a, b) => b.start.getTime() - a.start.getTime(),
-  );
-  if (!newest)
+  const { home, other } = places(deps, policy, db.bucket);
+  const from = region ? other : home;
+  const where = region ?? deps.homeRegion ?? 'home';
+  if (!from)
     return {
       policy: name,
       instanceId: db.prefix,
+      region: where,
       status: 'failed' as const,
       check: 'none',
       cleanedUp: [],
-      reason: 'no dump to restore',
+      reason: `policy ${name} has no bucket in ${region}`,
     };
-  const body = await deps.cloud.oss.get(db.bucket, newest.key);
-  const expected = (await deps.cloud.oss.get(db.bucket, `${newest.key}.sha256`)).toString('utf8').trim();
+  const started = Date.now();
+  const [newest] = (await listDumps(from.cloud, from.bucket, db.prefix)).sort(
+    (a, b) => b.start.getTime() - a.start.getTime(),
+  );
+  const base = { policy: name, instanceId: db.prefix, region: where };
+  if (!newest)
+    return {
+      ...base,
+      status: 'failed' as const,
+      check: 'none',
+      cleanedUp: [],
+      reason: `no dump in ${from.bucket} to restore`,
+    };
+  const body = await from.cloud.oss.get(from.bucket, newest.key);
+  const expected = (await from.cloud.oss.get(from.bucket, `${newest.key}.sha256`)).toString('utf8').trim();
   const actual = sha256Hex(body);
   if (actual !== expected) {
     return {
-      policy: name,
-      instanceId: db.prefix,
+      ...base,
       backupId: newest.key,
       status: 'failed' as const,
       check: 'none',
@@ -126,8 +253,7 @@ export async function drillDumps(
   const check = policy.drill?.check ?? 'select 1';
   const { output, scratch } = await restoreAndCheck(db.engine, db.url, body, check);
   return {
-    policy: name,
-    instanceId: db.prefix,
+    ...base,
     backupId: newest.key,
     cloneId: scratch,
     status: 'passed' as const,

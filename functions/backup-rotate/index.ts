@@ -28,6 +28,8 @@ const DrillPayload = lazySchema(() =>
   z.object({
     policy: z.string(),
     instanceId: z.string(),
+    /** The policy's other region: restore from the copy there. */
+    region: z.optional(z.string()),
     state: z.optional(
       z.object({
         policy: z.string(),
@@ -36,6 +38,7 @@ const DrillPayload = lazySchema(() =>
         cloneId: z.string(),
         startedAt: z.string(),
         round: z.number(),
+        region: z.optional(z.string()),
       }),
     ),
   }),
@@ -65,6 +68,10 @@ async function instancesOf(ctx: HandlerContext, policy: Policy): Promise<string[
   return [...ids];
 }
 
+/** A drill restores in the home region, and with `crossRegion.drill` from the other region's copy too. */
+const drillRegions = (policy: Policy): (string | undefined)[] =>
+  policy.crossRegion?.drill ? [undefined, policy.crossRegion.region] : [undefined];
+
 /** Time this invocation may spend waiting, leaving room to hand over to a follow-up job. */
 const budget = (ctx: HandlerContext) => Math.max(1000, ctx.fc.function.timeout * 1000 - 30_000);
 
@@ -77,9 +84,17 @@ async function enqueue(
   await enqueueJob(ctx.cloud.fc, SELF, { kind, idempotencyKey, payload, correlationId: ctx.correlationId });
 }
 
+const crossLine = (c: NonNullable<RotationReport['crossRegion']>) =>
+  `${c.region}: ${
+    c.error ??
+    ('policy' in c
+      ? `${c.copies} copies, settings ${c.policy.status}`
+      : `${c.dumps} dumps in ${c.bucket}, ${c.copied.length} copied${c.failed.length ? `, ${c.failed.length} failed` : ''}`)
+  }`;
+
 async function report(ctx: HandlerContext, r: RotationReport): Promise<void> {
   if (r.status === 'following') return;
-  const failed = r.status === 'backup-failed' || r.status === 'refused';
+  const failed = r.status === 'backup-failed' || r.status === 'refused' || r.status === 'copy-failed';
   await ctx.events
     .publish({
       kind: failed ? 'backup.rotate.failed' : 'backup.rotated',
@@ -88,9 +103,30 @@ async function report(ctx: HandlerContext, r: RotationReport): Promise<void> {
       summary: failed
         ? (r.reason ?? 'rotation failed')
         : `${r.created ? `created ${r.created}; ` : ''}${r.deleted.length} deleted${r.dryRun ? ' (dry run)' : ''}${r.reason ? `; ${r.reason}` : ''}`,
-      details: { kept: r.kept, deleted: r.deleted.length, created: r.created ?? null },
+      details: {
+        kept: r.kept,
+        deleted: r.deleted.length,
+        created: r.created ?? null,
+        ...(r.crossRegion ? { crossRegion: crossLine(r.crossRegion) } : {}),
+      },
     })
     .catch((error) => ctx.log.warn('event not published', { error: (error as Error).message }));
+  const cross = r.crossRegion;
+  const drift =
+    cross && 'policy' in cross && cross.policy.status === 'drift' ? cross.policy.detail : undefined;
+  const lagging =
+    cross &&
+    (cross.behind ?? cross.error ?? (drift ? `cross-region backup settings differ: ${drift}` : undefined));
+  if (cross && lagging)
+    await ctx.events
+      .publish({
+        kind: 'backup.region.behind',
+        severity: 'warning',
+        subject: `${r.policy} (${r.instanceId}) in ${cross.region}`,
+        summary: lagging,
+        details: { region: cross.region, copies: 'copies' in cross ? cross.copies : cross.dumps },
+      })
+      .catch((error) => ctx.log.warn('event not published', { error: (error as Error).message }));
 }
 
 export const handler = defineHandler({
@@ -101,7 +137,7 @@ export const handler = defineHandler({
           const policy = policyOf(ctx, p.policy);
           if (policy.engine !== 'rds') {
             const { plan: _p, ...summary } = await rotateDumps(
-              { cloud: ctx.cloud, now: ctx.now },
+              { cloud: ctx.cloud, cloudIn: ctx.cloudIn, now: ctx.now },
               p.policy,
               policy,
               { dryRun: p.dryRun },
@@ -138,16 +174,25 @@ export const handler = defineHandler({
         { kind: 'backup.rotate', subject: `${p.policy}/${p.instanceId}` },
       ),
     ),
-    'backup.drill': jobRoute(DrillPayload, (p, _job, ctx) =>
+    'backup.drill': jobRoute(DrillPayload, (p, job, ctx) =>
       ctx.once(
         async () => {
           const policy = policyOf(ctx, p.policy);
           const r =
             policy.engine !== 'rds'
-              ? await drillDumps({ cloud: ctx.cloud, now: ctx.now }, p.policy, policy)
+              ? await drillDumps(
+                  { cloud: ctx.cloud, cloudIn: ctx.cloudIn, homeRegion: ctx.config.region, now: ctx.now },
+                  p.policy,
+                  policy,
+                  p.region,
+                )
               : await runDrill(
                   {
                     cloud: ctx.cloud,
+                    cloudIn: ctx.cloudIn,
+                    homeRegion: ctx.config.region,
+                    // A follow-up carries the state (its clone exists); the first job names the drill.
+                    drillKey: job.idempotencyKey,
                     store: ctx.store,
                     now: ctx.now,
                     budgetMs: budget(ctx),
@@ -162,26 +207,28 @@ export const handler = defineHandler({
                   policy,
                   p.instanceId,
                   p.state,
+                  p.region,
                 );
           if (r.status !== 'following') {
             await ctx.events
               .publish({
                 kind: r.status === 'passed' ? 'backup.drill.passed' : 'backup.drill.failed',
                 severity: r.status === 'passed' ? 'info' : 'error',
-                subject: `${r.policy} (${r.instanceId})`,
+                subject: `${r.policy} (${r.instanceId})${r.region === ctx.config.region ? '' : ` from ${r.region}`}`,
                 summary:
                   r.status === 'passed'
-                    ? `backup ${r.backupId} restored in ${r.secondsToRestore} s; check: ${r.check}`
+                    ? `backup ${r.backupId} restored in ${r.region} in ${r.secondsToRestore} s; check: ${r.check}${r.note ? `; ${r.note}` : ''}`
                     : (r.reason ?? 'drill failed'),
                 details: {
                   minutes: r.secondsToRestore === undefined ? null : Math.round(r.secondsToRestore / 6) / 10,
+                  region: r.region,
                 },
               })
               .catch(() => {});
           }
           return r;
         },
-        { kind: 'backup.drill', subject: `${p.policy}/${p.instanceId}` },
+        { kind: 'backup.drill', subject: `${p.policy}/${p.instanceId}${p.region ? `@${p.region}` : ''}` },
       ),
     ),
   },
@@ -211,12 +258,15 @@ export const handler = defineHandler({
                 const ids: string[] = [];
                 for (const instanceId of await instancesOf(ctx, policy)) {
                   // Keyed by the firing: a start repeated after a failure does not enqueue it twice.
-                  const id = `${what}:${name}:${instanceId}:${due.toISOString()}`;
-                  await enqueue(ctx, what === 'rotate' ? 'backup.rotate' : 'backup.drill', id, {
-                    policy: name,
-                    instanceId,
-                  });
-                  ids.push(id);
+                  for (const region of what === 'drill' ? drillRegions(policy) : [undefined]) {
+                    const id = `${what}:${name}:${instanceId}:${due.toISOString()}${region ? `:${region}` : ''}`;
+                    await enqueue(ctx, what === 'rotate' ? 'backup.rotate' : 'backup.drill', id, {
+                      policy: name,
+                      instanceId,
+                      ...(region ? { region } : {}),
+                    });
+                    ids.push(id);
+                  }
                 }
                 return ids;
               },
@@ -262,6 +312,9 @@ async function runNow(request: HttpRequest, ctx: HandlerContext, keyId: string, 
         policy: name,
         instances,
         plan: 'restore the newest successful backup of each instance into a temporary clone, run the check, delete the clone',
+        ...(policy.crossRegion?.drill
+          ? { alsoFrom: `the newest copy in ${policy.crossRegion.region}, restored there the same way` }
+          : {}),
       },
     });
   if (dryRun) {
@@ -270,7 +323,9 @@ async function runNow(request: HttpRequest, ctx: HandlerContext, keyId: string, 
     if (policy.engine !== 'rds')
       return json(200, {
         dryRun: true,
-        reports: [await rotateDumps({ cloud, now: ctx.now }, name, policy, { dryRun: true })],
+        reports: [
+          await rotateDumps({ cloud, cloudIn: ctx.cloudIn, now: ctx.now }, name, policy, { dryRun: true }),
+        ],
       });
     for (const instanceId of instances) {
       reports.push(
@@ -299,9 +354,15 @@ async function runNow(request: HttpRequest, ctx: HandlerContext, keyId: string, 
   }
   const ids = [];
   for (const instanceId of instances) {
-    const id = `manual:${keyId}:${name}:${instanceId}:${request.headers['idempotency-key'] ?? request.requestId}`;
-    await enqueue(ctx, body.drill ? 'backup.drill' : 'backup.rotate', id, { policy: name, instanceId });
-    ids.push(id);
+    for (const region of body.drill ? drillRegions(policy) : [undefined]) {
+      const id = `manual:${keyId}:${name}:${instanceId}:${request.headers['idempotency-key'] ?? request.requestId}${region ? `:${region}` : ''}`;
+      await enqueue(ctx, body.drill ? 'backup.drill' : 'backup.rotate', id, {
+        policy: name,
+        instanceId,
+        ...(region ? { region } : {}),
+      });
+      ids.push(id);
+    }
   }
   return json(202, { policy: name, instances, jobs: ids });
 }

@@ -4,6 +4,15 @@ import { pollUntil } from '../../shared/cloud/poll.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { Store } from '../../shared/store/port.ts';
+import {
+  type CopiesReport,
+  type CrossPolicyCheck,
+  ensureCrossPolicy,
+  listCopies,
+  planCopies,
+  recordCopies,
+} from './cross-region.ts';
+import type { DumpCopyReport } from './dumps.ts';
 import { type Decision, planRetention } from './retention.ts';
 
 export type Policy = Config['backups']['policies'][string];
@@ -29,7 +38,8 @@ export interface RotateDeps {
 export interface RotationReport {
   policy: string;
   instanceId: string;
-  status: 'rotated' | 'following' | 'backup-failed' | 'refused';
+  /** copy-failed: a dump's copy to the other region did not match its checksum (the dump itself is kept). */
+  status: 'rotated' | 'following' | 'backup-failed' | 'refused' | 'copy-failed';
   created?: string | undefined;
   skippedCreate?: string | undefined;
   deletable: boolean;
@@ -38,6 +48,8 @@ export interface RotationReport {
   dryRun: boolean;
   plan?: Decision[];
   reason?: string;
+  /** The policy's second region: its cross-region settings, its copies and their plan. */
+  crossRegion?: CopiesReport | DumpCopyReport;
 }
 
 const DAY = 86_400_000;
@@ -91,6 +103,10 @@ export async function rotateInstance(
       reason: `instance is ${attrs.DBInstanceStatus}, not Running`,
     };
   }
+  // Before the backup is made: RDS copies only backups that finish after cross-region backup is on.
+  const crossCheck = policy.crossRegion
+    ? await checkCross(deps, policy, instanceId, attrs.Engine, options.dryRun || policy.dryRun)
+    : undefined;
   let backups = await listAll(deps.cloud, instanceId, policy, now);
   let created: string | undefined;
   let skippedCreate: string | undefined;
@@ -195,8 +211,12 @@ export async function rotateInstance(
     await deps.cloud.rds.deleteBackups(instanceId, doomed);
     progress?.line(`deleted ${doomed.join(', ')}`);
   }
+  const crossRegion = crossCheck
+    ? await rotateCopies(deps, policy, instanceId, attrs, backups, crossCheck)
+    : undefined;
   return {
     ...base,
+    ...(crossRegion ? { crossRegion } : {}),
     dryRun: options.dryRun || policy.dryRun,
     status: 'rotated',
     created,
@@ -214,4 +234,67 @@ export async function rotateInstance(
             ),
         }),
   };
+}
+
+/**
+ * The other region: its cross-region settings made to match the policy, its copies listed and
+ * planned with the same retention, and recorded for a drill that may have to run without this
+ * region. A failure here is reported with the rotation, which has already been done.
+ */
+async function checkCross(
+  deps: RotateDeps,
+  policy: Policy,
+  instanceId: string,
+  engine: string,
+  dryRun: boolean,
+): Promise<CrossPolicyCheck> {
+  const check = await ensureCrossPolicy(deps.cloud, instanceId, engine, policy, dryRun).catch(
+    (error: Error) => ({ status: 'unsupported' as const, detail: `not checked: ${error.message}` }),
+  );
+  deps.progress?.line(
+    `cross-region backup to ${policy.crossRegion!.region}: ${check.status}: ${check.detail}`,
+  );
+  return check;
+}
+
+async function rotateCopies(
+  deps: RotateDeps,
+  policy: Policy,
+  instanceId: string,
+  attrs: { Engine: string; EngineVersion: string; DBInstanceClass: string },
+  backups: RdsBackup[],
+  check: CrossPolicyCheck,
+): Promise<CopiesReport> {
+  const region = policy.crossRegion!.region;
+  const line = deps.progress?.line ?? (() => {});
+  if (check.status === 'unsupported')
+    return { region, policy: check, copies: 0, kept: 0, expiring: [], error: check.detail };
+  try {
+    const now = deps.now();
+    const copies = await listCopies(deps.cloud, instanceId, policy, now);
+    const newest = backups.find((b) => b.BackupStatus === 'Success');
+    const planned = planCopies(
+      copies,
+      newest ? { id: newest.BackupId, start: newest.BackupStartTime } : undefined,
+      policy,
+      now,
+    );
+    line(
+      `${copies.length} copies in ${region}: keep ${planned.kept}, ${planned.expiring.length} past the plan (RDS expires them by age)`,
+    );
+    if (planned.behind) line(`${region} is behind: ${planned.behind}`);
+    await recordCopies(deps.store, instanceId, {
+      region,
+      engine: attrs.Engine,
+      engineVersion: attrs.EngineVersion,
+      instanceClass: attrs.DBInstanceClass,
+      copies: copies
+        .filter((c) => c.BackupSetStatus === 0)
+        .map((c) => ({ id: String(c.CrossBackupId), start: c.BackupStartTime })),
+    });
+    return { ...planned, policy: check };
+  } catch (error) {
+    line(`copies in ${region} not listed: ${(error as Error).message}`);
+    return { region, policy: check, copies: 0, kept: 0, expiring: [], error: (error as Error).message };
+  }
 }

@@ -10,6 +10,8 @@ export interface FaultSpec {
   /** Do the next N calls, then answer 503 as if the response was lost on the way back. */
   loseResponseNext?: number;
   latencyMs?: number;
+  /** OSS PutObject: the next N objects are stored with a byte changed, as silent corruption at rest would leave them. */
+  corruptNext?: number;
 }
 
 export class Faults {
@@ -51,6 +53,14 @@ export class Faults {
       ...Object.fromEntries(this.specs),
       ...(this.regionsDown.size ? { regionsDown: [...this.regionsDown].sort() } : {}),
     };
+  }
+
+  /** Whether this call's stored object is to be corrupted (counts down `corruptNext`). */
+  takeCorruption(action: string): boolean {
+    const spec = this.specs.get(action);
+    if (!spec?.corruptNext) return false;
+    spec.corruptNext--;
+    return true;
   }
 
   /** Wait and/or throw as configured for `action`, with the errors of that kind of API. */

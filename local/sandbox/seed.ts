@@ -20,6 +20,11 @@ export interface Seed {
       /** A real server (host:port) that answers for this instance and its clones. */
       endpoint?: string;
       backupHistory?: { days: number; failedEvery?: number; manualEvery?: number };
+      /**
+       * Cross-region backup on since the history began: each successful backup of the history
+       * younger than `retentionDays` has its copy in `region`.
+       */
+      crossBackup?: { region: string; retentionDays?: number; stoppedDaysAgo?: number };
     }[];
   };
   ecs?: {
@@ -58,6 +63,8 @@ export interface Seed {
   fc?: { functions: { name: string; versions: number; aliases?: Record<string, string> }[] };
   /** RDS, ECS and ESS of other regions than the sandbox's own. */
   regions?: Record<string, Pick<Seed, 'rds' | 'ecs' | 'ess'>>;
+  /** Buckets in other regions than the sandbox's own (bucket → region); any other bucket is in its own. */
+  ossBuckets?: Record<string, string>;
 }
 
 export function loadSeedFile(path: string): Seed {
@@ -66,7 +73,7 @@ export function loadSeedFile(path: string): Seed {
 
 const DAY = 86_400_000;
 
-export function applySeed(seed: Seed, now: number): SandboxState {
+export function applySeed(seed: Seed, now: number, region = 'cn-hangzhou'): SandboxState {
   const state = emptyState();
   for (const i of seed.rds?.instances ?? []) {
     state.rds.instances[i.id] = {
@@ -80,7 +87,18 @@ export function applySeed(seed: Seed, now: number): SandboxState {
       readyAt: now - 800 * DAY,
       tags: i.tags ?? {},
       ...(i.endpoint ? { endpoint: i.endpoint } : {}),
+      ...(i.crossBackup
+        ? {
+            cross: {
+              region: i.crossBackup.region,
+              retentionDays: i.crossBackup.retentionDays ?? 7,
+              logBackup: false,
+              enabledAt: now - 800 * DAY,
+            },
+          }
+        : {}),
     };
+    const db = state.rds.instances[i.id]!;
     const history = i.backupHistory;
     for (let d = history?.days ?? 0; d >= 1; d--) {
       const start = now - d * DAY;
@@ -98,6 +116,31 @@ export function applySeed(seed: Seed, now: number): SandboxState {
         size: 5 * 1024 ** 3 + d * 1024 ** 2,
         storeStatus: manual ? 'Enabled' : 'Disabled',
       };
+      const cross = db.cross;
+      // `stoppedDaysAgo`: copying broke then, and newer backups have no copy (a region falling behind).
+      const stopped = i.crossBackup?.stoppedDaysAgo ?? 0;
+      if (cross && !failed && start >= now - cross.retentionDays * DAY && d > stopped) {
+        state.seq += 1;
+        state.rdsCross ??= {};
+        state.rdsCross[String(state.seq)] = {
+          id: String(state.seq),
+          region: cross.region,
+          sourceRegion: region,
+          instanceId: db.id,
+          backupId: id,
+          start,
+          end: start + 20 * 60_000,
+          readyAt: start + 40 * 60_000,
+          method: 'Physical',
+          size: 5 * 1024 ** 3 + d * 1024 ** 2,
+          engine: db.engine,
+          engineVersion: db.engineVersion,
+          category: db.category,
+          instanceClass: db.instanceClass,
+          storageGB: db.storageGB,
+          ...(db.endpoint ? { endpoint: db.endpoint } : {}),
+        };
+      }
     }
   }
   for (const img of seed.ecs?.images ?? []) {
@@ -197,9 +240,17 @@ export function applySeed(seed: Seed, now: number): SandboxState {
     );
     state.fc.functions[f.name] = { name: f.name, versions, aliases };
   }
-  for (const [region, regional] of Object.entries(seed.regions ?? {})) {
-    const { rds, ecs, ess } = applySeed(regional, now);
-    state.regions = { ...state.regions, [region]: { rds, ecs, ess } };
+  if (seed.ossBuckets) state.ossBuckets = { ...seed.ossBuckets };
+  for (const [name, regional] of Object.entries(seed.regions ?? {})) {
+    const other = applySeed(regional, now, name);
+    const { rds, ecs, ess } = other;
+    state.regions = { ...state.regions, [name]: { rds, ecs, ess } };
+    // Copies are kept together, each naming its region; ids stay apart by the shared counter.
+    for (const c of Object.values(other.rdsCross ?? {})) {
+      state.seq += 1;
+      state.rdsCross ??= {};
+      state.rdsCross[String(state.seq)] = { ...c, id: String(state.seq) };
+    }
   }
   return state;
 }

@@ -122,7 +122,8 @@ export class Sandbox {
   private constructor(private options: SandboxOptions) {
     this.clock = new SandboxClock(options.timeScale ?? 1);
     this.file = new StateFile(options.dir ? join(options.dir, 'sandbox.json') : undefined);
-    this.state = this.file.load() ?? applySeed(options.seed ?? {}, this.clock.now());
+    this.state =
+      this.file.load() ?? applySeed(options.seed ?? {}, this.clock.now(), options.region ?? 'cn-hangzhou');
     this.objects =
       options.objects ??
       directoryStore(join(options.dir ?? join('/tmp', `fc-devops-sandbox-${process.pid}`), 'oss'));
@@ -258,7 +259,7 @@ export class Sandbox {
             'InvalidAction.NotFound',
             `Specified api is not found, please check your url and method: ${action}`,
           );
-        const region = this.regionOf(params, headers.host);
+        const region = this.regionOf(params, headers.host, product);
         this.faults.applyRegion(region);
         await this.faults.apply(action);
         const result = await handler(this.context(params, region));
@@ -331,12 +332,15 @@ export class Sandbox {
         key,
       );
       let id: string | undefined;
+      // A bucket lives in one region: V4 requests are signed for it, and a region that is down takes it along.
+      const bucketRegion = this.state.ossBuckets?.[bucket] ?? this.region;
       try {
+        this.faults.applyRegion(bucketRegion, 'oss');
         id = (headers.authorization ?? '').startsWith('OSS4-HMAC-SHA256')
           ? verifyOssV4(
               { method: req.method ?? 'GET', headers, bucket, key, rawQuery: url.search.slice(1) },
               this.options.keys,
-              this.region,
+              bucketRegion,
               this.wallNow(),
             )
           : this.v1(() =>
@@ -348,6 +352,17 @@ export class Sandbox {
             );
         await this.faults.apply(route.action, 'oss');
         const response = route.run();
+        if (
+          response.status === 200 &&
+          (this.faults.takeCorruption(`${route.action}:${bucket}`) ||
+            this.faults.takeCorruption(route.action))
+        ) {
+          const stored = this.objects.get(bucket, key);
+          if (stored?.length) {
+            stored[stored.length - 1]! ^= 0xff;
+            this.objects.put(bucket, key, stored);
+          }
+        }
         this.record('oss', route.action, id, response.status, undefined, { bucket, key });
         return this.sendRest(res, response);
       } catch (error) {
@@ -388,11 +403,18 @@ export class Sandbox {
   }
 
   /**
-   * The region an RPC call is for: its RegionId, else the region in its host
-   * (`ecs.cn-shanghai.aliyuncs.com`), else the sandbox's own.
+   * The region an RPC call is for: its RegionId, else (RDS) the region of the instance it names,
+   * else the region in its host (`ecs.cn-shanghai.aliyuncs.com`), else the sandbox's own.
    */
-  private regionOf(params: Params, host: string | undefined): string {
+  private regionOf(params: Params, host: string | undefined, product?: string): string {
     if (params.RegionId) return params.RegionId;
+    // RDS answers most instance calls at one endpoint, without a RegionId: the instance's id says
+    // where it is (a clone restored in another region is reached by its id alone).
+    const id = product === 'rds' ? params.DBInstanceId : undefined;
+    if (id && !this.state.rds.instances[id]) {
+      const found = Object.entries(this.state.regions ?? {}).find(([, r]) => r.rds.instances[id]);
+      if (found) return found[0];
+    }
     return /^[a-z]+\.([a-z]{2}-[a-z0-9-]+)\.aliyuncs\.com(?::\d+)?$/.exec(host ?? '')?.[1] ?? this.region;
   }
 

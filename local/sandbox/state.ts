@@ -16,6 +16,32 @@ export interface RdsInstanceState {
   clonedFrom?: { instanceId: string; backupId: string };
   /** host:port the instance answers on; a clone answers where its source does (the sandbox has no databases of its own). */
   endpoint?: string;
+  /** Cross-region backup (ModifyInstanceCrossBackupPolicy): each backup that finishes is copied to `region`. */
+  cross?: { region: string; retentionDays: number; logBackup: boolean; enabledAt: number };
+}
+
+/** A backup set copied to another region by cross-region backup: it lives (and is restored) there. */
+export interface RdsCrossCopyState {
+  /** CrossBackupId: numeric, as the service gives it. */
+  id: string;
+  /** The destination region, where the copy is. */
+  region: string;
+  sourceRegion: string;
+  instanceId: string;
+  backupId: string;
+  /** The source backup's start and end: a copy is the same backup set. */
+  start: number;
+  end: number;
+  /** The copy is listed once it has arrived (copies take time). */
+  readyAt: number;
+  method: string;
+  size: number;
+  engine: string;
+  engineVersion: string;
+  category: string;
+  instanceClass: string;
+  storageGB: number;
+  endpoint?: string;
 }
 
 export interface RdsBackupState {
@@ -183,6 +209,10 @@ export interface SandboxState {
   kube: KubeState;
   /** ClientToken → the first answer, per action: a retried mutating call is done once. */
   clientTokens: Record<string, unknown>;
+  /** Buckets in other regions than the sandbox's own: bucket → region. */
+  ossBuckets?: Record<string, string>;
+  /** Cross-region RDS backup copies, every region's (each names its region); absent in older state files. */
+  rdsCross?: Record<string, RdsCrossCopyState>;
   /**
    * RDS, ECS and ESS in regions other than the sandbox's own (whose are the fields above): each
    * region has its own instances, backups, images and scaling groups, as on the cloud.

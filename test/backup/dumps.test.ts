@@ -5,6 +5,8 @@ import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
 import type { Sandbox } from '../../local/sandbox/server.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
 import { createJob } from '../../shared/events/job.ts';
+import { sha256Hex } from '../../shared/util/hash.ts';
+import { until } from '../helpers.ts';
 import { type System, startSystem } from '../system.ts';
 
 /** Real servers on this machine (CI starts them): PostgreSQL on 5432, MariaDB on 3306. */
@@ -34,6 +36,13 @@ backups:
       schedule: "0 0 3 * * *"
       retention: { daily: 2, weekly: 0, monthly: 0, yearly: 0, minKeep: 2, minAgeHours: 0, timeZone: UTC }
       drill: { schedule: "0 0 4 * * SUN", check: "select count(*) from orders" }
+    pg-geo:
+      engine: postgres
+      database: { url: "\${env:T_PG_URL}", bucket: fc-devops-dumps, prefix: dumps/ }
+      schedule: "0 0 3 * * *"
+      retention: { daily: 2, weekly: 0, monthly: 0, yearly: 0, minKeep: 2, minAgeHours: 0, timeZone: UTC }
+      drill: { schedule: "0 0 4 * * SUN", check: "select count(*) from orders" }
+      crossRegion: { region: cn-shanghai, bucket: fc-devops-dumps-sh }
     rds-pg:
       instances: [rm-pg]
       schedule: "0 0 3 * * *"
@@ -68,6 +77,7 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
       // Clones take 15 sandbox minutes; at 600x a drill waits about a second and a half.
       timeScale: 600,
       seed: {
+        ossBuckets: { 'fc-devops-dumps-sh': 'cn-shanghai' },
         rds: {
           instances: [
             // The real PostgreSQL server on this machine answers for rm-pg and its clones.
@@ -98,9 +108,9 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
     mysql(`drop database if exists ${DB}`);
   });
 
-  const oss = () =>
+  const oss = (region = 'cn-hangzhou') =>
     createCloud({
-      region: 'cn-hangzhou',
+      region,
       accountId: '1',
       baseUrl: sandbox.url,
       credentials: async () => SANDBOX_CREDENTIALS,
@@ -168,4 +178,112 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
         ).toBe('0');
     });
   }
+
+  it('pg-geo: copies each dump to the bucket in the other region with its checksum checked, prunes both by one plan, and drills from either', async () => {
+    const prefix = 'dumps/pg-geo/';
+    const HOME = 'fc-devops-dumps';
+    const FAR = 'fc-devops-dumps-sh';
+    const sh = () => oss('cn-shanghai');
+    const old = Buffer.from('old');
+    const seedDump = async (o: ReturnType<typeof oss>, bucket: string, day: string) => {
+      await o.put(bucket, `${prefix}${day}T03-00-00Z.sql.gz`, old);
+      await o.put(bucket, `${prefix}${day}T03-00-00Z.sql.gz.sha256`, Buffer.from(`${sha256Hex(old)}\n`));
+    };
+    for (const day of ['2026-11-20', '2026-11-21', '2026-11-22']) await seedDump(oss(), HOME, day);
+    // The far bucket has 11-20 and 11-22; 11-21 never made it there.
+    for (const day of ['2026-11-20', '2026-11-22']) await seedDump(sh(), FAR, day);
+    const dumps = async (o: ReturnType<typeof oss>, bucket: string) =>
+      (await o.list(bucket, { prefix })).objects
+        .map((x) => x.key)
+        .filter((k) => k.endsWith('.gz'))
+        .sort();
+    // The far bucket is in Shanghai: a request signed for Hangzhou is refused, as OSS does.
+    await expect(oss().list(FAR, { prefix })).rejects.toThrow();
+
+    const first = await job('backup.rotate', 'pg-geo:1', { policy: 'pg-geo', instanceId: 'database' });
+    expect(first.status).toBe('done');
+    const created = first.result.created as string;
+    expect(first.result).toMatchObject({
+      status: 'rotated',
+      crossRegion: {
+        region: 'cn-shanghai',
+        bucket: FAR,
+        copied: [created],
+        failed: [],
+        deleted: [`${prefix}2026-11-20T03-00-00Z.sql.gz`],
+      },
+    });
+    const kept = [`${prefix}2026-11-22T03-00-00Z.sql.gz`, created].sort();
+    expect(await dumps(oss(), HOME)).toEqual(kept);
+    expect(await dumps(sh(), FAR)).toEqual(kept);
+    expect((await sh().get(FAR, `${created}.sha256`)).toString()).toBe(
+      (await oss().get(HOME, `${created}.sha256`)).toString(),
+    );
+    const far = await job('backup.drill', 'pg-geo:drill:sh', {
+      policy: 'pg-geo',
+      instanceId: 'database',
+      region: 'cn-shanghai',
+    });
+    expect(far.result).toMatchObject({
+      status: 'passed',
+      region: 'cn-shanghai',
+      backupId: created,
+      check: 'select count(*) from orders → 42',
+    });
+
+    // Dumps are named by the second: the next one must be made in a later second than this one.
+    const nextSecond = async () => {
+      const t = Math.floor(Date.now() / 1000);
+      await until(() => Math.floor(Date.now() / 1000) > t || undefined, 5000);
+    };
+    await nextSecond();
+    // The copy is stored with a byte changed: the run fails for it, keeps the dump at home, and says so.
+    sandbox.faults.set(`PutObject:${FAR}`, { corruptNext: 1 });
+    const second = await job('backup.rotate', 'pg-geo:2', { policy: 'pg-geo', instanceId: 'database' });
+    sandbox.faults.clear();
+    const bad = second.result.created as string;
+    expect(second.result).toMatchObject({
+      status: 'copy-failed',
+      crossRegion: {
+        copied: [],
+        failed: [
+          {
+            key: bad,
+            reason: expect.stringMatching(
+              /^checksum mismatch after the copy: [0-9a-f]{64} is not [0-9a-f]{64}$/,
+            ),
+          },
+        ],
+      },
+      reason: expect.stringContaining(`${bad} not copied to ${FAR}: checksum mismatch`),
+    });
+    expect(await dumps(oss(), HOME)).toContain(bad);
+    expect(await dumps(sh(), FAR)).not.toContain(bad);
+    // With Shanghai down the home region still rotates and drills, and says the copy is not made.
+    await nextSecond();
+    sandbox.faults.setRegion('cn-shanghai', true);
+    try {
+      const down = await job('backup.rotate', 'pg-geo:3', { policy: 'pg-geo', instanceId: 'database' });
+      expect(down.result.status).toBe('rotated');
+      expect(down.result.crossRegion.error).toMatch(
+        /^fc-devops-dumps-sh in cn-shanghai not listed: .*ServiceUnavailable/,
+      );
+      const home = await job('backup.drill', 'pg-geo:drill:home', {
+        policy: 'pg-geo',
+        instanceId: 'database',
+      });
+      expect(home.result).toMatchObject({
+        status: 'passed',
+        region: 'cn-hangzhou',
+        check: 'select count(*) from orders → 42',
+      });
+    } finally {
+      sandbox.faults.setRegion('cn-shanghai', false);
+    }
+    // The next run copies what the far bucket lacks, and both hold the same dumps again.
+    await nextSecond();
+    const fourth = await job('backup.rotate', 'pg-geo:4', { policy: 'pg-geo', instanceId: 'database' });
+    expect(fourth.result.status).toBe('rotated');
+    expect(await dumps(sh(), FAR)).toEqual(await dumps(oss(), HOME));
+  });
 });

@@ -1,7 +1,9 @@
 import { ApiError, enumParam, intParam, notFound, optional, param } from '../api-error.ts';
 import { iso } from '../clock.ts';
-import { nextId, type RdsInstanceState, type SandboxState } from '../state.ts';
+import { nextId, type RdsInstanceState } from '../state.ts';
 import { type Action, type ActionContext, idempotent, page } from './context.ts';
+import { rdsCrossActions } from './rds-cross.ts';
+import { settle } from './rds-settle.ts';
 
 const TASK_MS = 10 * 60_000;
 const CLONE_MS = 15 * 60_000;
@@ -15,25 +17,6 @@ function instance(ctx: ActionContext): RdsInstanceState {
 }
 
 const status = (i: RdsInstanceState, now: number) => (i.readyAt > now ? 'Creating' : 'Running');
-
-/** Finished tasks become backup sets, the way the service lists them once a job completes. */
-function settle(state: SandboxState, now: number): void {
-  for (const task of Object.values(state.rds.tasks)) {
-    if (task.createdAt + task.durationMs > now || task.settled) continue;
-    task.settled = true;
-    state.rds.backups[task.backupId] = {
-      id: task.backupId,
-      instanceId: task.instanceId,
-      status: task.fails ? 'Failed' : 'Success',
-      start: task.createdAt,
-      end: task.createdAt + task.durationMs,
-      method: task.method,
-      mode: 'Manual',
-      size: task.fails ? 0 : 5 * 1024 ** 3,
-      storeStatus: 'Enabled',
-    };
-  }
-}
 
 function taskStatus(createdAt: number, durationMs: number, fails: boolean, now: number): string {
   const f = (now - createdAt) / durationMs;
@@ -56,8 +39,9 @@ function parseMinute(ctx: ActionContext, name: string): number | undefined {
 }
 
 export const rdsActions: Record<string, Action> = {
+  ...rdsCrossActions,
   CreateBackup(ctx) {
-    settle(ctx.state, ctx.now);
+    settle(ctx);
     const db = instance(ctx);
     const method = enumParam(
       ctx.params,
@@ -102,7 +86,7 @@ export const rdsActions: Record<string, Action> = {
   },
 
   DescribeBackupTasks(ctx) {
-    settle(ctx.state, ctx.now);
+    settle(ctx);
     const db = instance(ctx);
     const jobId = optional(ctx.params, 'BackupJobId');
     const tasks = Object.values(ctx.state.rds.tasks).filter(
@@ -127,7 +111,7 @@ export const rdsActions: Record<string, Action> = {
   },
 
   DescribeBackups(ctx) {
-    settle(ctx.state, ctx.now);
+    settle(ctx);
     const db = instance(ctx);
     const pageSize = intParam(ctx.params, 'PageSize', { allowed: [30, 50, 100], fallback: 30 });
     const pageNumber = intParam(ctx.params, 'PageNumber', { min: 1, fallback: 1 });
@@ -171,7 +155,7 @@ export const rdsActions: Record<string, Action> = {
   },
 
   DeleteBackup(ctx) {
-    settle(ctx.state, ctx.now);
+    settle(ctx);
     const db = instance(ctx);
     const ids = param(ctx.params, 'BackupId').split(',').filter(Boolean);
     if (ids.length > 100)
@@ -230,7 +214,7 @@ export const rdsActions: Record<string, Action> = {
   },
 
   CloneDBInstance(ctx) {
-    settle(ctx.state, ctx.now);
+    settle(ctx);
     const source = instance(ctx);
     enumParam(ctx.params, 'PayType', ['Postpaid', 'Prepaid', 'Serverless'] as const);
     const backupId = optional(ctx.params, 'BackupId');

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { schedule, timeZone } from './common.ts';
+import { REGIONS, regionId, schedule, timeZone } from './common.ts';
 import { secretRef } from './secret.ts';
 
 export const retention = z.strictObject({
@@ -34,6 +34,23 @@ export const drill = z.strictObject({
     .default(90),
 });
 
+/** A second region the policy's backups are copied to, so that losing one region loses no backup. */
+export const crossRegion = z.strictObject({
+  region: regionId,
+  /** Dump policies: the bucket in `region` every dump is copied to (with its checksum checked). */
+  bucket: z.string().min(3).max(63).optional(),
+  /** RDS: also copy log backups (point-in-time restore in the other region). */
+  logBackup: z.boolean().default(false),
+  /** The drill also restores from the other region, timed beside the same-region restore. */
+  drill: z.boolean().default(true),
+  /** The newest backup must have its copy in the other region within this many hours, or the region is behind. */
+  maxLagHours: z.number().positive().default(6),
+  /** RDS: where the other region's drill restores (that region's VPC) and who may connect to it. */
+  vpcId: z.string().optional(),
+  vSwitchId: z.string().optional(),
+  allowIps: z.string().default('127.0.0.1'),
+});
+
 export const backupPolicy = z
   .strictObject({
     engine: z.enum(['rds', 'postgres', 'mysql']).default('rds'),
@@ -60,6 +77,7 @@ export const backupPolicy = z
     deleteForeign: z.boolean().default(false),
     dryRun: z.boolean().default(false),
     drill: drill.optional(),
+    crossRegion: crossRegion.optional(),
   })
   .superRefine((p, ctx) => {
     if (p.engine === 'rds' && p.instances.length === 0 && Object.keys(p.tags).length === 0) {
@@ -71,6 +89,33 @@ export const backupPolicy = z
         path: ['database'],
         message: `a ${p.engine} policy needs database.url and bucket`,
       });
+    }
+    const cross = p.crossRegion;
+    if (cross) {
+      if (!(REGIONS as readonly string[]).includes(cross.region))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['crossRegion', 'region'],
+          message: `${cross.region} is not an Alibaba Cloud region (known: ${REGIONS.join(', ')})`,
+        });
+      if (p.engine === 'rds' && cross.bucket)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['crossRegion', 'bucket'],
+          message: 'an rds policy copies with RDS cross-region backup, not to a bucket: remove bucket',
+        });
+      if (p.engine !== 'rds' && !cross.bucket)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['crossRegion', 'bucket'],
+          message: `a ${p.engine} policy copies its dumps to a bucket in ${cross.region}: name it`,
+        });
+      if (p.engine !== 'rds' && cross.bucket && cross.bucket === p.database?.bucket)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['crossRegion', 'bucket'],
+          message: `${cross.bucket} is the policy's own bucket: the copy must go to a bucket in another region`,
+        });
     }
   });
 

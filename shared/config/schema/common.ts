@@ -39,3 +39,43 @@ export const repository = z.strictObject({
   /** Secret the host signs or sends its webhooks with. */
   webhookSecret: secretRef.optional(),
 });
+
+/**
+ * Alibaba Cloud's public regions. A second region for backups must be one of them: a name outside
+ * the list is a typo far more often than a region this list has not heard of yet.
+ */
+export const REGIONS = [
+  'cn-qingdao',
+  'cn-beijing',
+  'cn-zhangjiakou',
+  'cn-huhehaote',
+  'cn-wulanchabu',
+  'cn-hangzhou',
+  'cn-shanghai',
+  'cn-nanjing',
+  'cn-fuzhou',
+  'cn-shenzhen',
+  'cn-heyuan',
+  'cn-guangzhou',
+  'cn-chengdu',
+  'cn-wuhan-lr',
+  'cn-hongkong',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-southeast-1',
+  'ap-southeast-3',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'us-east-1',
+  'us-west-1',
+  'na-south-1',
+  'eu-west-1',
+  'eu-central-1',
+  'me-east-1',
+  'me-central-1',
+] as const;
+
+export const regionId = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'expected a region id such as cn-shanghai');

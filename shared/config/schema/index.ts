@@ -93,6 +93,14 @@ export const ConfigSchema = z
       if (a && 'scale' in a)
         missing([...path, 'scale', 'target'], 'scaling target', a.scale.target, scalingTargets);
     }
+    for (const [name, policy] of Object.entries(c.backups.policies)) {
+      if (policy.crossRegion?.region === c.region)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backups', 'policies', name, 'crossRegion', 'region'],
+          message: `${c.region} is the region the backups are made in: a copy there survives nothing; name another region`,
+        });
+    }
     for (const [i, s] of c.scaling.schedules.entries()) {
       missing(['scaling', 'schedules', i, 'target'], 'scaling target', s.target, scalingTargets);
     }

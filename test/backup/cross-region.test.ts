@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime/runtime.ts';
+import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
+import type { Sandbox } from '../../local/sandbox/server.ts';
+import { createCloud } from '../../shared/cloud/cloud.ts';
+import { createJob } from '../../shared/events/job.ts';
+import { until } from '../helpers.ts';
+import { type System, startSystem } from '../system.ts';
+
+// The drill's check connects to the local PostgreSQL: the sandbox's instances answer there.
+const PG = process.env.FC_DEVOPS_TEST_PG_ENDPOINT ?? '127.0.0.1:5432';
+const RETENTION =
+  '{ daily: 7, weekly: 4, monthly: 3, yearly: 0, minKeep: 3, minAgeHours: 24, timeZone: UTC }';
+const CONFIG = `region: cn-hangzhou
+backups:
+  policies:
+    orders:
+      instances: [rm-orders]
+      schedule: "0 0 2 * * *"
+      retention: ${RETENTION}
+      deleteForeign: true
+      drill: { schedule: "0 0 5 * * SUN", deadlineMinutes: 60, check: "select 41 + 1", user: postgres, database: postgres }
+      crossRegion: { region: cn-shanghai, maxLagHours: 6 }
+    stale:
+      instances: [rm-stale]
+      schedule: "0 0 2 * * *"
+      retention: ${RETENTION}
+      crossRegion: { region: cn-shanghai, maxLagHours: 6 }
+    legacy:
+      instances: [rm-maria]
+      schedule: "0 0 2 * * *"
+      crossRegion: { region: cn-shanghai }
+`;
+const DAY = 86_400_000;
+/** What RDS is asked to keep the copies for: the longest the plan above keeps a backup, (3 + 1) months of 31 days. */
+const WANT_DAYS = 124;
+
+describe('cross-region RDS backups through the running system', () => {
+  let system: System;
+  let sandbox: Sandbox;
+  let runtime: LocalRuntime;
+
+  beforeAll(async () => {
+    system = await startSystem({
+      config: CONFIG,
+      timeScale: 600,
+      seed: {
+        rds: {
+          instances: [
+            {
+              id: 'rm-orders',
+              engine: 'PostgreSQL',
+              engineVersion: '15.0',
+              endpoint: PG,
+              backupHistory: { days: 120, manualEvery: 1 },
+              crossBackup: { region: 'cn-shanghai', retentionDays: 200 },
+            },
+            {
+              id: 'rm-stale',
+              backupHistory: { days: 30, manualEvery: 1 },
+              crossBackup: { region: 'cn-shanghai', retentionDays: WANT_DAYS, stoppedDaysAgo: 3 },
+            },
+            { id: 'rm-maria', engine: 'MariaDB', backupHistory: { days: 3, manualEvery: 1 } },
+          ],
+        },
+      },
+    });
+    ({ sandbox, runtime } = system);
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const cloud = (region = 'cn-hangzhou') =>
+    createCloud({
+      region,
+      accountId: '1',
+      baseUrl: sandbox.url,
+      credentials: async () => SANDBOX_CREDENTIALS,
+      retry: { attempts: 2, baseMs: 10, maxMs: 50 },
+    });
+  const job = async (kind: string, key: string, payload: unknown) => {
+    const { bytes } = createJob({ kind, idempotencyKey: key, payload });
+    const response = await fetch(`${runtime.url}/2023-03-30/functions/backup-rotate/invocations`, {
+      method: 'POST',
+      body: bytes,
+    });
+    return JSON.parse(await response.text());
+  };
+  const window = () => ({ start: new Date(Date.now() - 400 * DAY), end: new Date(Date.now() + 30 * DAY) });
+  const homeBackups = (id: string) => cloud().rds.listBackups(id, window());
+  const copies = (id: string) => cloud().rds.listCrossBackups(id, 'cn-shanghai', window());
+  const events = (kind: string) =>
+    sandbox.calls.filter(
+      (c) => c.action === 'InvokeFunction' && (c.params as { event?: string }).event === kind,
+    );
+
+  it('sets the instance to copy to the second region, and keeps the same backups in both by one plan', async () => {
+    const first = await job('backup.rotate', 'x:orders:1', { policy: 'orders', instanceId: 'rm-orders' });
+    expect(first.status).toBe('done');
+    const report = first.result;
+    expect(report.status).toBe('rotated');
+    // The seed kept copies 200 days; the policy's longest keep is 124.
+    expect(report.crossRegion.policy).toEqual({
+      status: 'fixed',
+      detail: `copies are kept 200 days, not ${WANT_DAYS}: now copies to cn-shanghai, kept ${WANT_DAYS} days`,
+    });
+    expect(await cloud().rds.crossBackupPolicy('rm-orders')).toMatchObject({
+      BackupEnabled: 'Enable',
+      CrossBackupRegion: 'cn-shanghai',
+      Retention: WANT_DAYS,
+      LogBackupEnabled: 'Disable',
+    });
+    // RDS expired the copies past the new retention: none older than 124 days is left.
+    const listed = await copies('rm-orders');
+    expect(report.crossRegion.copies).toBe(listed.length);
+    expect(listed.length).toBe(120);
+    expect(listed.length).toBeLessThanOrEqual(WANT_DAYS);
+
+    // The backup this rotation made is copied once it has finished and the copy has travelled.
+    const created = (await homeBackups('rm-orders')).find((b) => b.BackupId === report.created)!;
+    await until(
+      async () => (await copies('rm-orders')).some((c) => c.BackupStartTime === created.BackupStartTime),
+      20_000,
+    );
+    const second = await job('backup.rotate', 'x:orders:2', { policy: 'orders', instanceId: 'rm-orders' });
+    const again = second.result;
+    expect(again.created).toBeUndefined();
+    expect(again.crossRegion.policy.status).toBe('ok');
+    expect(again.crossRegion.behind).toBeUndefined();
+    // One plan: the copies it keeps are the very backups kept at home (a copy is named by its start).
+    const home = (await homeBackups('rm-orders')).map((b) => b.BackupStartTime).sort();
+    const expiring = new Set<string>(again.crossRegion.expiring);
+    const keptCopies = (await copies('rm-orders'))
+      .filter((c) => !expiring.has(String(c.CrossBackupId)))
+      .map((c) => c.BackupStartTime)
+      .sort();
+    if (home.length > 20) console.log(JSON.stringify(first.result).slice(0, 3000));
+    expect(home.length).toBeGreaterThanOrEqual(7 + 3);
+    expect(home.length).toBeLessThan(20);
+    expect(keptCopies).toEqual(home);
+    expect(again.crossRegion.kept).toBe(home.length);
+  });
+
+  it('flags a region that is behind as a warning event, and a MariaDB instance as not copyable', async () => {
+    const stale = await job('backup.rotate', 'x:stale:1', {
+      policy: 'stale',
+      instanceId: 'rm-stale',
+      dryRun: true,
+    });
+    expect(stale.result.crossRegion).toMatchObject({
+      region: 'cn-shanghai',
+      policy: { status: 'ok' },
+      behind: expect.stringMatching(/^backup \w+ \(.+\) has no copy in cn-shanghai after 6 h$/),
+    });
+    await until(() => events('backup.region.behind').length > 0 || undefined, 20_000);
+    expect(events('backup.region.behind')[0]!.params).toMatchObject({
+      severity: 'warning',
+      subject: 'stale (rm-stale) in cn-shanghai',
+    });
+    const maria = await job('backup.rotate', 'x:maria:1', { policy: 'legacy', instanceId: 'rm-maria' });
+    expect(maria.result.status).toBe('rotated');
+    expect(maria.result.crossRegion).toMatchObject({
+      policy: { status: 'unsupported' },
+      error: 'RDS does not copy MariaDB backups across regions (only MySQL, PostgreSQL, SQLServer)',
+    });
+    expect(
+      sandbox.calls.filter((c) => c.action === 'ModifyInstanceCrossBackupPolicy' && c.status === 200),
+    ).toHaveLength(1);
+  });
+
+  it('drills from the other region beside the home one, and from the copy alone while the home region is down', async () => {
+    const home = await job('backup.drill', 'x:drill:home', { policy: 'orders', instanceId: 'rm-orders' });
+    const other = await job('backup.drill', 'x:drill:sh', {
+      policy: 'orders',
+      instanceId: 'rm-orders',
+      region: 'cn-shanghai',
+    });
+    expect(home.result).toMatchObject({
+      status: 'passed',
+      region: 'cn-hangzhou',
+      cloneId: expect.stringMatching(/^rm-clone/),
+    });
+    expect(other.result).toMatchObject({
+      status: 'passed',
+      region: 'cn-shanghai',
+      cloneId: expect.stringMatching(/^rm-ddr/),
+      check: 'select 41 + 1 → 42',
+      secondsToRestore: expect.any(Number),
+    });
+    // The restore ran in Shanghai, from a copy there; its instance is gone again.
+    const ddr = sandbox.calls.find((c) => c.action === 'CreateDdrInstance' && c.status === 200)!;
+    expect(ddr.params).toMatchObject({
+      RegionId: 'cn-shanghai',
+      RestoreType: 'BackupSet',
+      BackupSetRegion: 'cn-shanghai',
+      Engine: 'PostgreSQL',
+    });
+    expect(Object.keys(sandbox.stateIn('cn-shanghai').rds.instances)).toEqual([]);
+
+    sandbox.faults.setRegion('cn-hangzhou', true);
+    try {
+      const down = await job('backup.drill', 'x:drill:sh:down', {
+        policy: 'orders',
+        instanceId: 'rm-orders',
+        region: 'cn-shanghai',
+      });
+      if (!down.result) console.log(JSON.stringify(down));
+      expect(down.result).toMatchObject({
+        status: 'passed',
+        region: 'cn-shanghai',
+        check: 'select 41 + 1 → 42',
+        note: expect.stringContaining('cn-hangzhou did not answer'),
+      });
+      const homeDown = await job('backup.drill', 'x:drill:home:down', {
+        policy: 'orders',
+        instanceId: 'rm-orders',
+      });
+      expect(homeDown.errorMessage).toMatch(/ServiceUnavailable/);
+    } finally {
+      sandbox.faults.setRegion('cn-hangzhou', false);
+    }
+  });
+});
