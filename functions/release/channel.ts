@@ -29,66 +29,119 @@ interface ChannelState {
   };
 }
 
-/** The calls that put an image into what launches instances: the ESS scaling configuration, the launch template. */
-function imageCalls(target: ChannelTarget, imageId: string | undefined) {
-  if (!imageId) return [];
+/** A region's places an image is rolled into: its scaling configuration and launch template. */
+interface Spot {
+  region: string;
+  scalingConfiguration?: { scalingGroupId: string; scalingConfigurationId: string } | undefined;
+  launchTemplate?: { launchTemplateId: string } | undefined;
+}
+
+/** The function's own region first, then the other regions the target names. */
+function spots(d: Locked, target: ChannelTarget): Spot[] {
   return [
-    ...(target.scalingConfiguration
-      ? [{ action: 'ModifyScalingConfiguration', ...target.scalingConfiguration, imageId }]
-      : []),
-    ...(target.launchTemplate
-      ? [
-          {
-            action: 'CreateLaunchTemplateVersion',
-            launchTemplateId: target.launchTemplate.launchTemplateId,
-            from: 'the default version',
-            imageId,
-          },
-          {
-            action: 'ModifyLaunchTemplateDefaultVersion',
-            launchTemplateId: target.launchTemplate.launchTemplateId,
-            version: 'the new one',
-          },
-        ]
-      : []),
+    {
+      region: d.config.region,
+      scalingConfiguration: target.scalingConfiguration,
+      launchTemplate: target.launchTemplate,
+    },
+    ...Object.entries(target.regions ?? {})
+      .filter(([region]) => region !== d.config.region)
+      .map(([region, places]) => ({ region, ...places })),
   ];
 }
 
-/** Where the image is already in place (so a repeated roll-out skips it). */
-async function placed(d: Locked, target: ChannelTarget, imageId: string) {
-  const ess = target.scalingConfiguration
-    ? (await d.cloud.ess.scalingConfigurations(target.scalingConfiguration.scalingGroupId)).find(
-        (c) => c.ScalingConfigurationId === target.scalingConfiguration!.scalingConfigurationId,
+const cloudOf = (d: Locked, region: string) => (region === d.config.region ? d.cloud : d.cloudIn(region));
+
+/** Regions the target rolls into that have no copy of the image: a promote there would leave them behind. */
+function missingRegions(d: Locked, target: ChannelTarget, images: Record<string, string>): string[] {
+  return spots(d, target)
+    .filter((s) => (s.scalingConfiguration || s.launchTemplate) && s.region !== d.config.region)
+    .filter((s) => !images[s.region])
+    .map((s) => s.region);
+}
+
+/** The calls that put an image into what launches instances: the ESS scaling configuration, the launch template. */
+function imageCalls(d: Locked, target: ChannelTarget, images: Record<string, string>) {
+  return spots(d, target).flatMap((spot) => {
+    const imageId = images[spot.region];
+    if (!imageId) return [];
+    const region = spot.region === d.config.region ? {} : { region: spot.region };
+    return [
+      ...(spot.scalingConfiguration
+        ? [{ action: 'ModifyScalingConfiguration', ...region, ...spot.scalingConfiguration, imageId }]
+        : []),
+      ...(spot.launchTemplate
+        ? [
+            {
+              action: 'CreateLaunchTemplateVersion',
+              ...region,
+              launchTemplateId: spot.launchTemplate.launchTemplateId,
+              from: 'the default version',
+              imageId,
+            },
+            {
+              action: 'ModifyLaunchTemplateDefaultVersion',
+              ...region,
+              launchTemplateId: spot.launchTemplate.launchTemplateId,
+              version: 'the new one',
+            },
+          ]
+        : []),
+    ];
+  });
+}
+
+/** Where the image is already in place in one region (so a repeated roll-out skips it). */
+async function placed(d: Locked, spot: Spot, imageId: string) {
+  const cloud = cloudOf(d, spot.region);
+  const ess = spot.scalingConfiguration
+    ? (await cloud.ess.scalingConfigurations(spot.scalingConfiguration.scalingGroupId)).find(
+        (c) => c.ScalingConfigurationId === spot.scalingConfiguration!.scalingConfigurationId,
       )?.ImageId === imageId
     : undefined;
-  const template = target.launchTemplate
-    ? (await d.cloud.ecs.launchTemplateVersions(target.launchTemplate.launchTemplateId)).find(
+  const template = spot.launchTemplate
+    ? (await cloud.ecs.launchTemplateVersions(spot.launchTemplate.launchTemplateId)).find(
         (v) => v.DefaultVersion,
       )?.LaunchTemplateData.ImageId === imageId
     : undefined;
   return { ess, template };
 }
 
-/** Roll the image into the scaling configuration and the launch template, skipping what already has it. */
-async function rollImage(d: Locked, target: ChannelTarget, imageId: string | undefined, why: string) {
-  if (!imageId) return;
-  const already = await placed(d, target, imageId);
-  if (target.scalingConfiguration && !already.ess) {
-    await d.cloud.ess.modifyScalingConfiguration(target.scalingConfiguration.scalingConfigurationId, {
-      imageId,
-    });
+/** Whether the image reached any place it was going to, in any region. */
+async function reachedAny(d: Locked, target: ChannelTarget, images: Record<string, string>) {
+  for (const spot of spots(d, target)) {
+    const imageId = images[spot.region];
+    if (!imageId) continue;
+    const where = await placed(d, spot, imageId);
+    if (where.ess === true || where.template === true) return true;
   }
-  if (target.launchTemplate && !already.template) {
-    // A new version copies the default version with the new image; rolling back does the same with the old one.
-    const id = target.launchTemplate.launchTemplateId;
-    const current = (await d.cloud.ecs.launchTemplateVersions(id)).find((v) => v.DefaultVersion);
-    if (!current) throw new Error(`launch template ${id} has no default version`);
-    const { versionNumber } = await d.cloud.ecs.createLaunchTemplateVersion(
-      id,
-      { ...current.LaunchTemplateData, ImageId: imageId },
-      `fc-devops: ${why}`.slice(0, 256),
-    );
-    await d.cloud.ecs.setDefaultLaunchTemplateVersion(id, versionNumber);
+  return false;
+}
+
+/** Roll each region's copy into its scaling configuration and launch template, skipping what already has it. */
+async function rollImage(d: Locked, target: ChannelTarget, images: Record<string, string>, why: string) {
+  for (const spot of spots(d, target)) {
+    const imageId = images[spot.region];
+    if (!imageId) continue;
+    const cloud = cloudOf(d, spot.region);
+    const already = await placed(d, spot, imageId);
+    if (spot.scalingConfiguration && !already.ess) {
+      await cloud.ess.modifyScalingConfiguration(spot.scalingConfiguration.scalingConfigurationId, {
+        imageId,
+      });
+    }
+    if (spot.launchTemplate && !already.template) {
+      // A new version copies the default version with the new image; rolling back does the same with the old one.
+      const id = spot.launchTemplate.launchTemplateId;
+      const current = (await cloud.ecs.launchTemplateVersions(id)).find((v) => v.DefaultVersion);
+      if (!current) throw new Error(`launch template ${id} in ${spot.region} has no default version`);
+      const { versionNumber } = await cloud.ecs.createLaunchTemplateVersion(
+        id,
+        { ...current.LaunchTemplateData, ImageId: imageId },
+        `fc-devops: ${why}`.slice(0, 256),
+      );
+      await cloud.ecs.setDefaultLaunchTemplateVersion(id, versionNumber);
+    }
   }
 }
 
@@ -108,7 +161,7 @@ async function change(
   const outcome = await callWrittenAhead(
     d,
     name,
-    () => rollImage(d, target, applying.imageId, `${applying.note} by ${actorName(actor)}`),
+    () => rollImage(d, target, applying.entry.images, `${applying.note} by ${actorName(actor)}`),
     () => reconcileChannel(d, name, target, { quiet: true }),
   );
   if (outcome === 'settled') return;
@@ -141,10 +194,10 @@ export async function reconcileChannel(
   const applying = state?.applying;
   if (!applying) return { kind: 'clean' };
   const what = `${applying.operation} of ${target.to} to ${applying.imageId ?? 'images without one here'}`;
-  const where = applying.imageId ? await placed(d, target, applying.imageId) : { ess: true, template: true };
-  const reached = [where.ess, where.template].some((p) => p === true) || !applying.imageId;
+  const images = applying.entry.images;
+  const reached = Object.keys(images).length === 0 || (await reachedAny(d, target, images));
   if (reached) {
-    await rollImage(d, target, applying.imageId, `${applying.note} (reconciled)`);
+    await rollImage(d, target, images, `${applying.note} (reconciled)`);
     await record(d, name, target, applying, TIMER);
   } else {
     await write<ChannelState>(d, keys.state(name), { kind: 'image-channel' }, TIMER, 'reconciled: dropped');
@@ -179,6 +232,14 @@ export async function promoteChannel(
     };
   const current = await latest<ChannelEntry>(d.store, keys.channel(target.to));
   const imageId = source.images[d.config.region];
+  const missing = missingRegions(d, target, source.images);
+  if (missing.length)
+    return {
+      kind: 'refused',
+      status: 409,
+      error: 'ImageNotInRegion',
+      message: `channel ${target.from} has no copy of its image in ${missing.join(', ')} (it has ${Object.keys(source.images).join(', ') || 'none'}): nothing was promoted, so no region is left on another image`,
+    };
   if (input.dryRun)
     return {
       kind: 'plan',
@@ -189,7 +250,7 @@ export async function promoteChannel(
         requiresApproval: input.requiresApproval,
         calls: [
           { action: 'SetChannel', channel: target.to, images: source.images },
-          ...imageCalls(target, imageId),
+          ...imageCalls(d, target, source.images),
         ],
       },
     };
@@ -228,6 +289,14 @@ export async function rollbackChannel(
   const [current, previous] = await d.store.readHistory<ChannelEntry>(keys.channel(target.to), { limit: 2 });
   if (!current || !previous) return { kind: 'nothing', message: `channel ${target.to} has no earlier image` };
   const imageId = previous.value.images[d.config.region];
+  const missing = missingRegions(d, target, previous.value.images);
+  if (missing.length)
+    return {
+      kind: 'refused',
+      status: 409,
+      error: 'ImageNotInRegion',
+      message: `the previous image of ${target.to} has no copy in ${missing.join(', ')}: nothing was rolled back`,
+    };
   if (input.dryRun)
     return {
       kind: 'plan',
@@ -238,7 +307,7 @@ export async function rollbackChannel(
         requiresApproval: false,
         calls: [
           { action: 'SetChannel', channel: target.to, images: previous.value.images },
-          ...imageCalls(target, imageId),
+          ...imageCalls(d, target, previous.value.images),
         ],
       },
     };

@@ -29,6 +29,8 @@ export interface ReleaseDeps {
   config: Config;
   store: Store;
   cloud: Cloud;
+  /** The cloud in another region (image channels roll each region's copy there). */
+  cloudIn: (region: string) => Cloud;
   events: Events;
   now: () => Date;
   log: Logger;
@@ -148,6 +150,7 @@ export function releaseDeps(ctx: ReleaseDeps): ReleaseDeps {
     config: ctx.config,
     store: ctx.store,
     cloud: ctx.cloud,
+    cloudIn: ctx.cloudIn,
     events: ctx.events,
     now: ctx.now,
     log: ctx.log,

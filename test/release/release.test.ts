@@ -49,8 +49,16 @@ releases:
       from: staging
       to: prod-lt
       launchTemplate: { launchTemplateId: lt-web }
+    web-geo:
+      kind: image-channel
+      from: staging-geo
+      to: prod-geo
+      scalingConfiguration: { scalingGroupId: asg-geo-hz, scalingConfigurationId: asc-geo-hz }
+      regions:
+        cn-shanghai:
+          scalingConfiguration: { scalingGroupId: asg-geo-sh, scalingConfigurationId: asc-geo-sh }
 images:
-  channels: { staging: {}, prod: {}, prod-lt: {} }
+  channels: { staging: {}, prod: {}, prod-lt: {}, staging-geo: {}, prod-geo: {} }
 access:
   keys:
     ops-alice: { secret: "\${env:T_ALICE}", roles: [{ targets: ["*"], actions: [view, promote, rollback] }] }
@@ -100,7 +108,39 @@ describe('release: promote and roll back through the running system', () => {
               configurationId: 'asc-bp1sandbox0001',
               imageId: 'm-old',
             },
+            {
+              id: 'asg-geo-hz',
+              name: 'geo',
+              min: 1,
+              max: 3,
+              desired: 1,
+              configurationId: 'asc-geo-hz',
+              imageId: 'm-old',
+            },
           ],
+        },
+        regions: {
+          'cn-shanghai': {
+            ecs: {
+              images: [
+                { id: 'm-sh-old', name: 'web-old' },
+                { id: 'm-sh-new', name: 'web-new' },
+              ],
+            },
+            ess: {
+              groups: [
+                {
+                  id: 'asg-geo-sh',
+                  name: 'geo',
+                  min: 1,
+                  max: 3,
+                  desired: 1,
+                  configurationId: 'asc-geo-sh',
+                  imageId: 'm-sh-old',
+                },
+              ],
+            },
+          },
         },
       },
     });
@@ -236,6 +276,58 @@ describe('release: promote and roll back through the running system', () => {
       (await store.readHistory<{ images: Record<string, string> }>('channel:prod', { limit: 1 }))[0]?.value
         .images,
     ).toEqual({ 'cn-hangzhou': 'm-old' });
+  });
+
+  it("rolls each region's scaling configuration to that region's copy, and refuses a promote a region has no copy for", async () => {
+    await store.appendHistory('channel:prod-geo', {
+      value: { images: { 'cn-hangzhou': 'm-old', 'cn-shanghai': 'm-sh-old' } },
+    });
+    const hz = sandboxCloud();
+    const sh = createCloud({
+      region: 'cn-shanghai',
+      accountId: '1',
+      baseUrl: sandbox.url,
+      credentials: async () => SANDBOX_CREDENTIALS,
+    });
+    const images = async () => [
+      (await hz.ess.scalingConfigurations('asg-geo-hz'))[0]?.ImageId,
+      (await sh.ess.scalingConfigurations('asg-geo-sh'))[0]?.ImageId,
+    ];
+    // The build has not copied the image to Shanghai yet: nothing moves anywhere.
+    await store.appendHistory('channel:staging-geo', { value: { images: { 'cn-hangzhou': 'm-new' } } });
+    const refused = await call('ops-alice', 'POST', '/targets/web-geo/promote', {});
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      error: 'ImageNotInRegion',
+      message: expect.stringContaining(
+        'channel staging-geo has no copy of its image in cn-shanghai (it has cn-hangzhou)',
+      ),
+    });
+    expect(await images()).toEqual(['m-old', 'm-sh-old']);
+
+    await store.appendHistory('channel:staging-geo', {
+      value: { images: { 'cn-hangzhou': 'm-new', 'cn-shanghai': 'm-sh-new' } },
+    });
+    const plan = await call('ops-alice', 'POST', '/targets/web-geo/promote', { dryRun: true });
+    expect(plan.body.plan.calls.slice(1)).toEqual([
+      {
+        action: 'ModifyScalingConfiguration',
+        scalingGroupId: 'asg-geo-hz',
+        scalingConfigurationId: 'asc-geo-hz',
+        imageId: 'm-new',
+      },
+      {
+        action: 'ModifyScalingConfiguration',
+        region: 'cn-shanghai',
+        scalingGroupId: 'asg-geo-sh',
+        scalingConfigurationId: 'asc-geo-sh',
+        imageId: 'm-sh-new',
+      },
+    ]);
+    expect((await call('ops-alice', 'POST', '/targets/web-geo/promote', {})).status).toBe(200);
+    expect(await images()).toEqual(['m-new', 'm-sh-new']);
+    expect((await call('ops-alice', 'POST', '/targets/web-geo/rollback', {})).status).toBe(200);
+    expect(await images()).toEqual(['m-old', 'm-sh-old']);
   });
 
   it('rolls an image into a launch template as a new default version, and back', async () => {

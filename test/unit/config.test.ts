@@ -167,6 +167,56 @@ describe('fc-devops.yaml', () => {
     ]);
   });
 
+  it('names a second backup region equal to the first, one Alibaba Cloud does not have, and a dump copy without its bucket', () => {
+    const policy = (cross: string, more = '') =>
+      `region: cn-hangzhou\nbackups:\n  policies:\n    db:\n      instances: [rm-1]\n      schedule: "0 0 2 * * *"\n${more}      crossRegion: ${cross}\n`;
+    expect(parseConfig(policy('{ region: cn-shanghai }'), 'f.yaml').backups.policies.db?.crossRegion).toEqual(
+      {
+        region: 'cn-shanghai',
+        logBackup: false,
+        drill: true,
+        maxLagHours: 6,
+        allowIps: '127.0.0.1',
+      },
+    );
+    expect(problems(policy('{ region: cn-hangzhou }')).map((p) => [p.field, p.line, p.message])).toEqual([
+      [
+        'backups.policies.db.crossRegion.region',
+        7,
+        'cn-hangzhou is the region the backups are made in: a copy there survives nothing; name another region',
+      ],
+    ]);
+    const unknown = problems(policy('{ region: cn-atlantis }'));
+    expect(unknown.map((p) => [p.field, p.line])).toEqual([['backups.policies.db.crossRegion.region', 7]]);
+    expect(unknown[0]!.message).toMatch(
+      /^cn-atlantis is not an Alibaba Cloud region \(known: cn-qingdao, .*me-central-1\)$/,
+    );
+    expect(
+      problems(policy('{ region: cn-shanghai, bucket: far-dumps }')).map((p) => [p.field, p.message]),
+    ).toEqual([
+      [
+        'backups.policies.db.crossRegion.bucket',
+        'an rds policy copies with RDS cross-region backup, not to a bucket: remove bucket',
+      ],
+    ]);
+    const dumps = (cross: string) =>
+      `region: cn-hangzhou\nbackups:\n  policies:\n    db:\n      engine: postgres\n      database: { url: "\${env:DB}", bucket: dumps }\n      schedule: "0 0 2 * * *"\n      crossRegion: ${cross}\n`;
+    expect(problems(dumps('{ region: cn-shanghai }')).map((p) => [p.field, p.message])).toEqual([
+      [
+        'backups.policies.db.crossRegion.bucket',
+        'a postgres policy copies its dumps to a bucket in cn-shanghai: name it',
+      ],
+    ]);
+    expect(
+      problems(dumps('{ region: cn-shanghai, bucket: dumps }')).map((p) => [p.field, p.message]),
+    ).toEqual([
+      [
+        'backups.policies.db.crossRegion.bucket',
+        "dumps is the policy's own bucket: the copy must go to a bucket in another region",
+      ],
+    ]);
+  });
+
   it('refuses a scaling target whose min exceeds max and an unknown schedule target', () => {
     const text =
       'region: cn-hangzhou\nscaling:\n  targets:\n    web: { kind: ess, scalingGroupId: a, min: 9, max: 2 }\n  schedules:\n    - { target: api, schedule: "@every 1h", desired: 1 }\n';

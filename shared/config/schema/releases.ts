@@ -67,6 +67,21 @@ export const releaseTarget = z.discriminatedUnion('kind', [
       .optional(),
     /** Promote and rollback add a version with the image to this launch template and make it the default. */
     launchTemplate: z.strictObject({ launchTemplateId: z.string() }).optional(),
+    /**
+     * The same in other regions: each gets that region's copy of the image (the channel records an
+     * image id per region), so a promote rolls every region, or none when a region has no copy.
+     */
+    regions: z
+      .record(
+        z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'expected a region id such as cn-shanghai'),
+        z.strictObject({
+          scalingConfiguration: z
+            .strictObject({ scalingGroupId: z.string(), scalingConfigurationId: z.string() })
+            .optional(),
+          launchTemplate: z.strictObject({ launchTemplateId: z.string() }).optional(),
+        }),
+      )
+      .default({}),
     requireApproval: z.boolean().default(false),
   }),
 ]);
