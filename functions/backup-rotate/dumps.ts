@@ -98,6 +98,11 @@ async function copyDump(from: Place, to: Place, key: string): Promise<string | u
   return undefined;
 }
 
+/** The dumps under a prefix, newest first (for the regions report). */
+export async function listDumpsIn(cloud: Cloud, bucket: string, prefix: string) {
+  return (await listDumps(cloud, bucket, prefix)).sort((a, b) => b.start.getTime() - a.start.getTime());
+}
+
 /** Dump the database to OSS (gzip, with a SHA-256 sidecar), copy it to the other region, then apply the policy's retention to the dumps in both. */
 export async function rotateDumps(deps: Deps, name: string, policy: Policy, options: { dryRun: boolean }) {
   const db = database(name, policy, deps.env ?? process.env);

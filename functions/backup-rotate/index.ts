@@ -1,6 +1,6 @@
 // backup-rotate: scheduled RDS backups with grandfather-father-son retention, and restore drills.
 import * as z from 'zod/mini';
-import { guardedRun } from '../../shared/auth/guard.ts';
+import { guarded, guardedRun } from '../../shared/auth/guard.ts';
 import { enqueueJob } from '../../shared/cloud/jobs.ts';
 import { type HttpRequest, json, parseJsonBody } from '../../shared/events/http.ts';
 import { lazySchema } from '../../shared/events/parse.ts';
@@ -289,15 +289,45 @@ export const handler = defineHandler({
   },
   // POST /policies/<name>/run {dryRun?, drill?}: rotate now (a dry run, answering with the plan, unless
   // dryRun is false), or start a restore drill.
-  http: (request, ctx) =>
-    guardedRun(
+  // GET /policies/<name>/regions: what each of the policy's regions holds (action `view`).
+  http: (request, ctx) => {
+    const regions = /^\/policies\/([a-z][a-z0-9-]{0,62})\/regions\/?$/.exec(request.path);
+    if (regions && request.method === 'GET')
+      return guarded(request, { action: 'view', target: regions[1]! }, ctx.guardDeps, () =>
+        regionsOf(ctx, regions[1]!),
+      );
+    return guardedRun(
       request,
       /^\/policies\/([a-z][a-z0-9-]{0,62})\/run\/?$/,
       (m) => m[1]!,
       ctx.guardDeps,
       (keyId, name) => runNow(request, ctx, keyId, name),
-    ),
+    );
+  },
 });
+
+async function regionsOf(ctx: HandlerContext, name: string) {
+  const policy = own(ctx.config.backups.policies, name);
+  if (!policy) return json(404, { error: 'PolicyNotFound', message: `no backup policy named ${name}` });
+  // Instances found by tags need the home region; without it, the ones the policy names.
+  const instances = await instancesOf(ctx, policy).catch(() => policy.instances);
+  const { policyRegions } = await import('./regions-report.ts');
+  return json(
+    200,
+    await policyRegions(
+      {
+        cloud: ctx.cloud,
+        cloudIn: ctx.cloudIn,
+        store: ctx.store,
+        now: ctx.now,
+        homeRegion: ctx.config.region,
+      },
+      name,
+      policy,
+      instances,
+    ),
+  );
+}
 
 async function runNow(request: HttpRequest, ctx: HandlerContext, keyId: string, name: string) {
   const policy = own(ctx.config.backups.policies, name);

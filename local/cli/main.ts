@@ -36,7 +36,8 @@ const USAGE = `fc-devops <command> [--help]
   runs                recent runs; runs show <id> [--follow]; runs cancel <id>
   release ...         promote, roll back, freeze and approve release targets
   image build|prune   rebuild a commit of an image pipeline; prune images (a dry run unless --apply)
-  backup run <policy> rotate or drill a backup policy now (a dry run unless --apply)
+  backup run|regions  rotate or drill a backup policy now (a dry run unless --apply); what
+                      each of its regions holds, and what is behind
   terraform ...       plan, approve and apply Terraform workspaces
   env ...             environments from workspace templates, with a time to live
   scale ...           ESS groups' and ACK node pools' capacity

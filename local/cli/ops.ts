@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { callRoute, operatorOptions, type Route } from './signed-call.ts';
 
-export const BACKUP_USAGE = `usage: fc-devops backup run <policy> [--apply] [--drill]
+export const BACKUP_USAGE = `usage: fc-devops backup run <policy> [--apply] [--drill] | backup regions <policy>
   run <policy>            what a rotation of the policy would do now: the plan per instance (a dry run)
   run <policy> --apply    rotate now (a backup, then retention); answers with the jobs it queued
   run <policy> --drill    start a restore drill now (with --apply; without it, what the drill would do)
+  regions <policy>        what each of the policy's regions holds, the drills' times side by side, what is behind
 options: --url (default $FC_DEVOPS_BACKUP_URL, else the backup-rotate function of the local runtime)
          --key (default $FC_DEVOPS_KEY_ID), the secret from $FC_DEVOPS_KEY_SECRET or --secret-env NAME
 Follow the runs with fc-devops runs --kind backup.rotate, then fc-devops runs show <id> --follow.`;
@@ -43,6 +44,7 @@ export async function backupCommand(args: string[]): Promise<number> {
       body: { dryRun: !values.apply, drill: values.drill },
       headers: fresh(),
     },
+    regions: { method: 'GET', path: `/policies/${policy}/regions` },
   };
   return callRoute('backup', command, routes, BACKUP_USAGE, values);
 }

@@ -59,6 +59,18 @@ export const RAM_ACTIONS: Record<string, { action: string; scope: Scope }> = {
   // The restore drill's clone gets its id when it is created.
   'rds:DescribeDBInstanceNetInfo': { action: 'rds:DescribeDBInstanceNetInfo', scope: 'rds-any-instance' },
   'rds:DeleteDBInstance': { action: 'rds:DeleteDBInstance', scope: 'rds-any-instance' },
+  // Cross-region backup: the policy on the source instance, the copies, and a restore in the other region.
+  'rds:DescribeAvailableCrossRegion': { action: 'rds:DescribeAvailableCrossRegion', scope: 'all' },
+  'rds:DescribeInstanceCrossBackupPolicy': {
+    action: 'rds:DescribeInstanceCrossBackupPolicy',
+    scope: 'rds-instance',
+  },
+  'rds:ModifyInstanceCrossBackupPolicy': {
+    action: 'rds:ModifyInstanceCrossBackupPolicy',
+    scope: 'rds-instance',
+  },
+  'rds:DescribeCrossRegionBackups': { action: 'rds:DescribeCrossRegionBackups', scope: 'rds-instance' },
+  'rds:CreateDdrInstance': { action: 'rds:CreateDdrInstance', scope: 'rds-any-instance' },
   'fc:InvokeFunction': { action: 'fc:InvokeFunction', scope: 'fc-function' },
   'fc:PublishFunctionVersion': { action: 'fc:PublishFunctionVersion', scope: 'all' },
   'fc:ListFunctionVersions': { action: 'fc:ListFunctionVersions', scope: 'all' },
@@ -107,7 +119,10 @@ export function namedResources(config: Config, functionNames: string[]) {
       config.bucket,
       config.terraform.bundles?.bucket,
       ...Object.values(config.backups.policies).map((p) => p.database?.bucket),
+      ...Object.values(config.backups.policies).map((p) => p.crossRegion?.bucket),
     ]),
+    // Restore drills make instances in the policies' other regions too.
+    drillRegions: uniq([config.region, ...rdsPolicies.map((p) => p.crossRegion?.region)]),
     // Jobs and events go to fc-devops's own functions only.
     functions: uniq(functionNames),
   };
@@ -138,7 +153,7 @@ export function policyFor(
           `acs:rds:${region}:${account}:dbinstance/*`,
         );
       case 'rds-any-instance':
-        return [`acs:rds:${region}:${account}:dbinstance/*`];
+        return named.drillRegions.map((r) => `acs:rds:${r}:${account}:dbinstance/*`);
       case 'ess-group':
         return arns(
           named.scalingGroups,

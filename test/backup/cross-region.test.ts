@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
 import type { Sandbox } from '../../local/sandbox/server.ts';
+import { signRequest } from '../../shared/auth/signing.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
 import { createJob } from '../../shared/events/job.ts';
 import { until } from '../helpers.ts';
@@ -30,6 +31,9 @@ backups:
       instances: [rm-maria]
       schedule: "0 0 2 * * *"
       crossRegion: { region: cn-shanghai }
+access:
+  keys:
+    ops-carol: { secret: "\${env:T_CAROL}", roles: [{ targets: ["*"], actions: [view] }] }
 `;
 const DAY = 86_400_000;
 /** What RDS is asked to keep the copies for: the longest the plan above keeps a backup, (3 + 1) months of 31 days. */
@@ -44,6 +48,7 @@ describe('cross-region RDS backups through the running system', () => {
     system = await startSystem({
       config: CONFIG,
       timeScale: 600,
+      env: () => ({ T_CAROL: 'carol-secret' }),
       seed: {
         rds: {
           instances: [
@@ -198,8 +203,52 @@ describe('cross-region RDS backups through the running system', () => {
     });
     expect(Object.keys(sandbox.stateIn('cn-shanghai').rds.instances)).toEqual([]);
 
+    const report = async () => {
+      const path = '/policies/orders/regions';
+      const headers = signRequest({
+        method: 'GET',
+        path,
+        body: '',
+        keyId: 'ops-carol',
+        secret: 'carol-secret',
+      });
+      const r = await fetch(`${runtime.url}/backup-rotate${path}`, { headers });
+      return { status: r.status, body: (await r.json()) as Record<string, any> };
+    };
+    const both = await report();
+    expect(both.status).toBe(200);
+    const [hz, sh] = both.body.regions;
+    expect(hz).toMatchObject({ region: 'cn-hangzhou', role: 'home', behind: [] });
+    expect(sh).toMatchObject({ region: 'cn-shanghai', role: 'copy', behind: [] });
+    // The newest copy is the newest backup; RDS keeps more copies than the plan (it expires them by age).
+    expect(sh.holds[0]).toMatchObject({
+      instanceId: 'rm-orders',
+      newest: hz.holds[0].newest,
+      source: 'listed',
+    });
+    expect(sh.holds[0].count).toBeGreaterThan(hz.holds[0].count);
+    // The drills' restore times, side by side.
+    expect(hz.drills).toEqual([
+      { instanceId: 'rm-orders', secondsToRestore: home.result.secondsToRestore, at: expect.any(String) },
+    ]);
+    expect(sh.drills).toEqual([
+      { instanceId: 'rm-orders', secondsToRestore: other.result.secondsToRestore, at: expect.any(String) },
+    ]);
+    expect(both.body.warnings).toEqual([]);
+
     sandbox.faults.setRegion('cn-hangzhou', true);
     try {
+      // Without the home region the report says so, and shows the copies the last rotation saw.
+      const without = await report();
+      expect(without.status).toBe(200);
+      expect(without.body.regions[0].holds[0].error).toMatch(/ServiceUnavailable/);
+      expect(without.body.regions[1].holds[0]).toMatchObject({
+        instanceId: 'rm-orders',
+        count: expect.any(Number),
+        source: expect.stringMatching(/^recorded \d{4}-/),
+        error: expect.stringMatching(/^not listed \(.*ServiceUnavailable/),
+      });
+      expect(without.body.warnings).toHaveLength(2);
       const down = await job('backup.drill', 'x:drill:sh:down', {
         policy: 'orders',
         instanceId: 'rm-orders',
