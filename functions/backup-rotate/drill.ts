@@ -85,8 +85,8 @@ export async function runDrill(
   let note: string | undefined;
   if (!current) {
     const restored = where
-      ? await restoreCopy(deps, name, policy, instanceId, where)
-      : await cloneNewest(deps, name, policy, instanceId);
+      ? await restoreCopy(deps, policy, instanceId, where)
+      : await cloneNewest(deps, policy, instanceId);
     if ('reason' in restored)
       return {
         policy: name,
@@ -182,12 +182,7 @@ export async function runDrill(
 type Restored = { cloneId: string; backupId: string; note?: string } | { reason: string };
 
 /** Clone the newest successful backup into a new instance in the home region. */
-async function cloneNewest(
-  deps: DrillDeps,
-  name: string,
-  policy: Policy,
-  instanceId: string,
-): Promise<Restored> {
+async function cloneNewest(deps: DrillDeps, policy: Policy, instanceId: string): Promise<Restored> {
   const drill = policy.drill!;
   const newest = (await listAll(deps.cloud, instanceId, policy, deps.now())).find(
     (b) => b.BackupStatus === 'Success',
@@ -218,7 +213,6 @@ const ENGINE_NAMES: Record<string, string> = {
  */
 async function restoreCopy(
   deps: DrillDeps,
-  name: string,
   policy: Policy,
   instanceId: string,
   region: string,
