@@ -21,6 +21,7 @@ import {
   type StoredFile,
   tagWhereTheyLive,
 } from './artifacts.ts';
+import { copyToRegions } from './copies.ts';
 import { type SmokeResult, smokeTest } from './smoke.ts';
 
 export interface BuildDeps {
@@ -53,6 +54,8 @@ export type BuildOutcome =
       files: StoredFile[];
       channel: string | null;
       smoke: SmokeResult | null;
+      /** Regions the image was to be copied to and is not (the build stands without them). */
+      notCopied?: { region: string; reason: string }[];
     }
   | { status: 'skipped'; pipeline: string; commit: string; reason: string };
 
@@ -201,6 +204,25 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
         throw new BuildFailed('smoke-test', `smoke test of ${imageId} failed: ${smoke.reason}`);
     }
 
+    let copyFailed: { region: string; reason: string }[] = [];
+    if (pipeline.copyRegions.length > 0) {
+      await deps.run.stage('copy', { detail: pipeline.copyRegions.join(', ') });
+      const made = await copyToRegions(
+        {
+          cloud: deps.cloud,
+          cloudIn: deps.cloudIn,
+          homeRegion: deps.config.region,
+          now: deps.now,
+          line: (text) => log.line(text),
+        },
+        images,
+        pipeline.copyRegions,
+        { tags, runId: deps.run.id, timeoutMinutes: pipeline.copyTimeoutMinutes },
+      );
+      Object.assign(images, made.copied);
+      copyFailed = made.failed;
+    }
+
     let channel: string | null = null;
     if (pipeline.channel && Object.keys(images).length > 0) {
       channel = pipeline.channel;
@@ -214,13 +236,15 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
     }
     const seconds = Math.round((deps.now().getTime() - started.getTime()) / 1000);
     const list = Object.entries(images).map(([r, id]) => `${r}: ${id}`);
+    const notCopied = copyFailed.map((f) => `${f.region}: ${f.reason}`).join('; ');
     await publish({
       kind: 'image.build.succeeded',
-      severity: 'info',
+      severity: copyFailed.length ? 'warning' : 'info',
       summary: list.length
-        ? `built ${list.join(', ')} in ${seconds} s${channel ? `; on channel ${channel}` : ''}`
+        ? `built ${list.join(', ')} in ${seconds} s${channel ? `; on channel ${channel}` : ''}${notCopied ? `; NOT copied to ${notCopied}` : ''}`
         : `built ${collected.files.length} file(s) in ${seconds} s (no ECS image)`,
       details: {
+        notCopied: notCopied || null,
         commit: job.commit,
         images: list.join(', ') || null,
         files: collected.files.map((f) => f.key).join(', ') || null,
@@ -237,6 +261,7 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
       files: collected.files,
       channel,
       smoke,
+      ...(copyFailed.length ? { notCopied: copyFailed } : {}),
     };
   } catch (error) {
     const message = (error as Error).message;

@@ -22,9 +22,26 @@ const reportText = (report: PruneReport) =>
     ...report.kept.map(line),
     ...report.failed.map((f) => `FAILED ${f.id}: ${f.error}`),
     ...report.regions.filter((r) => !r.pruned).map((r) => `NOT PRUNED ${r.region}: ${r.error}`),
+    ...report.pipelines.flatMap((p) => [
+      `pipeline ${p.pipeline}:`,
+      ...p.regions.map(
+        (r) =>
+          `  ${r.region}: ${r.error ? `not listed (${r.error})` : `${r.images} image(s)${r.newest ? `, newest ${r.newest.id} (${r.newest.name})` : ''}`}`,
+      ),
+      ...p.behind.map((b) => `  BEHIND: ${b}`),
+    ]),
   ].join('\n');
 
 async function announce(ctx: HandlerContext, report: PruneReport): Promise<void> {
+  for (const p of report.pipelines)
+    for (const behind of p.behind)
+      await ctx.events.publish({
+        kind: 'image.region.behind',
+        severity: 'warning',
+        subject: `${p.pipeline} in ${behind.split(' ')[0]}`,
+        summary: behind,
+        details: { pipeline: p.pipeline },
+      });
   const n = report.deleted.length;
   const notPruned = report.regions.filter((r) => !r.pruned);
   const failed = report.failed.length > 0 || notPruned.length > 0;

@@ -4,6 +4,7 @@ import { type ChannelEntry, channelKey, TAG } from '../../shared/images/build-jo
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { own } from '../../shared/util/records.ts';
+import { type PipelineRegions, pipelineRegions } from './pipeline-regions.ts';
 import {
   addUse,
   emptyInUse,
@@ -21,6 +22,8 @@ export interface PruneReport {
   snapshotsDeleted: string[];
   /** Each region looked at: pruned, or left alone because a listing failed. */
   regions: { region: string; pruned: boolean; error?: string }[];
+  /** Each pipeline across its regions: what each holds, and which is behind. */
+  pipelines: PipelineRegions[];
 }
 
 type PruneConfig = NonNullable<Config['images']['prune']>;
@@ -137,16 +140,22 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
     failed: [],
     snapshotsDeleted: [],
     regions: [],
+    pipelines: [],
   };
   if (!policy) return report;
   const channels = await channelUses(deps.store, deps.config, policy);
-  const regions = [...new Set([deps.config.region, ...(policy.regions ?? []), ...channels.regions])];
+  const copyRegions = Object.values(deps.config.images.pipelines).flatMap((p) => p.copyRegions);
+  const regions = [
+    ...new Set([deps.config.region, ...(policy.regions ?? []), ...copyRegions, ...channels.regions]),
+  ];
+  const listed = new Map<string, PrunableImage[] | { error: string }>();
   let lastError: unknown;
   for (const region of regions) {
     const cloud = deps.cloudIn(region);
     let plan: PruneDecision[];
     try {
       const images = await prunableIn(cloud, deps.config);
+      listed.set(region, images);
       plan = planPrune(images, await observeInUse(cloud, channels.inUse), policy, deps.now).map((d) => ({
         ...d,
         region,
@@ -155,6 +164,7 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
       lastError = error;
       deps.log.warn('region not pruned: a listing failed', { region, error: (error as Error).message });
       report.regions.push({ region, pruned: false, error: (error as Error).message });
+      listed.set(region, { error: (error as Error).message });
       continue;
     }
     report.regions.push({ region, pruned: true });
@@ -186,5 +196,14 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
     }
   }
   if (report.regions.every((r) => !r.pruned)) throw lastError;
+  // The view is of what exists now: what this run deleted is gone.
+  const gone = new Set(options.dryRun ? [] : report.deleted.map((d) => `${d.region}/${d.id}`));
+  for (const [region, images] of listed)
+    if (!('error' in images))
+      listed.set(
+        region,
+        images.filter((i) => !gone.has(`${region}/${i.id}`)),
+      );
+  report.pipelines = pipelineRegions(deps.config, listed, deps.now);
   return report;
 }

@@ -28,6 +28,7 @@ export const RAM_ACTIONS: Record<string, { action: string; scope: Scope }> = {
   'ecs:DescribeImages': { action: 'ecs:DescribeImages', scope: 'all' },
   'ecs:DeleteImage': { action: 'ecs:DeleteImage', scope: 'all' },
   'ecs:ImportImage': { action: 'ecs:ImportImage', scope: 'all' },
+  'ecs:CopyImage': { action: 'ecs:CopyImage', scope: 'all' },
   'ecs:DeleteSnapshot': { action: 'ecs:DeleteSnapshot', scope: 'all' },
   'ecs:DescribeLaunchTemplates': { action: 'ecs:DescribeLaunchTemplates', scope: 'all' },
   'ecs:TagResources': { action: 'ecs:TagResources', scope: 'all' },

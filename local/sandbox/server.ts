@@ -427,6 +427,7 @@ export class Sandbox {
       region,
       accountId: this.accountId,
       objects: this.objects,
+      stateIn: (r: string) => this.stateIn(r),
     };
   }
 

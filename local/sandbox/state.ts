@@ -87,6 +87,8 @@ export interface SandboxState {
         readyAt: number;
         tags: Record<string, string>;
         snapshotId: string;
+        /** A copy made by CopyImage: the image it was copied from, in its region. */
+        copiedFrom?: { region: string; imageId: string };
       }
     >;
     instances: Record<

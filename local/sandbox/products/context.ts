@@ -11,6 +11,8 @@ export interface ActionContext {
   accountId: string;
   /** The buckets, for actions that read an object (ECS ImportImage). */
   objects?: ObjectStore;
+  /** Another region's state, for actions that reach across regions (ECS CopyImage). */
+  stateIn?: (region: string) => SandboxState;
 }
 
 export type Action = (ctx: ActionContext) => unknown | Promise<unknown>;

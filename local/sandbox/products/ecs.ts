@@ -7,6 +7,8 @@ const INSTANCE_MS = 60_000;
 // Real imports take minutes; a minute of sandbox time keeps `npm start` demos short.
 const IMPORT_MS = 60_000;
 const COMMAND_MS = 30_000;
+/** A copy to another region takes longer than an import: it is not there the moment it is asked for. */
+const COPY_MS = 5 * 60_000;
 
 export const ecsActions: Record<string, Action> = {
   DescribeImages(ctx) {
@@ -40,7 +42,7 @@ export const ecsActions: Record<string, Action> = {
           OSType: 'linux',
           Architecture: 'x86_64',
           Size: 40,
-          IsCopied: false,
+          IsCopied: !!i.copiedFrom,
         })),
       },
       TotalCount: all.length,
@@ -93,6 +95,39 @@ export const ecsActions: Record<string, Action> = {
       snapshotId: nextId(ctx.state, 's-sbx'),
     };
     return { ImageId: id, TaskId: task, RegionId: ctx.region };
+  },
+
+  /** Copy an Available image to another region: the copy is Creating there until it has arrived. */
+  CopyImage(ctx) {
+    param(ctx.params, 'RegionId');
+    const imageId = param(ctx.params, 'ImageId');
+    const destination = param(ctx.params, 'DestinationRegionId');
+    const source = ctx.state.ecs.images[imageId];
+    if (!source) throw notFound('InvalidImageId.NotFound', `ImageId ${imageId}`);
+    if (source.readyAt > ctx.now)
+      throw new ApiError(
+        403,
+        'IncorrectImageStatus',
+        `The image ${imageId} is not Available and cannot be copied.`,
+      );
+    if (destination === ctx.region)
+      throw new ApiError(400, 'InvalidRegionId.Malformed', 'DestinationRegionId must differ from RegionId.');
+    if (!ctx.stateIn) throw new ApiError(500, 'InternalError', 'the sandbox cannot reach other regions here');
+    const there = ctx.stateIn(destination);
+    return idempotent(ctx, 'CopyImage', () => {
+      const id = nextId(ctx.state, 'm-sbx');
+      there.ecs.images[id] = {
+        id,
+        name: optional(ctx.params, 'DestinationImageName') ?? source.name,
+        family: source.family,
+        createdAt: ctx.now,
+        readyAt: ctx.now + COPY_MS,
+        tags: tagParams(ctx.params),
+        snapshotId: nextId(ctx.state, 's-sbx'),
+        copiedFrom: { region: ctx.region, imageId },
+      };
+      return { ImageId: id };
+    });
   },
 
   DeleteSnapshot(ctx) {

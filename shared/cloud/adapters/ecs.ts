@@ -81,6 +81,30 @@ export class EcsAdapter {
     );
   }
 
+  /**
+   * Copy an image of this region to another (CopyImage): the copy's id in `destination`, where it is
+   * Creating until it has arrived. ClientToken makes a retried copy one copy.
+   */
+  async copyImage(
+    imageId: string,
+    destination: string,
+    options: { name?: string; tags?: Record<string, string>; clientToken?: string } = {},
+  ): Promise<string> {
+    const r = await this.rpc.call<{ ImageId: string }>(
+      'CopyImage',
+      {
+        RegionId: this.region,
+        ImageId: imageId,
+        DestinationRegionId: destination,
+        DestinationImageName: options.name,
+        ClientToken: options.clientToken,
+        ...tagParams(options.tags ?? {}),
+      },
+      { clientToken: true },
+    );
+    return r.ImageId;
+  }
+
   async deleteImage(imageId: string, options: { force?: boolean } = {}): Promise<void> {
     await this.rpc.call('DeleteImage', {
       RegionId: this.region,

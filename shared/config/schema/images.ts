@@ -32,6 +32,16 @@ export const pipeline = z.strictObject({
       timeoutMinutes: z.number().int().min(1).max(600).default(60),
     })
     .optional(),
+  /**
+   * Regions each image is copied to (ECS CopyImage) once it has passed its smoke test, so the
+   * channel holds a copy per region. Packer's alicloud builder copies with `image_copy_regions`
+   * itself; this is for imported images and for builders that do not copy.
+   */
+  copyRegions: z
+    .array(z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, 'expected a region id such as cn-shanghai'))
+    .default([]),
+  /** How long a copy may take to become Available before the build goes on without it. */
+  copyTimeoutMinutes: z.number().int().min(1).max(1440).default(120),
   smokeTest: z
     .strictObject({
       instanceType: z.string(),
