@@ -393,6 +393,91 @@ describe('sandbox responses have the official SDK models’ fields and types', (
     );
   });
 
+  it('RDS cross-region backup and ECS CopyImage answer their models’ fields', async () => {
+    const rdsCall = (action: string, params: Record<string, unknown>) =>
+      call('rds', '2014-08-15', action, params);
+    const offered = await rdsCall('DescribeAvailableCrossRegion', { RegionId: 'cn-hangzhou' });
+    expectShape(offered, rds.DescribeAvailableCrossRegionResponseBody, ['Regions', 'RequestId']);
+    expect((offered.Regions as { Region: string[] }).Region).toContain('cn-shanghai');
+    const set = await rdsCall('ModifyInstanceCrossBackupPolicy', {
+      RegionId: 'cn-hangzhou',
+      DBInstanceId: 'rm-bp1sandbox0001',
+      BackupEnabled: '1',
+      CrossBackupRegion: 'cn-shanghai',
+      CrossBackupType: '1',
+      RetentType: 1,
+      Retention: 30,
+    });
+    expectShape(set, rds.ModifyInstanceCrossBackupPolicyResponseBody, ['DBInstanceId', 'RequestId']);
+    const policy = await rdsCall('DescribeInstanceCrossBackupPolicy', {
+      RegionId: 'cn-hangzhou',
+      DBInstanceId: 'rm-bp1sandbox0001',
+    });
+    expectShape(policy, rds.DescribeInstanceCrossBackupPolicyResponseBody, [
+      'BackupEnabled',
+      'CrossBackupRegion',
+      'Retention',
+    ]);
+    expect(policy).toMatchObject({
+      BackupEnabled: 'Enable',
+      CrossBackupRegion: 'cn-shanghai',
+      Retention: 30,
+    });
+    // A backup made now (once an earlier test's task is done) is copied when it has finished and the copy has arrived.
+    sandbox.clock.advance(30 * 60_000);
+    await rdsCall('CreateBackup', { DBInstanceId: 'rm-bp1sandbox0001', BackupMethod: 'Physical' });
+    const window = { StartTime: '2020-01-01T00:00:00Z', EndTime: '2040-01-01T00:00:00Z' };
+    const list = () =>
+      rdsCall('DescribeCrossRegionBackups', {
+        RegionId: 'cn-hangzhou',
+        DBInstanceId: 'rm-bp1sandbox0001',
+        ...window,
+      });
+    expect(((await list()).Items as { Item: unknown[] }).Item).toEqual([]);
+    sandbox.clock.advance(60 * 60_000);
+    const copies = await list();
+    expectShape(copies, rds.DescribeCrossRegionBackupsResponseBody, ['Items', 'TotalRecordCount']);
+    const [copy] = (copies.Items as { Item: Record<string, unknown>[] }).Item;
+    expectShape(copy!, rds.DescribeCrossRegionBackupsResponseBodyItemsItem, [
+      'CrossBackupId',
+      'BackupStartTime',
+      'BackupSetStatus',
+      'Engine',
+    ]);
+    const restored = await rdsCall('CreateDdrInstance', {
+      RegionId: 'cn-shanghai',
+      RestoreType: 'BackupSet',
+      BackupSetId: String(copy!.CrossBackupId),
+      BackupSetRegion: 'cn-shanghai',
+      Engine: copy!.Engine,
+      EngineVersion: copy!.EngineVersion,
+      PayType: 'Postpaid',
+      DBInstanceNetType: 'Intranet',
+      SecurityIPList: '127.0.0.1',
+    });
+    expectShape(restored, rds.CreateDdrInstanceResponseBody, ['DBInstanceId', 'RequestId']);
+    // A restore of a copy that is not in the region asked is refused, naming it.
+    await expect(
+      rdsCall('CreateDdrInstance', {
+        RegionId: 'cn-beijing',
+        RestoreType: 'BackupSet',
+        BackupSetId: String(copy!.CrossBackupId),
+        Engine: copy!.Engine,
+        EngineVersion: copy!.EngineVersion,
+        PayType: 'Postpaid',
+        DBInstanceNetType: 'Intranet',
+        SecurityIPList: '127.0.0.1',
+      }),
+    ).rejects.toThrow(/InvalidBackupSetID.NotFound/);
+
+    const copied = await call('ecs', '2014-05-26', 'CopyImage', {
+      RegionId: 'cn-hangzhou',
+      ImageId: 'm-bp1sandboxweb02',
+      DestinationRegionId: 'cn-shanghai',
+    });
+    expectShape(copied, ecs.CopyImageResponseBody, ['ImageId', 'RequestId']);
+  });
+
   it('DirectMail: SingleSendMail answers its model’s fields', async () => {
     const sent = await call('dm', '2015-11-23', 'SingleSendMail', {
       AccountName: 'noreply@mail.example.com',
