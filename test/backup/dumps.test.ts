@@ -280,6 +280,18 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
     } finally {
       sandbox.faults.setRegion('cn-shanghai', false);
     }
+    // With Hangzhou down, the drill restores from Shanghai's bucket, and the report shows what Shanghai holds.
+    sandbox.faults.setRegion('cn-hangzhou', true);
+    try {
+      const fromFar = await job('backup.drill', 'pg-geo:drill:sh:down', {
+        policy: 'pg-geo',
+        instanceId: 'database',
+        region: 'cn-shanghai',
+      });
+      expect(fromFar.result).toMatchObject({ status: 'passed', region: 'cn-shanghai', backupId: created });
+    } finally {
+      sandbox.faults.setRegion('cn-hangzhou', false);
+    }
     // The next run copies what the far bucket lacks, and both hold the same dumps again.
     await nextSecond();
     const fourth = await job('backup.rotate', 'pg-geo:4', { policy: 'pg-geo', instanceId: 'database' });
