@@ -403,19 +403,22 @@ export class Sandbox {
   }
 
   /**
-   * The region an RPC call is for: its RegionId, else (RDS) the region of the instance it names,
-   * else the region in its host (`ecs.cn-shanghai.aliyuncs.com`), else the sandbox's own.
+   * The region an RPC call is for: its RegionId, else the region in its host
+   * (`ecs.cn-shanghai.aliyuncs.com`), else (RDS) the region of the instance it names, else the
+   * sandbox's own.
    */
   private regionOf(params: Params, host: string | undefined, product?: string): string {
     if (params.RegionId) return params.RegionId;
-    // RDS answers most instance calls at one endpoint, without a RegionId: the instance's id says
-    // where it is (a clone restored in another region is reached by its id alone).
+    const hosted = /^[a-z]+\.([a-z]{2}-[a-z0-9-]+)\.aliyuncs\.com(?::\d+)?$/.exec(host ?? '')?.[1];
+    if (hosted) return hosted;
+    // RDS answers most instance calls at one endpoint (rds.aliyuncs.com), without a RegionId: the
+    // instance's id says where it is (a clone restored in another region is reached by its id alone).
     const id = product === 'rds' ? params.DBInstanceId : undefined;
     if (id && !this.state.rds.instances[id]) {
       const found = Object.entries(this.state.regions ?? {}).find(([, r]) => r.rds.instances[id]);
       if (found) return found[0];
     }
-    return /^[a-z]+\.([a-z]{2}-[a-z0-9-]+)\.aliyuncs\.com(?::\d+)?$/.exec(host ?? '')?.[1] ?? this.region;
+    return this.region;
   }
 
   /** What an action sees: the resources of its region (RDS, ECS, ESS), the rest shared. */
