@@ -74,6 +74,37 @@ describe('every RPC action the functions use, through the official pop-core clie
     await rds.deleteBackups('rm-bp1sandbox0001', [doomed.BackupId]);
   });
 
+  it('RDS: cross-region backup settings, copies, and a restore in the other region', async () => {
+    const rds = new RdsAdapter(viaPopCore('rds', '2014-08-15'), 'cn-hangzhou');
+    expect(await rds.crossRegions()).toContain('cn-shanghai');
+    await rds.setCrossBackupPolicy('rm-bp1sandbox0001', {
+      region: 'cn-shanghai',
+      retentionDays: 30,
+      logBackup: false,
+    });
+    expect(await rds.crossBackupPolicy('rm-bp1sandbox0001')).toMatchObject({
+      BackupEnabled: 'Enable',
+      CrossBackupRegion: 'cn-shanghai',
+      Retention: 30,
+    });
+    // Once the RDS test's backup task is done, a new backup finishes and its copy arrives in Shanghai.
+    sandbox.clock.advance(60 * 60_000);
+    await rds.createBackup('rm-bp1sandbox0001');
+    sandbox.clock.advance(60 * 60_000);
+    const window = { start: new Date(0), end: new Date(Date.now() + 30 * 86_400_000) };
+    const [copy] = await rds.listCrossBackups('rm-bp1sandbox0001', 'cn-shanghai', window);
+    expect(copy).toMatchObject({ CrossBackupRegion: 'cn-shanghai', BackupSetStatus: 0 });
+    const there = new RdsAdapter(viaPopCore('rds', '2014-08-15'), 'cn-shanghai');
+    const { instanceId } = await there.restoreCrossBackup({
+      backupSetId: String(copy!.CrossBackupId),
+      sourceInstanceId: 'rm-bp1sandbox0001',
+      sourceRegion: 'cn-hangzhou',
+      engine: copy!.Engine,
+      engineVersion: copy!.EngineVersion,
+    });
+    expect(instanceId).toMatch(/^rm-ddr/);
+  });
+
   it('ECS: images (import, tag, delete, snapshots), instances, Cloud Assistant, launch templates', async () => {
     const ecs = new EcsAdapter(viaPopCore('ecs', '2014-05-26'), 'cn-hangzhou');
     expect((await ecs.describeImages()).map((i) => i.ImageId)).toContain('m-bp1sandboxweb03');
@@ -108,6 +139,12 @@ describe('every RPC action the functions use, through the official pop-core clie
     await ecs.setDefaultLaunchTemplateVersion('lt-bp1sandbox0001', versionNumber);
     const versions = await ecs.launchTemplateVersions('lt-bp1sandbox0001');
     expect(versions.find((v) => v.DefaultVersion)?.VersionNumber).toBe(versionNumber);
+    const copy = await ecs.copyImage('m-bp1sandboxweb03', 'cn-shanghai', {
+      tags: { 'fc-devops:pipeline': 'web' },
+    });
+    expect(sandbox.stateIn('cn-shanghai').ecs.images[copy]).toMatchObject({
+      copiedFrom: { region: 'cn-hangzhou', imageId: 'm-bp1sandboxweb03' },
+    });
     await ecs.deleteImage('m-bp1sandboxweb01', { force: true });
     await ecs.deleteSnapshot('s-bp1sandboxweb01');
   });

@@ -65,9 +65,14 @@ describe('least-privilege RAM policies, derived from the code', () => {
     const rotate = committed('backup-rotate');
     const create = rotate.Statement.find((s) => s.Action.includes('rds:CreateBackup'))!;
     expect(create.Resource).toEqual(['acs:rds:cn-hangzhou:1234567890123456:dbinstance/rm-bp1sandbox0001']);
-    // The drill's clone is created by the drill: its id cannot be named in advance.
+    // The drill's clone is created by the drill: its id cannot be named in advance. The example's
+    // policy also drills in its second region, where the restored instance is made.
     const drop = rotate.Statement.find((s) => s.Action.includes('rds:DeleteDBInstance'))!;
-    expect(drop.Resource).toEqual(['acs:rds:cn-hangzhou:1234567890123456:dbinstance/*']);
+    expect(drop.Resource).toEqual([
+      'acs:rds:cn-hangzhou:1234567890123456:dbinstance/*',
+      'acs:rds:cn-shanghai:1234567890123456:dbinstance/*',
+    ]);
+    expect(drop.Action).toContain('rds:CreateDdrInstance');
     const scale = committed('scale').Statement.find((s) => s.Action.includes('ess:ModifyScalingGroup'))!;
     expect(scale.Resource).toEqual(['acs:ess:cn-hangzhou:1234567890123456:scalinggroup/asg-bp1sandbox0001']);
     const bundles = committed('terraform').Statement.find((s) => s.Action.includes('oss:GetObject'))!;
