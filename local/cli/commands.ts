@@ -15,7 +15,7 @@ import { loadEnvFile } from './dotenv.ts';
 import { examplesFor } from './examples.ts';
 import { ensureExampleRepo, type PushHost, pushDelivery } from './git-push.ts';
 import { localRuntimeUrl } from './local-urls.ts';
-import { INVOKE_USAGE } from './usages.ts';
+import { CONFIG_USAGE, INVOKE_USAGE } from './usages.ts';
 
 /** Where the local runtime answers: $FC_DEVOPS_URL, else what `dev` on .fc-devops said, else :8787. */
 const DEFAULT_URL = process.env.FC_DEVOPS_URL ?? localRuntimeUrl();
@@ -151,19 +151,28 @@ export async function buildCommand(args: string[]): Promise<number> {
 }
 
 export async function configCommand(args: string[]): Promise<number> {
-  const [sub, file] = args;
+  const cloudFlag = args.includes('--cloud');
+  const [sub, file] = args.filter((a) => a !== '--cloud');
   if (sub !== 'check') {
-    console.error('usage: fc-devops config check [file]');
+    console.error(CONFIG_USAGE);
     return 2;
   }
   const path = resolve(file ?? process.env.FC_DEVOPS_CONFIG ?? 'fc-devops.yaml');
   const config = loadConfig(path, { requireSecrets: true });
+  if (cloudFlag) {
+    const { checkAgainstCloud } = await import('./cloud-check.ts');
+    const problems = await checkAgainstCloud(config);
+    if (problems.length) {
+      for (const p of problems) console.error(`${path} ${p.field}: ${p.message}`);
+      return 1;
+    }
+  }
   const count = (o: object) => Object.keys(o).length;
   console.log(
     `${path}: ok (region ${config.region}; ${count(config.notifications.channels)} channels, ` +
       `${count(config.images.pipelines)} pipelines, ${count(config.backups.policies)} backup policies, ` +
       `${count(config.scaling.targets)} scaling targets, ${count(config.releases.targets)} release targets, ` +
-      `${count(config.access.keys)} access keys)`,
+      `${count(config.access.keys)} access keys)${cloudFlag ? '; the cloud agrees' : ''}`,
   );
   return 0;
 }

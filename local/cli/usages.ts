@@ -8,8 +8,12 @@ export const DEV_USAGE = `usage: fc-devops dev [--template s.yaml] [--config fc-
 export const BUILD_USAGE = `usage: fc-devops build [--root .]
   Bundle functions/*/index.ts into dist/<name>/index.mjs and ship fc-devops.yaml compiled beside each.`;
 
-export const CONFIG_USAGE = `usage: fc-devops config check [file]
-  Validate fc-devops.yaml (default $FC_DEVOPS_CONFIG, else ./fc-devops.yaml) and that every \${env:NAME} is set.`;
+export const CONFIG_USAGE = `usage: fc-devops config check [file] [--cloud]
+  Validate fc-devops.yaml (default $FC_DEVOPS_CONFIG, else ./fc-devops.yaml) and that every \${env:NAME} is set.
+  --cloud also asks the cloud what only it knows: that RDS copies backups from the region to each
+  policy's second region, that each instance's engine can be copied, that a dump policy's second
+  bucket is in its region. It uses ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, or the sandbox at
+  $FC_DEVOPS_CLOUD_URL (what npm start runs) when those are not set.`;
 
 export const INVOKE_USAGE = `usage: fc-devops invoke <function> [--event file|-] [--async] [--url URL]
        fc-devops invoke <function> --example <trigger> [--async] [--url URL]

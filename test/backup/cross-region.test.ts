@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
@@ -5,7 +7,7 @@ import type { Sandbox } from '../../local/sandbox/server.ts';
 import { signRequest } from '../../shared/auth/signing.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
 import { createJob } from '../../shared/events/job.ts';
-import { until } from '../helpers.ts';
+import { runCli, until } from '../helpers.ts';
 import { type System, startSystem } from '../system.ts';
 
 // The drill's check connects to the local PostgreSQL: the sandbox's instances answer there.
@@ -269,5 +271,40 @@ describe('cross-region RDS backups through the running system', () => {
     } finally {
       sandbox.faults.setRegion('cn-hangzhou', false);
     }
+  });
+
+  it('config check --cloud names a second region RDS does not copy to from here, and an engine it cannot copy', async () => {
+    const file = join(system.dir, 'cloud-check.yaml');
+    writeFileSync(
+      file,
+      `region: cn-hangzhou
+backups:
+  policies:
+    orders:
+      instances: [rm-orders]
+      schedule: "0 0 2 * * *"
+      crossRegion: { region: cn-nanjing }
+    legacy:
+      instances: [rm-maria]
+      schedule: "0 0 2 * * *"
+      crossRegion: { region: cn-shanghai }
+`,
+    );
+    const env = { ...process.env, FC_DEVOPS_CLOUD_URL: sandbox.url, ALIBABA_CLOUD_ACCESS_KEY_ID: '' };
+    const bad = await runCli(['config', 'check', file, '--cloud'], { env });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^\S+cloud-check\.yaml backups\.policies\.orders\.crossRegion\.region: RDS does not copy backups from cn-hangzhou to cn-nanjing \(it offers cn-shanghai, .*\)$/,
+      ),
+      `${file} backups.policies.legacy.instances: rm-maria is MariaDB: RDS copies only MySQL, PostgreSQL, SQLServer backups across regions`,
+    ]);
+    const fine = join(system.dir, 'cloud-fine.yaml');
+    writeFileSync(fine, CONFIG.replace(/ {4}legacy:[\s\S]*?(?=access:)/, ''));
+    const good = await runCli(['config', 'check', fine, '--cloud'], {
+      env: { ...env, T_CAROL: 'carol-secret' },
+    });
+    expect(good.stderr).toBe('');
+    expect(good.stdout).toMatch(/: ok \(region cn-hangzhou; .*; the cloud agrees$/m);
   });
 });
