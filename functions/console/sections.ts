@@ -82,7 +82,7 @@ export async function sectionPage(
       body = await environments(ctx, chrome, who, call);
       break;
     case '/backups':
-      body = await backups(ctx, chrome, who, visible);
+      body = await backups(ctx, chrome, who, visible, call);
       break;
     default:
       body = await scaling(ctx, chrome, who, visible, call);
@@ -254,7 +254,7 @@ interface EnvView {
   expiresAt: string;
 }
 
-async function backups(ctx: HandlerContext, c: Chrome, who: Who, visible: string[]) {
+async function backups(ctx: HandlerContext, c: Chrome, who: Who, visible: string[], call: Get) {
   const parts: Raw[] = [];
   const now = ctx.now();
   for (const name of visible) {
@@ -279,10 +279,41 @@ async function backups(ctx: HandlerContext, c: Chrome, who: Who, visible: string
     parts.push(h`<section data-test="policy-${name}"><h2>${name}</h2>
 ${last ? h`<p>Last rotation ${ago(last.finishedAt, now)}: ${result?.created ? h`made <code>${result.created}</code>, ` : result?.skippedCreate ? h`made none (${result.skippedCreate}), ` : ''}kept ${result?.kept ?? '?'}, deleted ${result?.deleted?.length ?? 0}${result?.deleted?.length ? h` (${result.deleted.join(', ')})` : ''}. Why each was kept or deleted: <a href="${c.base}/runs/${last.id}">its log</a>.</p>` : h`<p class="empty">No rotation yet.</p>`}
 ${timeChart(drillPoints, { title: 'Restore drills: time to restore', unit: 's', test: `drill-chart-${name}` })}
+${own(ctx.config.backups.policies, name)?.crossRegion ? await regionsOf(call, name) : ''}
 ${table(['run', 'kind', 'subject', 'status', 'created', 'took', 'stage'], runRows(c, rot, now))}
 ${may(ctx, who.keyId, 'run', name) ? h`<p>${actionForm(c, `/backups/${name}/run`, 'Rotate (dry run)', '<input type="hidden" name="dryRun" value="true">')}${actionForm(c, `/backups/${name}/run`, 'Rotate now', '<input type="hidden" name="dryRun" value="false">', { danger: true })}${actionForm(c, `/backups/${name}/run`, 'Restore drill', '<input type="hidden" name="drill" value="true"><input type="hidden" name="dryRun" value="false">')}</p>` : ''}</section>`);
   }
   return h`${parts}`;
+}
+
+interface RegionsView {
+  regions: {
+    region: string;
+    role: string;
+    holds: { instanceId: string; count?: number; newest?: string; source?: string; error?: string }[];
+    drills: { instanceId: string; secondsToRestore: number; at: string }[];
+    behind: string[];
+  }[];
+  warnings: string[];
+}
+
+/** A policy's regions side by side: what each holds, its last drill, what is behind (backup-rotate answers). */
+async function regionsOf(call: Get, name: string): Promise<Raw> {
+  const answer = await call('backup-rotate', `/policies/${name}/regions`);
+  if (answer.status !== 200) return h`<p class="notice">Regions: ${problem(answer)}</p>`;
+  const view = answer.body as RegionsView;
+  const rows = view.regions.flatMap((r) =>
+    r.holds.map((x) => [
+      h`${r.region} (${r.role})`,
+      x.instanceId,
+      x.count ?? '?',
+      x.newest ?? '',
+      r.drills.find((d) => d.instanceId === x.instanceId || x.instanceId.endsWith(`/${d.instanceId}`))
+        ?.secondsToRestore ?? '',
+      [x.source, x.error].filter(Boolean).join('; '),
+    ]),
+  );
+  return h`${table(['region', 'what', 'count', 'newest', 'last drill (s)', 'note'], rows, `regions-${name}`)}${view.warnings.map((w) => h`<p class="notice" data-test="region-warning">${w}</p>`)}`;
 }
 
 async function scaling(ctx: HandlerContext, c: Chrome, who: Who, visible: string[], call: Get) {

@@ -14,6 +14,10 @@ backups:
     orders:
       instances: [rm-bp1sandbox0001]
       schedule: "0 0 2 * * *"
+    geo:
+      instances: [rm-bp1sandbox0001]
+      schedule: "0 0 2 * * *"
+      crossRegion: { region: cn-shanghai }
 access:
   keys:
     ops-alice: { secret: "\${env:T_ALICE}", roles: [{ targets: ["*"], actions: [view, run] }] }
@@ -85,6 +89,20 @@ describe('the console over HTTP: sessions, refusals, the runs API', () => {
       expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
       expect(response.headers.get('x-frame-options')).toBe('DENY');
     }
+  });
+
+  it("shows a policy's regions side by side, and a region that is behind", async () => {
+    const cookie = cookieOf(await signIn('ops-alice', KEYS['ops-alice']));
+    const page = await (await fetch(`${base}/backups`, { headers: { cookie } })).text();
+    const table = /<table data-test="regions-geo">([\s\S]*?)<\/table>/.exec(page)?.[1] ?? '';
+    expect(table).toContain('<td>cn-hangzhou (home)</td><td>rm-bp1sandbox0001</td><td>');
+    // Nothing was ever copied to Shanghai: no copies, and the newest backup has none there.
+    expect(table).toContain('<td>cn-shanghai (copy)</td><td>rm-bp1sandbox0001</td><td>0</td>');
+    expect(page).toMatch(
+      /data-test="region-warning">cn-shanghai is behind: backup \S+ \(.+\) has no copy in cn-shanghai after 6 h</,
+    );
+    // A policy without a second region shows no regions table.
+    expect(page).not.toContain('data-test="regions-orders"');
   });
 
   it('rate-limits sign-in per key, with the same answer for a right secret once limited, and audits each try', async () => {
