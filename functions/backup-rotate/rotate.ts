@@ -56,15 +56,24 @@ const DAY = 86_400_000;
 const madeKey = (instanceId: string) => `backup:made:${instanceId}`;
 const DELETE_ENGINES = ['MySQL', 'PostgreSQL'];
 
-/** Every backup of an instance, newest first, listed in 30-day windows back to the policy's horizon. */
+/**
+ * Every backup of an instance, newest first, listed in 30-day windows back to the policy's horizon,
+ * or with `since` (the instance's creation) back to then: a rotation must see the backups no bucket
+ * keeps any more, or they would stay forever (at most ten years back).
+ */
 export async function listAll(
   cloud: Cloud,
   instanceId: string,
   policy: Policy,
   now: Date,
+  since?: string,
 ): Promise<RdsBackup[]> {
   const r = policy.retention;
-  const horizonDays = Math.max(r.daily, r.weekly * 7, r.monthly * 31, r.yearly * 366, 30) + 31;
+  const age = since ? Math.ceil((now.getTime() - Date.parse(since)) / DAY) : 0;
+  const horizonDays = Math.min(
+    3653,
+    Math.max(r.daily, r.weekly * 7, r.monthly * 31, r.yearly * 366, 30, Number.isFinite(age) ? age : 0) + 31,
+  );
   const out: RdsBackup[] = [];
   for (let end = now.getTime() + DAY; end > now.getTime() - horizonDays * DAY; end -= 30 * DAY) {
     out.push(
@@ -107,7 +116,7 @@ export async function rotateInstance(
   const crossCheck = policy.crossRegion
     ? await checkCross(deps, policy, instanceId, attrs.Engine, options.dryRun || policy.dryRun)
     : undefined;
-  let backups = await listAll(deps.cloud, instanceId, policy, now);
+  let backups = await listAll(deps.cloud, instanceId, policy, now, attrs.CreationTime);
   let created: string | undefined;
   let skippedCreate: string | undefined;
 
@@ -179,7 +188,7 @@ export async function rotateInstance(
     progress?.line(`backup ${created} finished`);
     await deps.store.appendHistory(madeKey(instanceId), { value: created, note: `policy ${name}` });
     await progress?.stage('listed');
-    backups = await listAll(deps.cloud, instanceId, policy, deps.now());
+    backups = await listAll(deps.cloud, instanceId, policy, deps.now(), attrs.CreationTime);
   } else if (progress) {
     if (skippedCreate) progress.line(`no new backup: ${skippedCreate}`);
     await progress.stage('listed');

@@ -59,7 +59,7 @@ describe('cross-region RDS backups through the running system', () => {
               engine: 'PostgreSQL',
               engineVersion: '15.0',
               endpoint: PG,
-              backupHistory: { days: 120, manualEvery: 1 },
+              backupHistory: { days: 200, manualEvery: 1 },
               crossBackup: { region: 'cn-shanghai', retentionDays: 200 },
             },
             {
@@ -121,7 +121,8 @@ describe('cross-region RDS backups through the running system', () => {
     // RDS expired the copies past the new retention: none older than 124 days is left.
     const listed = await copies('rm-orders');
     expect(report.crossRegion.copies).toBe(listed.length);
-    expect(listed.length).toBe(120);
+    // The seed's copies of 200 days are cut to 124 (the copies RDS keeps until they expire).
+    expect(listed.length).toBeGreaterThanOrEqual(WANT_DAYS - 1);
     expect(listed.length).toBeLessThanOrEqual(WANT_DAYS);
 
     // The backup this rotation made is copied once it has finished and the copy has travelled.
@@ -144,6 +145,7 @@ describe('cross-region RDS backups through the running system', () => {
       .sort();
     if (home.length > 20) console.log(JSON.stringify(first.result).slice(0, 3000));
     expect(home.length).toBeGreaterThanOrEqual(7 + 3);
+    // Backups older than any bucket reaches (the seed's reach 200 days back) are deleted too.
     expect(home.length).toBeLessThan(20);
     expect(keptCopies).toEqual(home);
     expect(again.crossRegion.kept).toBe(home.length);

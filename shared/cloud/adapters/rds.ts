@@ -29,6 +29,8 @@ export interface RdsInstance {
   DBInstanceClass: string;
   Category?: string;
   RegionId: string;
+  /** DescribeDBInstanceAttribute's creation time (UTC); DescribeDBInstances says CreateTime. */
+  CreationTime?: string;
 }
 
 /** An instance's cross-region backup settings (DescribeInstanceCrossBackupPolicy). */
