@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { SANDBOX_CREDENTIALS } from './keys.ts';
 import { type KubeSeed, seedKube } from './kube/seed.ts';
 import { instanceIdOf } from './products/ess.ts';
+import { copyBackup } from './products/rds-cross.ts';
 import { emptyState, type SandboxState } from './state.ts';
 
 /**
@@ -119,28 +120,8 @@ export function applySeed(seed: Seed, now: number, region = 'cn-hangzhou'): Sand
       const cross = db.cross;
       // `stoppedDaysAgo`: copying broke then, and newer backups have no copy (a region falling behind).
       const stopped = i.crossBackup?.stoppedDaysAgo ?? 0;
-      if (cross && !failed && start >= now - cross.retentionDays * DAY && d > stopped) {
-        state.seq += 1;
-        state.rdsCross ??= {};
-        state.rdsCross[String(state.seq)] = {
-          id: String(state.seq),
-          region: cross.region,
-          sourceRegion: region,
-          instanceId: db.id,
-          backupId: id,
-          start,
-          end: start + 20 * 60_000,
-          readyAt: start + 40 * 60_000,
-          method: 'Physical',
-          size: 5 * 1024 ** 3 + d * 1024 ** 2,
-          engine: db.engine,
-          engineVersion: db.engineVersion,
-          category: db.category,
-          instanceClass: db.instanceClass,
-          storageGB: db.storageGB,
-          ...(db.endpoint ? { endpoint: db.endpoint } : {}),
-        };
-      }
+      if (cross && start >= now - cross.retentionDays * DAY && d > stopped)
+        copyBackup(state, region, db, state.rds.backups[id]!, start + 40 * 60_000);
     }
   }
   for (const img of seed.ecs?.images ?? []) {

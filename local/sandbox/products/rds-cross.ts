@@ -6,7 +6,13 @@
 // it has no call that deletes one copy.
 import { ApiError, enumParam, intParam, notFound, optional, param } from '../api-error.ts';
 import { iso } from '../clock.ts';
-import { nextId, type RdsBackupState, type RdsCrossCopyState, type RdsInstanceState } from '../state.ts';
+import {
+  nextId,
+  type RdsBackupState,
+  type RdsCrossCopyState,
+  type RdsInstanceState,
+  type SandboxState,
+} from '../state.ts';
 import { type Action, type ActionContext, idempotent, page } from './context.ts';
 import { settle } from './rds-settle.ts';
 
@@ -50,21 +56,23 @@ function copies(ctx: ActionContext): Record<string, RdsCrossCopyState> {
   return ctx.state.rdsCross;
 }
 
-/** Called as a backup set is written: the instance's policy sends a copy on its way. */
+/** Called as a backup set is written: the instance's policy sends a copy on its way from `sourceRegion`. */
 export function copyBackup(
-  ctx: ActionContext,
+  state: SandboxState,
+  sourceRegion: string,
   db: RdsInstanceState,
   backup: RdsBackupState,
   arrivesAt: number,
 ): void {
   const cross = db.cross;
   if (!cross || backup.status !== 'Success' || backup.start < cross.enabledAt) return;
-  ctx.state.seq += 1;
-  const id = String(ctx.state.seq);
-  copies(ctx)[id] = {
+  state.seq += 1;
+  const id = String(state.seq);
+  state.rdsCross ??= {};
+  state.rdsCross[id] = {
     id,
     region: cross.region,
-    sourceRegion: ctx.region,
+    sourceRegion,
     instanceId: db.id,
     backupId: backup.id,
     start: backup.start,

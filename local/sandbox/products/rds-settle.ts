@@ -22,6 +22,6 @@ export function settle(ctx: ActionContext): void {
     state.rds.backups[task.backupId] = backup;
     // Cross-region backup copies each backup as it completes; the copy takes a while to arrive.
     const db = state.rds.instances[task.instanceId];
-    if (db) copyBackup(ctx, db, backup, backup.end + COPY_MS);
+    if (db) copyBackup(state, ctx.region, db, backup, backup.end + COPY_MS);
   }
 }
