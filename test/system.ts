@@ -7,6 +7,7 @@ import { SANDBOX_KEYS } from '../local/sandbox/keys.ts';
 import type { Seed } from '../local/sandbox/seed.ts';
 import { Sandbox } from '../local/sandbox/server.ts';
 import type { SinkSecrets } from '../local/sandbox/sinks.ts';
+import { createJob } from '../shared/events/job.ts';
 
 export interface System {
   sandbox: Sandbox;
@@ -68,4 +69,23 @@ export async function startSystem(options: {
       await sandbox.stop();
     },
   };
+}
+
+/**
+ * Deliver a job to a function synchronously through the runtime's invoke API, as an async job
+ * would arrive, and answer what it returned (or its error answer).
+ */
+export async function invokeJob(
+  runtimeUrl: string,
+  fn: string,
+  kind: string,
+  key: string,
+  payload: unknown,
+): Promise<any> {
+  const { bytes } = createJob({ kind, idempotencyKey: key, payload });
+  const response = await fetch(`${runtimeUrl}/2023-03-30/functions/${fn}/invocations`, {
+    method: 'POST',
+    body: bytes,
+  });
+  return JSON.parse(await response.text());
 }

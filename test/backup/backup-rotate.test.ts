@@ -4,8 +4,7 @@ import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
 import type { Sandbox } from '../../local/sandbox/server.ts';
 import { signRequest } from '../../shared/auth/signing.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
-import { createJob } from '../../shared/events/job.ts';
-import { type System, startSystem } from '../system.ts';
+import { invokeJob, type System, startSystem } from '../system.ts';
 
 const CONFIG = `region: cn-hangzhou
 backups:
@@ -99,14 +98,8 @@ describe('backup-rotate against the sandbox', () => {
       retry: { attempts: 6, baseMs: 10, maxMs: 50 },
     });
   // Jobs run synchronously through the invoke API here, so the whole answer comes back.
-  const job = async (kind: string, key: string, payload: unknown) => {
-    const { bytes } = createJob({ kind, idempotencyKey: key, payload });
-    const response = await fetch(`${runtime.url}/2023-03-30/functions/backup-rotate/invocations`, {
-      method: 'POST',
-      body: bytes,
-    });
-    return JSON.parse(await response.text());
-  };
+  const job = (kind: string, key: string, payload: unknown) =>
+    invokeJob(runtime.url, 'backup-rotate', kind, key, payload);
   const all = async (id: string) =>
     cloud().rds.listBackups(id, {
       start: new Date(Date.now() - 3 * 366 * DAY),

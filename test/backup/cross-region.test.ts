@@ -6,9 +6,8 @@ import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
 import type { Sandbox } from '../../local/sandbox/server.ts';
 import { signRequest } from '../../shared/auth/signing.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
-import { createJob } from '../../shared/events/job.ts';
 import { runCli, until } from '../helpers.ts';
-import { type System, startSystem } from '../system.ts';
+import { invokeJob, type System, startSystem } from '../system.ts';
 
 // The drill's check connects to the local PostgreSQL: the sandbox's instances answer there.
 const PG = process.env.FC_DEVOPS_TEST_PG_ENDPOINT ?? '127.0.0.1:5432';
@@ -86,14 +85,8 @@ describe('cross-region RDS backups through the running system', () => {
       credentials: async () => SANDBOX_CREDENTIALS,
       retry: { attempts: 2, baseMs: 10, maxMs: 50 },
     });
-  const job = async (kind: string, key: string, payload: unknown) => {
-    const { bytes } = createJob({ kind, idempotencyKey: key, payload });
-    const response = await fetch(`${runtime.url}/2023-03-30/functions/backup-rotate/invocations`, {
-      method: 'POST',
-      body: bytes,
-    });
-    return JSON.parse(await response.text());
-  };
+  const job = (kind: string, key: string, payload: unknown) =>
+    invokeJob(runtime.url, 'backup-rotate', kind, key, payload);
   const window = () => ({ start: new Date(Date.now() - 400 * DAY), end: new Date(Date.now() + 30 * DAY) });
   const homeBackups = (id: string) => cloud().rds.listBackups(id, window());
   const copies = (id: string) => cloud().rds.listCrossBackups(id, 'cn-shanghai', window());

@@ -4,10 +4,9 @@ import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
 import type { Sandbox } from '../../local/sandbox/server.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
-import { createJob } from '../../shared/events/job.ts';
 import { sha256Hex } from '../../shared/util/hash.ts';
 import { until } from '../helpers.ts';
-import { type System, startSystem } from '../system.ts';
+import { invokeJob, type System, startSystem } from '../system.ts';
 
 /** Real servers on this machine (CI starts them): PostgreSQL on 5432, MariaDB on 3306. */
 const PG = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -115,14 +114,8 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
       baseUrl: sandbox.url,
       credentials: async () => SANDBOX_CREDENTIALS,
     }).oss;
-  const job = async (kind: string, key: string, payload: unknown) => {
-    const { bytes } = createJob({ kind, idempotencyKey: key, payload });
-    const response = await fetch(`${runtime.url}/2023-03-30/functions/backup-rotate/invocations`, {
-      method: 'POST',
-      body: bytes,
-    });
-    return JSON.parse(await response.text());
-  };
+  const job = (kind: string, key: string, payload: unknown) =>
+    invokeJob(runtime.url, 'backup-rotate', kind, key, payload);
 
   it('an RDS drill runs its check query on the clone where the network allows, and skips it where not', async () => {
     const near = await job('backup.drill', 'rds-pg:drill', { policy: 'rds-pg', instanceId: 'rm-pg' });
