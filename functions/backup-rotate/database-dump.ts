@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -75,7 +75,13 @@ function run(target: Target, input?: NodeJS.ReadableStream, extra: string[] = []
             }),
           ),
     );
-    if (input && child.stdin) input.pipe(child.stdin);
+    if (input && child.stdin) {
+      input.on('error', (e: Error) => {
+        child.kill();
+        reject(new UpstreamError(target.command, `its input failed: ${e.message}`, { retryable: false }));
+      });
+      input.pipe(child.stdin);
+    }
   });
 }
 
@@ -132,7 +138,8 @@ export async function dumpDatabase(
 export async function restoreAndCheck(
   engine: Engine,
   url: string,
-  dump: Buffer,
+  /** The gzip dump's file, streamed into the client. */
+  dump: string,
   check: string,
 ): Promise<{ output: string; scratch: string }> {
   const scratch = `fcd_drill_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
@@ -148,8 +155,10 @@ export async function restoreAndCheck(
   try {
     const into = connect(engine, url, 'client', scratch);
     const gunzip = createGunzip();
-    gunzip.end(dump);
-    await run(into, gunzip);
+    const source = createReadStream(dump);
+    // A read or gunzip failure ends the restore with its message (never an unhandled stream error).
+    source.on('error', (error) => gunzip.destroy(error));
+    await run(into, source.pipe(gunzip));
     const output = (
       await run(into, undefined, engine === 'postgres' ? ['-tA', '-c', check] : ['-N', '-e', check])
     ).trim();

@@ -1,7 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { ConfigError } from '../../shared/runtime/errors.ts';
-import { sha256Hex } from '../../shared/util/hash.ts';
 import { dumpDatabase, type Engine, restoreAndCheck } from './database-dump.ts';
 import type { DrillReport } from './drill.ts';
 import { planRetention } from './retention.ts';
@@ -81,15 +83,22 @@ export interface DumpCopyReport {
 }
 
 /**
- * Copy a dump to the other bucket, then read the copy back and check its SHA-256 against the
+ * Copy a dump to the other bucket through a temporary file (ranged reads, a multipart upload past
+ * 64 MB: no dump has to fit in memory), then read the copy back and check its SHA-256 against the
  * source's sidecar. A copy that differs is removed (its sidecar never written), so it never counts.
  */
 async function copyDump(from: Place, to: Place, key: string): Promise<string | undefined> {
-  const body = await from.cloud.oss.get(from.bucket, key);
   const expected = (await from.cloud.oss.get(from.bucket, `${key}.sha256`)).toString('utf8').trim();
-  if (sha256Hex(body) !== expected) return `the source ${from.bucket}/${key} does not match its own checksum`;
-  await to.cloud.oss.put(to.bucket, key, body, 'application/gzip');
-  const actual = sha256Hex(await to.cloud.oss.get(to.bucket, key));
+  const dir = mkdtempSync(join(tmpdir(), 'fcd-copy-'));
+  try {
+    const file = join(dir, 'dump.sql.gz');
+    const got = await from.cloud.oss.getFile(from.bucket, key, file);
+    if (got.sha256 !== expected) return `the source ${from.bucket}/${key} does not match its own checksum`;
+    await to.cloud.oss.putFile(to.bucket, key, file, { contentType: 'application/gzip' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const actual = await to.cloud.oss.sha256Of(to.bucket, key);
   if (actual !== expected) {
     await to.cloud.oss.delete(to.bucket, key).catch(() => {});
     return `checksum mismatch after the copy: ${actual} is not ${expected}`;
@@ -242,21 +251,29 @@ export async function drillDumps(
       cleanedUp: [],
       reason: `no dump in ${from.bucket} to restore`,
     };
-  const body = await from.cloud.oss.get(from.bucket, newest.key);
   const expected = (await from.cloud.oss.get(from.bucket, `${newest.key}.sha256`)).toString('utf8').trim();
-  const actual = sha256Hex(body);
-  if (actual !== expected) {
-    return {
-      ...base,
-      backupId: newest.key,
-      status: 'failed' as const,
-      check: 'none',
-      cleanedUp: [],
-      reason: `checksum mismatch: ${actual} is not ${expected}`,
-    };
-  }
+  // Through a temporary file read in ranged parts: the dump is never held whole.
+  const dir = mkdtempSync(join(tmpdir(), 'fcd-drill-'));
+  let restored: { output: string; scratch: string };
   const check = policy.drill?.check ?? 'select 1';
-  const { output, scratch } = await restoreAndCheck(db.engine, db.url, body, check);
+  try {
+    const file = join(dir, 'dump.sql.gz');
+    const { sha256: actual } = await from.cloud.oss.getFile(from.bucket, newest.key, file);
+    if (actual !== expected) {
+      return {
+        ...base,
+        backupId: newest.key,
+        status: 'failed' as const,
+        check: 'none',
+        cleanedUp: [],
+        reason: `checksum mismatch: ${actual} is not ${expected}`,
+      };
+    }
+    restored = await restoreAndCheck(db.engine, db.url, file, check);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const { output, scratch } = restored;
   return {
     ...base,
     backupId: newest.key,

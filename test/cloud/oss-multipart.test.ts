@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,5 +71,23 @@ describe('OSS uploads of files', () => {
     sandbox.faults.clear();
     expect(actions(sandbox, from).at(-1)).toBe('AbortMultipartUpload 204');
     expect(await cloud.oss.head('fc-devops-artifacts', 'disk/broken.raw')).toBeUndefined();
+  });
+
+  it('downloads a large object in ranged parts to a file, with its SHA-256, and says which key is missing', async () => {
+    const { path, data } = file(300 * 1024);
+    await cloud.oss.putFile('fc-devops-artifacts', 'ranged.raw', path, { partSize: 100 * 1024 });
+    const out = join(mkdtempSync(join(tmpdir(), 'oss-')), 'copy.raw');
+    const from = sandbox.calls.length;
+    const got = await cloud.oss.getFile('fc-devops-artifacts', 'ranged.raw', out, { partSize: 64 * 1024 });
+    expect(got).toEqual({ bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+    expect(readFileSync(out).equals(data)).toBe(true);
+    // One HEAD for the size, then five parts of 64 KB (the last one shorter), each answered 206.
+    expect(actions(sandbox, from)).toEqual(['HeadObject 200', ...Array(5).fill('GetObject 206')]);
+    expect(await cloud.oss.sha256Of('fc-devops-artifacts', 'ranged.raw', { partSize: 64 * 1024 })).toBe(
+      got.sha256,
+    );
+    await expect(cloud.oss.getFile('fc-devops-artifacts', 'missing.raw', out)).rejects.toThrow(
+      /NoSuchKey: fc-devops-artifacts\/missing.raw does not exist/,
+    );
   });
 });

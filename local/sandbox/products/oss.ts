@@ -125,6 +125,25 @@ export function ossRoute(
         const body = store.get(bucket, key);
         if (!body) throw ossError(404, 'NoSuchKey', 'The specified key does not exist.');
         const etag = createHash('md5').update(body).digest('hex').toUpperCase();
+        // A Range GET answers 206 with that part (OSS: one range; a malformed one gets the whole
+        // object, a start past the end 416 InvalidRange).
+        const range = req.method === 'GET' ? /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '') : null;
+        if (range) {
+          const start = Number(range[1]);
+          if (start >= body.length)
+            throw ossError(416, 'InvalidRange', 'The requested range cannot be satisfied.');
+          const end = Math.min(body.length - 1, range[2] ? Number(range[2]) : body.length - 1);
+          return {
+            status: 206,
+            body: null,
+            raw: body.subarray(start, end + 1),
+            headers: {
+              etag: `"${etag}"`,
+              'content-type': 'application/octet-stream',
+              'content-range': `bytes ${start}-${end}/${body.length}`,
+            },
+          };
+        }
         return {
           status: 200,
           body: null,
