@@ -408,7 +408,16 @@ export class Sandbox {
    * sandbox's own.
    */
   private regionOf(params: Params, host: string | undefined, product?: string): string {
-    if (params.RegionId) return params.RegionId;
+    if (params.RegionId) {
+      // A region is a region id: anything else (`__proto__`, NUL, …) never names a region's state.
+      if (!/^[a-z]{2}(-[a-z0-9]+){1,3}$/.test(params.RegionId))
+        throw new ApiError(
+          400,
+          'InvalidRegionId.Malformed',
+          `The specified RegionId is not valid: ${params.RegionId.slice(0, 64)}.`,
+        );
+      return params.RegionId;
+    }
     const hosted = /^[a-z]+\.([a-z]{2}-[a-z0-9-]+)\.aliyuncs\.com(?::\d+)?$/.exec(host ?? '')?.[1];
     if (hosted) return hosted;
     // RDS answers most instance calls at one endpoint (rds.aliyuncs.com), without a RegionId: the

@@ -114,6 +114,19 @@ describe('regions in the sandbox', () => {
     expect(await images('cn-hangzhou')).toContain('m-bp1sandboxweb03');
   });
 
+  it('refuses a RegionId that is not a region id with 400, naming it, and keeps no state for it', async () => {
+    for (const region of ['__proto__', 'constructor', 'cn-hangzhou\u0000', 'x'.repeat(5000)])
+      await expect(images(region)).rejects.toMatchObject({
+        upstreamCode: 'InvalidRegionId.Malformed',
+        status: 400,
+        message: expect.stringContaining('The specified RegionId is not valid'),
+      });
+    expect(Object.keys(sandbox.state.regions ?? {}).sort()).toEqual(
+      expect.not.arrayContaining(['__proto__', 'constructor']),
+    );
+    expect(Object.hasOwn(sandbox.state.regions ?? {}, '__proto__')).toBe(false);
+  });
+
   it('takes the region from the host when the call names none, as the regional endpoints do', async () => {
     const port = new URL(sandbox.url).port;
     const rds = (region: string) =>
