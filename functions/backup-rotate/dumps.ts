@@ -239,9 +239,7 @@ export async function drillDumps(
       reason: `policy ${name} has no bucket in ${region}`,
     };
   const started = Date.now();
-  const [newest] = (await listDumps(from.cloud, from.bucket, db.prefix)).sort(
-    (a, b) => b.start.getTime() - a.start.getTime(),
-  );
+  const [newest] = await listDumpsIn(from.cloud, from.bucket, db.prefix);
   const base = { policy: name, instanceId: db.prefix, region: where };
   if (!newest)
     return {

@@ -9,7 +9,7 @@ import { ParseError } from '../../shared/runtime/errors.ts';
 import { runLog } from '../../shared/runtime/run-log.ts';
 import { runWhenDue } from '../../shared/schedule/due.ts';
 import { own } from '../../shared/util/records.ts';
-import { type DrillState, runDrill } from './drill.ts';
+import { type DrillState, drillsKey, runDrill } from './drill.ts';
 import { drillDumps, rotateDumps } from './dumps.ts';
 import { type Policy, type RotationReport, rotateInstance } from './rotate.ts';
 
@@ -48,6 +48,17 @@ const DrillPayload = lazySchema(() =>
 const RunBody = lazySchema(() =>
   z.strictObject(z.object({ dryRun: z.optional(z.boolean()), drill: z._default(z.boolean(), false) }).shape),
 );
+
+/** A drill's `region` names the policy's second region, or it is refused: no other region holds its copies. */
+function drillRegionOf(name: string, policy: Policy, region: string | undefined): string | undefined {
+  if (region === undefined || region === policy.crossRegion?.region) return region;
+  throw new ParseError('backup job', [
+    {
+      path: ['payload', 'region'],
+      message: `policy ${name} has ${policy.crossRegion ? `its second region in ${policy.crossRegion.region}` : 'no second region'}, not ${region}`,
+    },
+  ]);
+}
 
 function policyOf(ctx: HandlerContext, name: string): Policy {
   const policy = own(ctx.config.backups.policies, name);
@@ -178,13 +189,14 @@ export const handler = defineHandler({
       ctx.once(
         async () => {
           const policy = policyOf(ctx, p.policy);
+          const region = drillRegionOf(p.policy, policy, p.state?.region ?? p.region);
           const r =
             policy.engine !== 'rds'
               ? await drillDumps(
                   { cloud: ctx.cloud, cloudIn: ctx.cloudIn, homeRegion: ctx.config.region, now: ctx.now },
                   p.policy,
                   policy,
-                  p.region,
+                  region,
                 )
               : await runDrill(
                   {
@@ -207,8 +219,18 @@ export const handler = defineHandler({
                   policy,
                   p.instanceId,
                   p.state,
-                  p.region,
+                  region,
                 );
+          if (r.status === 'passed' && r.secondsToRestore !== undefined)
+            await ctx.store.appendHistory(drillsKey(p.policy), {
+              value: {
+                instanceId: r.instanceId,
+                backupId: r.backupId,
+                secondsToRestore: r.secondsToRestore,
+                passed: true,
+                region: r.region,
+              },
+            });
           if (r.status !== 'following') {
             await ctx.events
               .publish({

@@ -4,6 +4,7 @@
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import type { Store } from '../../shared/store/port.ts';
 import { copiesKey, listCopies, planCopies, type RecordedCopies } from './cross-region.ts';
+import { drillsKey } from './drill.ts';
 import { listDumpsIn } from './dumps.ts';
 import { listAll, type Policy } from './rotate.ts';
 
@@ -45,7 +46,7 @@ async function lastDrills(store: Store, name: string) {
     secondsToRestore: number;
     passed: boolean;
     region?: string;
-  }>(`backup:drills:${name}`, { limit: 200 });
+  }>(drillsKey(name), { limit: 200 });
   return entries;
 }
 

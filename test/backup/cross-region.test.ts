@@ -245,7 +245,12 @@ describe('cross-region RDS backups through the running system', () => {
         source: expect.stringMatching(/^recorded \d{4}-/),
         error: expect.stringMatching(/^not listed \(.*ServiceUnavailable/),
       });
-      expect(without.body.warnings).toHaveLength(2);
+      expect(without.body.warnings).toEqual([
+        expect.stringMatching(/^cn-hangzhou: rm-orders: rds: DescribeBackups failed with ServiceUnavailable/),
+        expect.stringMatching(
+          /^cn-shanghai: rm-orders: not listed \(rds: DescribeCrossRegionBackups failed with ServiceUnavailable/,
+        ),
+      ]);
       const down = await job('backup.drill', 'x:drill:sh:down', {
         policy: 'orders',
         instanceId: 'rm-orders',
@@ -266,6 +271,32 @@ describe('cross-region RDS backups through the running system', () => {
     } finally {
       sandbox.faults.setRegion('cn-hangzhou', false);
     }
+  });
+
+  it("refuses a drill in a region that is not the policy's second one, naming the field", async () => {
+    for (const region of ['cn-beijing', '__proto__']) {
+      const r = await job('backup.drill', `x:drill:bad:${region}`, {
+        policy: 'orders',
+        instanceId: 'rm-orders',
+        region,
+      });
+      expect(r).toEqual({
+        status: 'rejected',
+        error: 'ParseError',
+        issues: [
+          {
+            path: 'payload.region',
+            message: `policy orders has its second region in cn-shanghai, not ${region}`,
+          },
+        ],
+      });
+    }
+    expect(
+      sandbox.calls.filter(
+        (c) =>
+          c.action === 'CreateDdrInstance' && (c.params as { RegionId?: string }).RegionId !== 'cn-shanghai',
+      ),
+    ).toEqual([]);
   });
 
   it('config check --cloud names a second region RDS does not copy to from here, and an engine it cannot copy', async () => {

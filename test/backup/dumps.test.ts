@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime/runtime.ts';
 import { SANDBOX_CREDENTIALS } from '../../local/sandbox/keys.ts';
 import type { Sandbox } from '../../local/sandbox/server.ts';
+import { signRequest } from '../../shared/auth/signing.ts';
 import { createCloud } from '../../shared/cloud/cloud.ts';
 import { sha256Hex } from '../../shared/util/hash.ts';
 import { until } from '../helpers.ts';
@@ -50,6 +51,9 @@ backups:
       instances: [rm-pg-far]
       schedule: "0 0 3 * * *"
       drill: { schedule: "0 0 4 * * SUN", check: "select 1", user: postgres, database: postgres }
+access:
+  keys:
+    ops-carol: { secret: "\${env:T_CAROL}", roles: [{ targets: ["*"], actions: [view] }] }
 `;
 
 describe('self-managed database dumps on the real PostgreSQL and MariaDB servers', () => {
@@ -72,7 +76,7 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
     myUrl.pathname = `/${DB}`;
     system = await startSystem({
       config: CONFIG,
-      env: () => ({ T_PG_URL: pgUrl.toString(), T_MY_URL: myUrl.toString() }),
+      env: () => ({ T_PG_URL: pgUrl.toString(), T_MY_URL: myUrl.toString(), T_CAROL: 'carol-secret' }),
       // Clones take 15 sandbox minutes; at 600x a drill waits about a second and a half.
       timeScale: 600,
       seed: {
@@ -223,6 +227,20 @@ describe('self-managed database dumps on the real PostgreSQL and MariaDB servers
       backupId: created,
       check: 'select count(*) from orders → 42',
     });
+    // The regions report: the same dumps in both buckets, and the Shanghai drill's time there.
+    const path = '/policies/pg-geo/regions';
+    const answer = await fetch(`${runtime.url}/backup-rotate${path}`, {
+      headers: signRequest({ method: 'GET', path, body: '', keyId: 'ops-carol', secret: 'carol-secret' }),
+    });
+    const regions = ((await answer.json()) as { regions: Record<string, any>[] }).regions;
+    expect(regions.map((r) => [r.region, r.holds[0].count, r.holds[0].newest])).toEqual([
+      ['cn-hangzhou', 2, created],
+      ['cn-shanghai', 2, created],
+    ]);
+    expect(regions[0]!.drills).toEqual([]);
+    expect(regions[1]!.drills).toEqual([
+      { instanceId: prefix, secondsToRestore: far.result.secondsToRestore, at: expect.any(String) },
+    ]);
 
     // Dumps are named by the second: the next one must be made in a later second than this one.
     const nextSecond = async () => {
