@@ -217,7 +217,18 @@ export async function buildImage(deps: BuildDeps, job: BuildJob): Promise<BuildO
         },
         images,
         pipeline.copyRegions,
-        { tags, runId: deps.run.id, timeoutMinutes: pipeline.copyTimeoutMinutes },
+        {
+          tags,
+          runId: deps.run.id,
+          // Within the build's own time: what is left of it, less a minute to record the channel.
+          timeoutMinutes: Math.max(
+            0,
+            Math.min(
+              pipeline.copyTimeoutMinutes,
+              (started.getTime() + deps.timeoutMs - deps.now().getTime() - 60_000) / 60_000,
+            ),
+          ),
+        },
       );
       Object.assign(images, made.copied);
       copyFailed = made.failed;

@@ -28,7 +28,7 @@ const reportText = (report: PruneReport) =>
         (r) =>
           `  ${r.region}: ${r.error ? `not listed (${r.error})` : `${r.images} image(s)${r.newest ? `, newest ${r.newest.id} (${r.newest.name})` : ''}`}`,
       ),
-      ...p.behind.map((b) => `  BEHIND: ${b}`),
+      ...p.behind.map((b) => `  BEHIND: ${b.region}: ${b.reason}`),
     ]),
   ].join('\n');
 
@@ -38,8 +38,8 @@ async function announce(ctx: HandlerContext, report: PruneReport): Promise<void>
       await ctx.events.publish({
         kind: 'image.region.behind',
         severity: 'warning',
-        subject: `${p.pipeline} in ${behind.split(' ')[0]}`,
-        summary: behind,
+        subject: `${p.pipeline} in ${behind.region}`,
+        summary: `${behind.region} has ${behind.reason}`,
         details: { pipeline: p.pipeline },
       });
   const n = report.deleted.length;

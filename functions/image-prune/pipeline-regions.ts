@@ -13,7 +13,8 @@ export interface PipelineRegions {
     /** The region could not be listed: its figures are unknown. */
     error?: string;
   }[];
-  behind: string[];
+  /** Regions without a copy of the newest image once the copy window has passed. */
+  behind: { region: string; reason: string }[];
 }
 
 export function pipelineRegions(
@@ -55,9 +56,10 @@ export function pipelineRegions(
       const copied = mine.some((i) => i.name === homeNewest.name && i.status === 'Available');
       const window = pipeline.copyTimeoutMinutes * 60_000;
       if (!copied && now.getTime() - homeNewest.createdAt.getTime() > window)
-        view.behind.push(
-          `${region} has no copy of ${homeNewest.id} (${homeNewest.name}) ${pipeline.copyTimeoutMinutes} min after it was built`,
-        );
+        view.behind.push({
+          region,
+          reason: `no copy of ${homeNewest.id} (${homeNewest.name}) ${pipeline.copyTimeoutMinutes} min after it was built`,
+        });
     }
     out.push(view);
   }

@@ -191,7 +191,7 @@ describe('image copies in other regions, through the running system', () => {
     const dry = await signed('POST', '/run', { dryRun: true });
     const name = system.sandbox.state.ecs.images[home]!.name;
     expect(dry.body.pipelines[0].behind).toEqual([
-      `cn-shanghai has no copy of ${home} (${name}) 120 min after it was built`,
+      { region: 'cn-shanghai', reason: `no copy of ${home} (${name}) 120 min after it was built` },
     ]);
     // The scheduled prune tells people.
     const tick = await fetch(`${system.runtime.url}/2023-03-30/functions/image-prune/invocations`, {
