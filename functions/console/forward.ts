@@ -1,4 +1,5 @@
 import { SESSION_SCHEME } from '../../shared/auth/signing.ts';
+import { exchange } from '../../shared/cloud/http-exchange.ts';
 
 export interface Answer {
   status: number;
@@ -31,18 +32,21 @@ export async function callFunction(
       },
     };
   const search = new URLSearchParams(options.query ?? {}).toString();
-  const response = await fetch(`${base.replace(/\/+$/, '')}/${fn}${path}${search ? `?${search}` : ''}`, {
-    method,
-    headers: {
-      authorization: `${SESSION_SCHEME} ${token}`,
-      'content-type': 'application/json',
-      ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
-      ...(options.source ? { 'x-forwarded-for': options.source } : {}),
+  const response = await exchange(
+    new URL(`${base.replace(/\/+$/, '')}/${fn}${path}${search ? `?${search}` : ''}`),
+    {
+      method,
+      headers: {
+        authorization: `${SESSION_SCHEME} ${token}`,
+        'content-type': 'application/json',
+        ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+        ...(options.source ? { 'x-forwarded-for': options.source } : {}),
+      },
+      ...(method === 'POST' ? { body: Buffer.from(JSON.stringify(options.body ?? {})) } : {}),
+      timeoutMs: 25_000,
     },
-    ...(method === 'POST' ? { body: JSON.stringify(options.body ?? {}) } : {}),
-    signal: AbortSignal.timeout(25_000),
-  });
-  const text = await response.text();
+  );
+  const text = response.body.toString('utf8');
   let body: unknown = text;
   try {
     body = JSON.parse(text);

@@ -1,4 +1,5 @@
 import type { DirectMailAdapter } from '../../shared/cloud/adapters/directmail.ts';
+import { exchange } from '../../shared/cloud/http-exchange.ts';
 import type { Config } from '../../shared/config/schema/index.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import { redactString } from '../../shared/runtime/redact.ts';
@@ -27,7 +28,6 @@ export interface DeliveryDeps {
   env: NodeJS.ProcessEnv;
   now: () => Date;
   mail: () => DirectMailAdapter;
-  fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   attempts?: number;
   timeoutMs?: number;
@@ -120,16 +120,16 @@ async function attemptOnce(channel: ChannelConfig, message: Message, deps: Deliv
     });
     return { ok: true };
   }
-  const response = await (deps.fetch ?? fetch)(target.url, {
+  const response = await exchange(new URL(target.url), {
     method: 'POST',
     headers: target.headers,
-    body: target.body,
-    signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+    body: Buffer.from(target.body),
+    timeoutMs: deps.timeoutMs ?? 10_000,
   });
-  const text = await response.text();
+  const text = response.body.toString('utf8');
   if (response.status === 429 || response.status >= 500)
     return { ok: false, retry: true, error: `HTTP ${response.status}` };
-  if (!response.ok)
+  if (response.status < 200 || response.status >= 300)
     return { ok: false, retry: false, error: `HTTP ${response.status}: ${text.slice(0, 200)}` };
   return judgeBody(channel.type, text);
 }

@@ -1,6 +1,7 @@
 import type { UpstreamError } from '../runtime/errors.ts';
 import type { CredentialSource } from './credentials.ts';
 import { CloudError, NetworkError } from './errors.ts';
+import { type Exchange, exchange, type ResponseHeaders } from './http-exchange.ts';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.ts';
 
 export interface SignedRequest {
@@ -13,7 +14,7 @@ export interface SignedRequest {
 
 export interface SignedResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   body: Buffer;
 }
 
@@ -60,19 +61,21 @@ export async function signedFetch(
         'body' in signed && Buffer.isBuffer(signed.body)
           ? [signed.headers as Record<string, string>, signed.body]
           : [signed as Record<string, string>, req.body];
-      let response: Response;
+      let response: Exchange;
       try {
-        response = await fetch(url, {
+        response = await exchange(url, {
           method: req.method,
-          headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'host')),
+          // The signed host is the URL's; node:http writes it from the URL.
+          headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'host')),
           ...(payload.length > 0 || !['GET', 'HEAD'].includes(req.method) ? { body: payload } : {}),
-          signal: AbortSignal.timeout(config.timeoutMs ?? 15_000),
+          timeoutMs: config.timeoutMs ?? 15_000,
         });
       } catch (error) {
         throw new NetworkError(config.service, action, error);
       }
-      const body = Buffer.from(await response.arrayBuffer());
-      if (response.ok) return { status: response.status, headers: response.headers, body };
+      const { body } = response;
+      if (response.status >= 200 && response.status < 300)
+        return { status: response.status, headers: response.headers, body };
       const text = body.toString('utf8');
       let code: string | undefined;
       let message: string | undefined;

@@ -1,0 +1,82 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/** Response headers, read by lower-case name as `Headers.get` reads them. */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
+export interface Exchange {
+  status: number;
+  statusText: string;
+  headers: ResponseHeaders;
+  body: Buffer;
+}
+
+/** Why an exchange did not complete: `cause.code` is the socket's (ECONNREFUSED) or `ETIMEDOUT`. */
+export class ExchangeFailed extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function headersOf(raw: IncomingHttpHeaders): ResponseHeaders {
+  return {
+    get: (name) => {
+      const v = raw[name.toLowerCase()];
+      if (v === undefined) return null;
+      return Array.isArray(v) ? v.join(', ') : v;
+    },
+  };
+}
+
+/**
+ * One HTTP request and its whole response, through Node's own http/https with the global
+ * kept-alive agents. Not `fetch`: a function's first `fetch` loads and compiles undici, about 30 ms
+ * of its cold start on this kind of machine (node:http is about 10 ms, https 13), and each later
+ * request costs several times node:http's CPU. `timeoutMs` bounds the whole exchange, body included.
+ */
+export function exchange(
+  url: URL,
+  options: { method: string; headers: Record<string, string>; body?: Buffer; timeoutMs: number },
+): Promise<Exchange> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.body) headers['content-length'] = String(options.body.length);
+    const req = send(url, { method: options.method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', fail);
+      res.on('close', () => {
+        if (!res.complete)
+          fail(new ExchangeFailed('ECONNRESET', 'the connection closed before the whole answer'));
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          headers: headersOf(res.headers),
+          body: Buffer.concat(chunks),
+        });
+      });
+    });
+    let failed = false;
+    function fail(error: Error) {
+      if (failed) return;
+      failed = true;
+      clearTimeout(timer);
+      req.destroy();
+      reject(error);
+    }
+    const timer = setTimeout(
+      () => fail(new ExchangeFailed('ETIMEDOUT', `no complete answer within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    req.on('error', fail);
+    req.end(options.body);
+  });
+}
