@@ -1,12 +1,15 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
 import { UpstreamError } from '../../shared/runtime/errors.ts';
 import { toolEnv } from '../../shared/tools/layer-env.ts';
+import { builtin } from '../../shared/util/builtin.ts';
+
+// Loaded by the first dump or load: rotations, drills of RDS and HTTP reads never spawn or gzip.
+const childProcess = builtin<typeof import('node:child_process')>('node:child_process');
+const streams = builtin<typeof import('node:stream/promises')>('node:stream/promises');
+const zlib = builtin<typeof import('node:zlib')>('node:zlib');
 
 export type Engine = 'postgres' | 'mysql';
 
@@ -51,7 +54,7 @@ function connect(engine: Engine, url: string, tool: 'dump' | 'client', database?
 
 function run(target: Target, input?: NodeJS.ReadableStream, extra: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(target.command, [...target.args, ...extra], {
+    const child = childProcess().spawn(target.command, [...target.args, ...extra], {
       env: target.env,
       stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
@@ -96,10 +99,14 @@ export async function dumpDatabase(
   const target = connect(engine, url, 'dump');
   const dir = mkdtempSync(join(tmpdir(), 'fcd-dump-'));
   const file = join(dir, 'dump.sql.gz');
-  const child = spawn(target.command, [...target.args, ...(engine === 'postgres' ? [target.database] : [])], {
-    env: target.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = childProcess().spawn(
+    target.command,
+    [...target.args, ...(engine === 'postgres' ? [target.database] : [])],
+    {
+      env: target.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let err = '';
   child.stderr.on('data', (d) => {
     err += d;
@@ -112,12 +119,12 @@ export async function dumpDatabase(
   });
   const hash = createHash('sha256');
   let bytes = 0;
-  const gzip = createGzip();
+  const gzip = zlib().createGzip();
   gzip.on('data', (chunk: Buffer) => {
     hash.update(chunk);
     bytes += chunk.length;
   });
-  await Promise.all([pipeline(child.stdout, gzip, createWriteStream(file)), exited]);
+  await Promise.all([streams().pipeline(child.stdout, gzip, createWriteStream(file)), exited]);
   const code = await exited;
   if (code !== 0) {
     rmSync(dir, { recursive: true, force: true });
@@ -154,7 +161,7 @@ export async function restoreAndCheck(
   await exec(admin, create);
   try {
     const into = connect(engine, url, 'client', scratch);
-    const gunzip = createGunzip();
+    const gunzip = zlib().createGunzip();
     const source = createReadStream(dump);
     // A read or gunzip failure ends the restore with its message (never an unhandled stream error).
     source.on('error', (error) => gunzip.destroy(error));

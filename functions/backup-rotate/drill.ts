@@ -1,12 +1,15 @@
-import { connect } from 'node:net';
 import type { Cloud } from '../../shared/cloud/cloud.ts';
 import { pollUntil } from '../../shared/cloud/poll.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
 import type { Store } from '../../shared/store/port.ts';
+import { builtin } from '../../shared/util/builtin.ts';
 import { sha256Hex } from '../../shared/util/hash.ts';
 import { listCopies, recordedCopies } from './cross-region.ts';
 import { runCheck } from './database-dump.ts';
 import { listAll, type Policy } from './rotate.ts';
+
+// The reachability check's sockets load with the first check.
+const net = builtin<typeof import('node:net')>('node:net');
 
 export interface DrillState {
   policy: string;
@@ -294,7 +297,7 @@ async function checkClone(
 
 function reachable(host: string, port: number, timeoutMs = 3000): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: timeoutMs });
+    const socket = net().connect({ host, port, timeout: timeoutMs });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

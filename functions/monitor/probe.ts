@@ -1,11 +1,15 @@
 // One probe of one check: HTTP(S), TCP connect or DNS resolution, bounded by the check's timeout.
-import { Resolver } from 'node:dns/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { MonitorCheck } from '../../shared/config/schema/monitoring.ts';
 import { resolveSecret } from '../../shared/config/secret-ref.ts';
+import { builtin } from '../../shared/util/builtin.ts';
+
+// The probes' network modules load with the first probe: a status page or a refused request needs none.
+const dnsModule = builtin<typeof import('node:dns/promises')>('node:dns/promises');
+const httpModule = builtin<typeof import('node:http')>('node:http');
+const httpsModule = builtin<typeof import('node:https')>('node:https');
+const netModule = builtin<typeof import('node:net')>('node:net');
 
 export interface ProbeResult {
   up: boolean;
@@ -58,7 +62,7 @@ function timeoutError(ms: number) {
 
 function tcp(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket = netModule().connect({ host, port });
     const timer = setTimeout(() => socket.destroy(timeoutError(timeoutMs)), timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -76,7 +80,7 @@ async function dns(
   check: Extract<MonitorCheck, { kind: 'dns' }>,
   elapsed: () => number,
 ): Promise<ProbeResult> {
-  const resolver = new Resolver({ timeout: check.timeoutMs, tries: 1 });
+  const resolver = new (dnsModule().Resolver)({ timeout: check.timeoutMs, tries: 1 });
   if (check.server) resolver.setServers([check.server]);
   let timer: NodeJS.Timeout | undefined;
   const answer = await Promise.race([
@@ -174,24 +178,28 @@ export function at(value: unknown, path: string): unknown {
 function fetchOnce(url: string, method: string, headers: Record<string, string>, timeoutMs: number) {
   return new Promise<{ res: IncomingMessage; body: string; cert: string | undefined }>((resolve, reject) => {
     const tls = url.startsWith('https:');
-    const req = (tls ? httpsRequest : httpRequest)(url, { method, headers, agent: false }, (res) => {
-      let cert: string | undefined;
-      if (tls) {
-        const peer = (res.socket as TLSSocket).getPeerCertificate?.();
-        if (peer?.valid_to) cert = new Date(peer.valid_to).toISOString();
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= MAX_BODY) chunks.push(c);
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ res, body: Buffer.concat(chunks).toString('utf8'), cert });
-      });
-      res.on('error', reject);
-    });
+    const req = (tls ? httpsModule() : httpModule()).request(
+      url,
+      { method, headers, agent: false },
+      (res) => {
+        let cert: string | undefined;
+        if (tls) {
+          const peer = (res.socket as TLSSocket).getPeerCertificate?.();
+          if (peer?.valid_to) cert = new Date(peer.valid_to).toISOString();
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= MAX_BODY) chunks.push(c);
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ res, body: Buffer.concat(chunks).toString('utf8'), cert });
+        });
+        res.on('error', reject);
+      },
+    );
     const timer = setTimeout(() => req.destroy(timeoutError(timeoutMs)), timeoutMs);
     req.on('error', (e) => {
       clearTimeout(timer);

@@ -1,4 +1,6 @@
-import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { builtin } from '../../shared/util/builtin.ts';
+
+const zlib = builtin<typeof import('node:zlib')>('node:zlib');
 
 /** One entry of an archive, as the archive says it is (nothing checked yet but the format). */
 export interface ArchiveEntry {
@@ -71,12 +73,12 @@ export function readZip(zip: Buffer, limits: ArchiveLimits): ArchiveEntry[] {
     if (method === 0) data = Buffer.from(raw);
     else if (method === 8) {
       try {
-        data = inflateRawSync(raw, { maxOutputLength: Math.max(1, size) });
+        data = zlib().inflateRawSync(raw, { maxOutputLength: Math.max(1, size) });
       } catch (cause) {
         throw new ArchiveError(`${path}: cannot inflate (${(cause as Error).message})`);
       }
     } else throw new ArchiveError(`${path}: compression method ${method} is not supported`);
-    if (data.length !== size || crc32(data) !== crc)
+    if (data.length !== size || zlib().crc32(data) !== crc)
       throw new ArchiveError(`${path}: size or CRC does not match`);
     entries.push({
       path,
@@ -103,7 +105,7 @@ export function readTarGz(gz: Buffer, limits: ArchiveLimits): ArchiveEntry[] {
   let tar: Buffer;
   try {
     // Headers and padding come on top of the files' bytes: allow for them.
-    tar = gunzipSync(gz, { maxOutputLength: limits.maxBytes + (limits.maxEntries + 2) * 1024 });
+    tar = zlib().gunzipSync(gz, { maxOutputLength: limits.maxBytes + (limits.maxEntries + 2) * 1024 });
   } catch (cause) {
     throw new ArchiveError(
       `not a readable .tar.gz, or more than ${limits.maxBytes} bytes once unpacked (${(cause as Error).message})`,

@@ -1,9 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../shared/runtime/logger.ts';
 import type { Fence, Store } from '../../shared/store/port.ts';
+import { builtin } from '../../shared/util/builtin.ts';
 import { safeEqual } from '../../shared/util/compare.ts';
+
+const http = builtin<typeof import('node:http')>('node:http');
 
 /** Where a workspace's Terraform state lock lives in the store. */
 export const stateLockName = (workspace: string) => `tfstate:${workspace}`;
@@ -118,7 +121,7 @@ export async function serveBackend(deps: {
     return answer(res, 404, `no ${req.method} ${url.pathname}`);
   };
 
-  const server = createServer((req, res) => {
+  const server = http().createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

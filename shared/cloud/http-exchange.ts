@@ -1,5 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { request as httpRequest, IncomingHttpHeaders } from 'node:http';
 
 /** Response headers, read by lower-case name as `Headers.get` reads them. */
 export interface ResponseHeaders {
@@ -22,6 +21,19 @@ export class ExchangeFailed extends Error {
   }
 }
 
+// Imported with the first exchange, not with the bundle: https alone is ~3 ms of a cold start, and
+// many first events (a refused request, a job of another kind) never call out.
+let http: Promise<typeof httpRequest> | undefined;
+let https: Promise<typeof httpRequest> | undefined;
+function requester(protocol: string): Promise<typeof httpRequest> {
+  if (protocol === 'https:') {
+    https ??= import('node:https').then((m) => m.request);
+    return https;
+  }
+  http ??= import('node:http').then((m) => m.request);
+  return http;
+}
+
 function headersOf(raw: IncomingHttpHeaders): ResponseHeaders {
   return {
     get: (name) => {
@@ -38,11 +50,11 @@ function headersOf(raw: IncomingHttpHeaders): ResponseHeaders {
  * of its cold start on this kind of machine (node:http is about 10 ms, https 13), and each later
  * request costs several times node:http's CPU. `timeoutMs` bounds the whole exchange, body included.
  */
-export function exchange(
+export async function exchange(
   url: URL,
   options: { method: string; headers: Record<string, string>; body?: Buffer; timeoutMs: number },
 ): Promise<Exchange> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const send = await requester(url.protocol);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.body) headers['content-length'] = String(options.body.length);

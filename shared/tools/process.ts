@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { builtin } from '../util/builtin.ts';
 import { toolEnv } from './layer-env.ts';
+
+const childProcess = builtin<typeof import('node:child_process')>('node:child_process');
+const readline = builtin<typeof import('node:readline')>('node:readline');
 
 export interface RunOptions {
   cwd?: string;
@@ -34,7 +36,7 @@ const GRACE_MS = 5000;
  */
 export function runProcess(bin: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, {
+    const child = childProcess().spawn(bin, args, {
       cwd: options.cwd,
       // Binaries from an FC layer (/opt/bin) come before the image's own.
       env: toolEnv(options.env ?? process.env),
@@ -63,14 +65,18 @@ export function runProcess(bin: string, args: string[], options: RunOptions = {}
     const onAbort = () => killTree('cancelled');
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      out.push(line);
-      options.onStdout?.(line);
-    });
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      err.push(line);
-      options.onStderr?.(line);
-    });
+    readline()
+      .createInterface({ input: child.stdout })
+      .on('line', (line) => {
+        out.push(line);
+        options.onStdout?.(line);
+      });
+    readline()
+      .createInterface({ input: child.stderr })
+      .on('line', (line) => {
+        err.push(line);
+        options.onStderr?.(line);
+      });
     child.on('error', (error) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
