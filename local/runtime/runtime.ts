@@ -14,7 +14,8 @@ import { LocalBuckets } from './oss-buckets.ts';
 import { type FunctionSpec, loadProject } from './s-yaml.ts';
 import { handleRequest } from './server.ts';
 import { claimStateDir } from './state-dir.ts';
-import { type StateServer, startStateServer } from './state-server.ts';
+import type { StateServer } from './state-server.ts';
+import { startStateServerThread } from './state-thread.ts';
 import { TimerScheduler } from './timers.ts';
 
 export interface RuntimeOptions {
@@ -150,7 +151,7 @@ export class LocalRuntime {
     if (external) {
       this.databaseUrl = external;
     } else {
-      this.stateServer = await startStateServer(this.options.stateDir);
+      this.stateServer = await startStateServerThread(this.options.stateDir);
       this.databaseUrl = this.stateServer.url;
     }
     this.server = createServer((req, res) => {

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReadyForQueryScanner, Turns } from '../../local/runtime/pg-turns.ts';
-import { type StateServer, startStateServer } from '../../local/runtime/state-server.ts';
+import type { StateServer } from '../../local/runtime/state-server.ts';
+import { startStateServerThread } from '../../local/runtime/state-thread.ts';
 import { connectPostgres } from '../../shared/store/engines/postgres.ts';
 
 const message = (type: string, body: Buffer) => {
@@ -73,12 +74,12 @@ describe('turns on one session', () => {
   });
 });
 
-describe('the local state server (PGlite over the wire protocol)', () => {
+describe('the local state server (PGlite over the wire protocol, in its own thread)', () => {
   let dir: string;
   let server: StateServer;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'state-server-'));
-    server = await startStateServer(dir);
+    server = await startStateServerThread(dir);
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
@@ -136,5 +137,36 @@ describe('the local state server (PGlite over the wire protocol)', () => {
     const rows = await next.query('select * from left_open');
     expect(rows).toEqual([]);
     await next.close();
+  }, 60_000);
+});
+
+describe('the state thread', () => {
+  it('writes the URL the CLI reads, and removes it when stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-thread-'));
+    try {
+      const server = await startStateServerThread(dir);
+      expect(readFileSync(join(dir, 'state.url'), 'utf8').split('\n').slice(0, 2)).toEqual([
+        server.url,
+        String(process.pid),
+      ]);
+      const db = await connectPostgres(server.url);
+      expect(await db.query<{ one: number }>('select 1::int as one')).toEqual([{ one: 1 }]);
+      await db.close();
+      await server.stop();
+      expect(() => readFileSync(join(dir, 'state.url'))).toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('fails its start with the reason when the state directory cannot hold a database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-thread-'));
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    try {
+      await expect(startStateServerThread(file)).rejects.toThrow(/not-a-directory/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
