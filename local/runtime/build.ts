@@ -45,7 +45,7 @@ export function buildOptions(root: string, name: string, entry: string): esbuild
     sourcemap: 'linked',
     legalComments: 'none',
     // PGlite is for local use only (functions in the cloud get DATABASE_URL); pg-native is optional.
-    external: ['@electric-sql/pglite', '@electric-sql/pglite-socket', 'pg-native'],
+    external: ['@electric-sql/pglite', 'pg-native'],
     logLevel: 'silent',
     // CommonJS dependencies call require(); give the ESM bundle one.
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },

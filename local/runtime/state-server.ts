@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ReadyForQueryScanner, Turns } from './pg-turns.ts';
+import { WireSession } from './pglite-wire.ts';
 
 export interface StateServer {
   url: string;
@@ -17,7 +18,6 @@ export interface StateServer {
 export async function startStateServer(stateDir: string): Promise<StateServer> {
   const { openPglite } = await import('../../shared/store/engines/pglite.ts');
   const { migrate } = await import('../../shared/store/migrations.ts');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const client = await openPglite(join(stateDir, 'state'));
   try {
     await migrate(client);
@@ -29,17 +29,22 @@ export async function startStateServer(stateDir: string): Promise<StateServer> {
   // own), but their requests take turns: a connection that sends holds the turn until the server's
   // ReadyForQuery says it is idle again (out of any transaction); others wait, their bytes held back.
   // Interleaved extended-protocol messages of two connections would bind each other's parameters.
-  const inner = new PGLiteSocketServer({ db: client.db, port: 0, host: '127.0.0.1', maxConnections: 512 });
-  await inner.start();
-  const innerPort = Number(inner.getServerConn().split(':').pop());
   const turns = new Turns();
   const open = new Set<Socket>();
   const outer = createServer((socket) => {
-    const upstream = connect(innerPort, '127.0.0.1');
+    socket.setNoDelay(true);
     open.add(socket);
-    socket.on('close', () => open.delete(socket));
-    const conn = turns.join(socket, upstream);
     const scanner = new ReadyForQueryScanner();
+    let ended = false;
+    const session = new WireSession(
+      client.db,
+      (answer) => {
+        if (!ended) socket.write(answer);
+        if (scanner.scan(answer).at(-1) === 'I') turns.release(conn);
+      },
+      () => socket.destroy(),
+    );
+    const conn = turns.join(socket, session);
     let first = true;
     socket.on('data', (chunk: Buffer) => {
       // SSLRequest and GSSENCRequest are answered with one unframed byte ('N': no encryption here).
@@ -53,19 +58,19 @@ export async function startStateServer(stateDir: string): Promise<StateServer> {
       first = false;
       turns.send(conn, chunk);
     });
-    upstream.on('data', (chunk: Buffer) => {
-      socket.write(chunk);
-      if (scanner.scan(chunk).at(-1) === 'I') turns.release(conn);
-    });
     const end = () => {
+      if (ended) return;
+      ended = true;
+      open.delete(socket);
       socket.destroy();
-      upstream.destroy();
-      turns.leave(conn);
+      // The turn passes on only once what this connection left open is closed.
+      session
+        .close()
+        .catch(() => {}) // the database closing under it (stop): nothing left to end
+        .finally(() => turns.leave(conn));
     };
-    for (const s of [socket, upstream]) {
-      s.on('close', end);
-      s.on('error', end);
-    }
+    socket.on('close', end);
+    socket.on('error', end);
   });
   await new Promise<void>((resolve) => outer.listen(0, '127.0.0.1', resolve));
   const url = `postgres://postgres@127.0.0.1:${(outer.address() as AddressInfo).port}/postgres?fcdevops_serial=1`;
@@ -84,7 +89,6 @@ export async function startStateServer(stateDir: string): Promise<StateServer> {
         for (const socket of open) socket.destroy();
         outer.unref();
       });
-      await inner.stop();
       await client.close();
     },
   };
