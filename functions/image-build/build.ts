@@ -61,6 +61,7 @@ export type BuildOutcome =
 
 /** A build that cannot succeed by retrying it (bad template, failed test): the run fails, FC does not retry. */
 export class BuildFailed extends UpstreamError {
+  override name = 'BuildFailed';
   constructor(
     readonly stage: string,
     message: string,

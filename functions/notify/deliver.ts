@@ -37,6 +37,7 @@ type Attempt = { ok: true } | { ok: false; retry: boolean; error: string };
 
 /** One failed attempt, thrown into the shared retry loop. */
 class AttemptFailed extends Error {
+  override name = 'AttemptFailed';
   constructor(
     readonly retryable: boolean,
     message: string,
@@ -94,6 +95,7 @@ function secret(ref: string | undefined, env: NodeJS.ProcessEnv): string | undef
 }
 
 class MissingSecret extends Error {
+  override name = 'MissingSecret';
   constructor(ref: string) {
     super(`${ref} is not set`);
   }

@@ -11,6 +11,7 @@ export type KubeTarget = Extract<Target, { kind: 'k8s-deployment' }>;
 
 /** Why an operation on a cluster could not go on, as the HTTP answer says it. */
 export class Refusal extends Error {
+  override name = 'Refusal';
   constructor(
     readonly status: 400 | 404 | 409 | 502,
     readonly error: string,

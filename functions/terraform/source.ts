@@ -10,6 +10,7 @@ import type { Workspace } from './workspace.ts';
 
 /** A plan that cannot succeed by trying again (a bad bundle, a missing commit, invalid HCL): its run fails for good. */
 export class PlanFailed extends UpstreamError {
+  override name = 'PlanFailed';
   constructor(
     readonly stage: string,
     message: string,

@@ -26,6 +26,7 @@ export function isRetryableCode(code: string | undefined, status: number | undef
 
 /** A failed Alibaba Cloud call: its Code, RequestId and HTTP status; nothing secret in the message. */
 export class CloudError extends UpstreamError {
+  override name = 'CloudError';
   readonly action: string;
 
   constructor(
@@ -58,6 +59,7 @@ export class CloudError extends UpstreamError {
 
 /** Network failures and timeouts: retryable, no code from the service. */
 export class NetworkError extends UpstreamError {
+  override name = 'NetworkError';
   constructor(service: string, action: string, cause: unknown) {
     const reason =
       cause instanceof Error

@@ -14,6 +14,7 @@ export interface Exchange {
 
 /** Why an exchange did not complete: `cause.code` is the socket's (ECONNREFUSED) or `ETIMEDOUT`. */
 export class ExchangeFailed extends Error {
+  override name = 'ExchangeFailed';
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);

@@ -54,6 +54,7 @@ export class KubeconfigError extends Error {
 
 /** The API server's answer to a request it refused (status and `reason` of its Status object). */
 export class KubeError extends Error {
+  override name = 'KubeError';
   constructor(
     readonly status: number,
     readonly reason: string,
