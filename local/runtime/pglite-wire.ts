@@ -1,4 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { ReadyForQueryScanner } from './pg-turns.ts';
 
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
@@ -16,12 +17,14 @@ export class WireSession {
   private buffer: Buffer = Buffer.alloc(0);
   private started = false;
   private busy: Promise<void> = Promise.resolve();
+  private readonly scanner = new ReadyForQueryScanner();
   /** Whether the session may be left mid-request or in a transaction by this connection. */
   private dirty = false;
 
+  /** `reply` gets each batch of answers and the status of its last ReadyForQuery (`I` idle, `T`, `E`), if any. */
   constructor(
     private readonly db: PGlite,
-    private readonly reply: (answer: Buffer) => void,
+    private readonly reply: (answer: Buffer, status: string | undefined) => void,
     private readonly fail: (error: Error) => void,
   ) {}
 
@@ -54,6 +57,7 @@ export class WireSession {
         // SSLRequest and GSSENCRequest: one unframed 'N' (no encryption on loopback); cancels are ignored.
         if (length === 8 && (code === SSL_REQUEST || code === GSSENC_REQUEST)) {
           answers.push(Buffer.from('N'));
+          this.scanner.skip(1);
           this.buffer = b.subarray(8);
           continue;
         }
@@ -82,8 +86,8 @@ export class WireSession {
     if (answers.length === 0) return;
     const answer = Buffer.concat(answers);
     // The last ReadyForQuery says where the session stands: idle ('I') is clean.
-    const at = answer.lastIndexOf(Buffer.from([0x5a, 0, 0, 0, 5]));
-    if (at >= 0 && at + 5 === answer.length - 1) this.dirty = answer[at + 5] !== 0x49;
-    this.reply(answer);
+    const status = this.scanner.scan(answer).at(-1);
+    if (status) this.dirty = status !== 'I';
+    this.reply(answer, status);
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { ReadyForQueryScanner, Turns } from './pg-turns.ts';
+import { Turns } from './pg-turns.ts';
 import { WireSession } from './pglite-wire.ts';
 
 export interface StateServer {
@@ -34,30 +34,17 @@ export async function startStateServer(stateDir: string): Promise<StateServer> {
   const outer = createServer((socket) => {
     socket.setNoDelay(true);
     open.add(socket);
-    const scanner = new ReadyForQueryScanner();
     let ended = false;
     const session = new WireSession(
       client.db,
-      (answer) => {
+      (answer, status) => {
         if (!ended) socket.write(answer);
-        if (scanner.scan(answer).at(-1) === 'I') turns.release(conn);
+        if (status === 'I') turns.release(conn);
       },
       () => socket.destroy(),
     );
     const conn = turns.join(socket, session);
-    let first = true;
-    socket.on('data', (chunk: Buffer) => {
-      // SSLRequest and GSSENCRequest are answered with one unframed byte ('N': no encryption here).
-      if (
-        first &&
-        chunk.length >= 8 &&
-        chunk.readInt32BE(0) === 8 &&
-        [80877103, 80877104].includes(chunk.readInt32BE(4))
-      )
-        scanner.skip(1);
-      first = false;
-      turns.send(conn, chunk);
-    });
+    socket.on('data', (chunk: Buffer) => turns.send(conn, chunk));
     const end = () => {
       if (ended) return;
       ended = true;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReadyForQueryScanner, Turns } from '../../local/runtime/pg-turns.ts';
+import { WireSession } from '../../local/runtime/pglite-wire.ts';
 import type { StateServer } from '../../local/runtime/state-server.ts';
 import { startStateServerThread } from '../../local/runtime/state-thread.ts';
 import { connectPostgres } from '../../shared/store/engines/postgres.ts';
@@ -168,5 +169,70 @@ describe('the state thread', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+});
+
+describe('a wire session on PGlite', () => {
+  const startup = () => {
+    const params = Buffer.from('user\0postgres\0database\0postgres\0\0');
+    const head = Buffer.alloc(8);
+    head.writeInt32BE(8 + params.length, 0);
+    head.writeInt32BE(196608, 4);
+    return Buffer.concat([head, params]);
+  };
+  const sslRequest = () => {
+    const b = Buffer.alloc(8);
+    b.writeInt32BE(8, 0);
+    b.writeInt32BE(80877103, 4);
+    return b;
+  };
+  const query = (sql: string) => message('Q', Buffer.from(`${sql}\0`));
+
+  it("answers an SSLRequest with N, runs messages cut anywhere, and reports each batch's last status", async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create();
+    const replies: { answer: Buffer; status: string | undefined }[] = [];
+    const failures: Error[] = [];
+    let heard: (() => void) | undefined;
+    const session = new WireSession(
+      db,
+      (answer, status) => {
+        replies.push({ answer, status });
+        heard?.();
+      },
+      (e) => failures.push(e),
+    );
+    const replyCount = (n: number) =>
+      new Promise<void>((resolve) => {
+        heard = () => replies.length >= n && resolve();
+        heard();
+      });
+    const turn = () => new Promise((r) => setImmediate(r));
+    // One byte at a time, with the event loop turning between them: nothing runs until a message is whole.
+    for (const byte of sslRequest()) {
+      expect(replies).toHaveLength(0);
+      session.write(Buffer.from([byte]));
+      await turn();
+    }
+    await replyCount(1);
+    expect(replies[0]).toEqual({ answer: Buffer.from('N'), status: undefined });
+    for (const byte of startup()) {
+      expect(replies).toHaveLength(1);
+      session.write(Buffer.from([byte]));
+      await turn();
+    }
+    await replyCount(2);
+    expect(replies[1]!.status).toBe('I');
+    expect(replies[1]!.answer[0]).toBe(0x52); // AuthenticationOk ('R') first
+    session.write(Buffer.concat([query('begin'), query("select 'a' || 'b' as ab")]));
+    await replyCount(3);
+    expect(replies).toHaveLength(3); // two queries, one batch, one write
+    expect(replies[2]!.status).toBe('T');
+    expect(replies[2]!.answer.includes(Buffer.from('ab'))).toBe(true);
+    // Gone mid-transaction: closing ends it, so the session is idle for the next connection.
+    await session.close();
+    expect(db.isInTransaction()).toBe(false);
+    expect(failures).toEqual([]);
+    await db.close();
   }, 60_000);
 });
