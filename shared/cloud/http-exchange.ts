@@ -1,4 +1,5 @@
-import type { request as httpRequest, IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { builtin } from '../util/builtin.ts';
 
 /** Response headers, read by lower-case name as `Headers.get` reads them. */
 export interface ResponseHeaders {
@@ -12,7 +13,7 @@ export interface Exchange {
   body: Buffer;
 }
 
-/** Why an exchange did not complete: `cause.code` is the socket's (ECONNREFUSED) or `ETIMEDOUT`. */
+/** Why an exchange did not complete: `code` is the socket's (ECONNREFUSED) or `ETIMEDOUT`. */
 export class ExchangeFailed extends Error {
   override name = 'ExchangeFailed';
   readonly code: string;
@@ -22,18 +23,10 @@ export class ExchangeFailed extends Error {
   }
 }
 
-// Imported with the first exchange, not with the bundle: https alone is ~3 ms of a cold start, and
+// Loaded with the first exchange, not with the bundle: https alone is ~3 ms of a cold start, and
 // many first events (a refused request, a job of another kind) never call out.
-let http: Promise<typeof httpRequest> | undefined;
-let https: Promise<typeof httpRequest> | undefined;
-function requester(protocol: string): Promise<typeof httpRequest> {
-  if (protocol === 'https:') {
-    https ??= import('node:https').then((m) => m.request);
-    return https;
-  }
-  http ??= import('node:http').then((m) => m.request);
-  return http;
-}
+const http = builtin<typeof import('node:http')>('node:http');
+const https = builtin<typeof import('node:https')>('node:https');
 
 function headersOf(raw: IncomingHttpHeaders): ResponseHeaders {
   return {
@@ -51,12 +44,12 @@ function headersOf(raw: IncomingHttpHeaders): ResponseHeaders {
  * of its cold start on this kind of machine (node:http is about 10 ms, https 13), and each later
  * request costs several times node:http's CPU. `timeoutMs` bounds the whole exchange, body included.
  */
-export async function exchange(
+export function exchange(
   url: URL,
   options: { method: string; headers: Record<string, string>; body?: Buffer; timeoutMs: number },
 ): Promise<Exchange> {
-  const send = await requester(url.protocol);
   return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? https().request : http().request;
     const headers: Record<string, string> = { ...options.headers };
     if (options.body) headers['content-length'] = String(options.body.length);
     const req = send(url, { method: options.method, headers }, (res) => {
