@@ -151,7 +151,9 @@ export class LocalRuntime {
     if (external) {
       this.databaseUrl = external;
     } else {
-      this.stateServer = await startStateServerThread(this.options.stateDir);
+      this.stateServer = await startStateServerThread(this.options.stateDir, (reason) =>
+        this.print(`[runtime] ${reason}`),
+      );
       this.databaseUrl = this.stateServer.url;
     }
     this.server = createServer((req, res) => {

@@ -12,7 +12,11 @@ type FromWorker =
  * but PGlite's queries no longer take the runtime's thread, which serves every trigger and FC API
  * call. A start that fails rejects with the worker's error.
  */
-export async function startStateServerThread(stateDir: string): Promise<StateServer> {
+export async function startStateServerThread(
+  stateDir: string,
+  /** Told when the thread fails after it started: every store call fails from then on, so say why. */
+  onFailure: (reason: string) => void = () => {},
+): Promise<StateServer> {
   const worker = new Worker(new URL('./state-worker.mjs', import.meta.url), { workerData: { stateDir } });
   const first = await Promise.race([
     once(worker, 'message').then(([m]) => m as FromWorker),
@@ -27,9 +31,15 @@ export async function startStateServerThread(stateDir: string): Promise<StateSer
     if (first.type === 'failed' && first.code) Object.assign(error, { code: first.code });
     throw error;
   }
+  let stopping = false;
+  worker.on('error', (error) => onFailure(`the state database's thread failed: ${error.message}`));
+  worker.on('exit', (code) => {
+    if (!stopping) onFailure(`the state database's thread ended (exit code ${code})`);
+  });
   return {
     url: first.url,
     async stop() {
+      stopping = true;
       const stopped = once(worker, 'message');
       worker.postMessage({ type: 'stop' });
       // PGlite closes its files in stop(); a thread that cannot is ended after a bounded wait.
