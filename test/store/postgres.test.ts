@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/runtime/errors.ts';
+import { connectPostgres } from '../../shared/store/engines/postgres.ts';
 import { acquireLock, releaseLock } from '../../shared/store/locks.ts';
 import { MIGRATIONS } from '../../shared/store/migrations.ts';
 import { openStore } from '../../shared/store/open.ts';
@@ -121,5 +122,70 @@ describe('PostgreSQL engine', () => {
     await expect(openStore({ databaseUrl: url.toString() })).rejects.toThrow(
       /database "fcd_does_not_exist" does not exist/,
     );
+  });
+
+  describe('prepared statements', () => {
+    /** The statements this connection has prepared, read on the connection itself. */
+    const prepared = (db: SqlClient, probe: string) =>
+      db.transaction(async (tx) => {
+        await tx.query(probe, [1]);
+        await tx.query(probe, [2]);
+        return tx.query<{ name: string; statement: string }>(
+          'select name, statement from pg_prepared_statements where statement = $1',
+          [probe],
+        );
+      });
+
+    it('prepares a statement with parameters once per connection, under one name', async () => {
+      const db = await connectPostgres(await freshDatabase(), { max: 1 });
+      try {
+        const rows = await prepared(db, 'select $1::int as n');
+        expect(rows).toEqual([{ name: expect.stringMatching(/^fcd_\d+$/), statement: 'select $1::int as n' }]);
+        expect(await db.query('select $1::int + 1 as n', [41])).toEqual([{ n: 42 }]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('prepares nothing with fcdevops_prepare=0 (a pooler in transaction mode in between)', async () => {
+      const url = new URL(await freshDatabase());
+      url.searchParams.set('fcdevops_prepare', '0');
+      const db = await connectPostgres(url.toString(), { max: 1 });
+      try {
+        expect(await prepared(db, 'select $1::int as n')).toEqual([]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('runs a prepared statement again after another instance changed its table', async () => {
+      const url = await freshDatabase();
+      const db = await connectPostgres(url, { max: 1 });
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        await db.query('create table widgets (id int primary key)', []);
+        await db.query('insert into widgets values (1)', []);
+        const select = 'select * from widgets where id = $1';
+        expect(await db.query(select, [1])).toEqual([{ id: 1 }]);
+        // A newer instance's migration, on its own connection: the prepared `select *` is now stale.
+        await other.query("alter table widgets add column label text not null default 'w'");
+        expect(await db.query(select, [1])).toEqual([{ id: 1, label: 'w' }]);
+
+        // Inside a transaction the refusal has aborted it: it is reported, and the next one runs.
+        const returning = 'update widgets set id = id where id = $1 returning *';
+        expect(await db.transaction((tx) => tx.query(returning, [1]))).toEqual([{ id: 1, label: 'w' }]);
+        await other.query('alter table widgets add column size int');
+        await expect(db.transaction((tx) => tx.query(returning, [1]))).rejects.toMatchObject({
+          code: '0A000',
+        });
+        expect(await db.transaction((tx) => tx.query(returning, [1]))).toEqual([
+          { id: 1, label: 'w', size: null },
+        ]);
+      } finally {
+        await other.end();
+        await db.close();
+      }
+    });
   });
 });

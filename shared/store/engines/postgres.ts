@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { ConfigError } from '../../runtime/errors.ts';
 import type { SqlClient, SqlRunner } from '../sql.ts';
+import { isStalePlan, StatementNames } from './statement-names.ts';
 
 /** Where a connection URL points, without its password. */
 export function describeUrl(url: string): string {
@@ -26,7 +27,12 @@ export async function connectPostgres(
   // one connection per pool is all it can use, and a turn may take a while to come.
   const parsed = new URL(url);
   const serial = parsed.searchParams.get('fcdevops_serial') === '1';
+  // `fcdevops_prepare=0`: a pooler in transaction mode between us and the server, which cannot keep
+  // a connection's prepared statements. The serial server shares one backend among all its clients,
+  // so two clients' statements of the same name would collide there: it never prepares either.
+  const prepare = !serial && parsed.searchParams.get('fcdevops_prepare') !== '0';
   parsed.searchParams.delete('fcdevops_serial');
+  parsed.searchParams.delete('fcdevops_prepare');
   url = parsed.toString();
   const timeout = options.connectTimeoutMs ?? (serial ? 60_000 : 5000);
   // The first connection proves the URL within `timeout`; later ones may wait longer for a free
@@ -53,18 +59,34 @@ export async function connectPostgres(
   });
   // An idle client losing its connection must not crash the function; the next query reconnects.
   pool.on('error', () => {});
-  const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
-    query: async <R>(text: string, params?: readonly unknown[]) =>
-      (await client.query(text, params as unknown[])).rows as R[],
+  const names = prepare ? new StatementNames() : undefined;
+  // Only statements with parameters are named: a text without any may hold several commands (the
+  // migrations), which the extended protocol that prepared statements use does not allow.
+  const runner = (client: pg.Pool | pg.PoolClient, inTransaction: boolean): SqlRunner => ({
+    query: async <R>(text: string, params?: readonly unknown[]) => {
+      const values = params as unknown[] | undefined;
+      const name = values?.length ? names?.nameFor(text) : undefined;
+      if (name === undefined) return (await client.query(text, values)).rows as R[];
+      try {
+        return (await client.query({ name, text, values })).rows as R[];
+      } catch (error) {
+        if (!isStalePlan(error)) throw error;
+        // A new name either way; inside a transaction the refusal has aborted it, so the caller's
+        // retry (FC's, or the user's) is what runs it again.
+        const renewed = names!.renew(text);
+        if (inTransaction) throw error;
+        return (await client.query({ name: renewed, text, values })).rows as R[];
+      }
+    },
   });
   return {
     engine: 'postgres',
-    ...runner(pool),
+    ...runner(pool, false),
     async transaction(fn) {
       const client = await pool.connect();
       try {
         await client.query('begin');
-        const result = await fn(runner(client));
+        const result = await fn(runner(client, true));
         await client.query('commit');
         return result;
       } catch (error) {
