@@ -15,12 +15,16 @@ const BENCHES = [
 
 /**
  * What `--check` (CI) holds every function to. Sizes are deterministic: the goal itself. Cold starts
- * have not reached their goal (1.3x an empty handler): CI holds them at today's worst, 1.8x, plus 25%
- * for a loaded machine, so no function (a new one included) gets slower while the goal is worked on.
+ * have not reached their goal (1.3x an empty handler) on every machine: CI holds them at the worst seen
+ * since, 1.6x (on a machine that starts node in 33 ms), plus 25% for a loaded machine, so no function
+ * (a new one included) gets slower while the goal is worked on.
  */
 const CI_LIMIT: Record<string, { limit: (f: Figure) => number; why: string }> = {
   bundle: { limit: (f) => f.goal, why: 'the goal' },
-  'cold-start': { limit: () => 1.8 * 1.25, why: "today's 1.8x plus 25% for noise; the goal is 1.3x" },
+  'cold-start': {
+    limit: () => 1.6 * 1.25,
+    why: 'the worst seen, 1.6x, plus 25% for noise; the goal is 1.3x',
+  },
 };
 
 export async function benchCommand(args: string[]): Promise<number> {
@@ -45,6 +49,9 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (values.json) console.log = (...a: unknown[]) => console.error(...a);
   const figures: Figure[] = [];
   try {
+    // What the machine itself costs, first: figures from unlike machines are not comparable.
+    const { formatMachine, machineFacts } = await import('../../bench/machine.ts');
+    console.log(formatMachine(await machineFacts()));
     if (wanted('cold-start')) {
       const { runBench } = await import('../../bench/cold-start.ts');
       figures.push(...(await runBench(resolve(values.template))));

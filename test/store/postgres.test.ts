@@ -140,7 +140,9 @@ describe('PostgreSQL engine', () => {
       const db = await connectPostgres(await freshDatabase(), { max: 1 });
       try {
         const rows = await prepared(db, 'select $1::int as n');
-        expect(rows).toEqual([{ name: expect.stringMatching(/^fcd_\d+$/), statement: 'select $1::int as n' }]);
+        expect(rows).toEqual([
+          { name: expect.stringMatching(/^fcd_\d+$/), statement: 'select $1::int as n' },
+        ]);
         expect(await db.query('select $1::int + 1 as n', [41])).toEqual([{ n: 42 }]);
       } finally {
         await db.close();

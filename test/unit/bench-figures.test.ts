@@ -44,6 +44,10 @@ describe('bench figures', () => {
     for (const f of figures) expect(f.ratio).toBeCloseTo(f.value / f.goal, 10);
     // The benches' own lines went to stderr.
     expect(json.stderr).toContain('retention planner: 2000 backups');
+    // So is what the machine costs, with every fact measured (a number, not a placeholder).
+    expect(json.stderr).toMatch(
+      /machine: \d+ cores \(.+\); node -e 0 \d+ ms, fdatasync \d+\.\d\d ms, loopback round trip \d+ µs CPU, 100k JSON round trips \d+ ms/,
+    );
 
     const unknown = await runCli(['bench', '--only', 'retention,nope']);
     expect(unknown).toMatchObject({ status: 2 });
