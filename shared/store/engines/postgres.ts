@@ -66,7 +66,7 @@ export async function connectPostgres(
     query: async <R>(text: string, params?: readonly unknown[]) => {
       const values = params as unknown[] | undefined;
       const name = values?.length ? names?.nameFor(text) : undefined;
-      if (name === undefined) return (await client.query(text, values)).rows as R[];
+      if (name === undefined || !values) return (await client.query(text, values)).rows as R[];
       try {
         return (await client.query({ name, text, values })).rows as R[];
       } catch (error) {
