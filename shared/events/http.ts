@@ -1,7 +1,8 @@
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import { ParseError } from '../runtime/errors.ts';
 import { isRecord } from '../util/records.ts';
-import { lazySchema, parseWith } from './parse.ts';
+import { EnvelopeCheck } from './envelope-check.ts';
+import { parseWith } from './parse.ts';
 
 /**
  * The event an FC3 HTTP trigger hands a built-in runtime (inside the Buffer). Example (FC docs):
@@ -10,33 +11,78 @@ import { lazySchema, parseWith } from './parse.ts';
  *    "requestContext": { "http": { "method": "GET", "path": "/example", ... }, "requestId": "1-64f6…", ... } }`
  * Multi-value headers and query parameters arrive comma-joined.
  */
-export const HttpTriggerEventSchema = lazySchema(() =>
-  z.object({
-    version: z.literal('v1'),
-    rawPath: z.string(),
-    body: z._default(z.string(), ''),
-    isBase64Encoded: z._default(z.boolean(), false),
-    headers: z._default(z.record(z.string(), z.string()), {}),
-    queryParameters: z._default(z.record(z.string(), z.string()), {}),
-    requestContext: z.object({
-      accountId: z.optional(z.string()),
-      domainName: z.optional(z.string()),
-      domainPrefix: z.optional(z.string()),
-      http: z.object({
-        method: z.string().check(z.minLength(1)),
-        path: z.string(),
-        protocol: z.optional(z.string()),
-        sourceIp: z.optional(z.string()),
-        userAgent: z.optional(z.string()),
-      }),
-      requestId: z.string().check(z.minLength(1)),
-      time: z.optional(z.string()),
-      timeEpoch: z.optional(z.string()),
-      triggerId: z.optional(z.string()),
-    }),
-  }),
-);
-export type HttpTriggerEvent = z.infer<typeof HttpTriggerEventSchema>;
+export interface HttpTriggerEvent {
+  version: 'v1';
+  rawPath: string;
+  body: string;
+  isBase64Encoded: boolean;
+  headers: Record<string, string>;
+  queryParameters: Record<string, string>;
+  requestContext: {
+    accountId?: string;
+    domainName?: string;
+    domainPrefix?: string;
+    http: { method: string; path: string; protocol?: string; sourceIp?: string; userAgent?: string };
+    requestId: string;
+    time?: string;
+    timeEpoch?: string;
+    triggerId?: string;
+  };
+}
+
+const OPTIONAL_CONTEXT = ['accountId', 'domainName', 'domainPrefix'] as const;
+const OPTIONAL_CONTEXT_AFTER = ['time', 'timeEpoch', 'triggerId'] as const;
+const OPTIONAL_HTTP = ['protocol', 'sourceIp', 'userAgent'] as const;
+
+/** Check an HTTP trigger event field by field (absent body, flag, headers and query take their defaults). */
+export function checkHttpEvent(value: unknown): HttpTriggerEvent {
+  const check = new EnvelopeCheck();
+  const event = check.object(value, []);
+  if (!event) throw new ParseError('HTTP trigger event', check.issues);
+  const version = check.literal(event.version, ['version'], 'v1');
+  const rawPath = check.string(event.rawPath, ['rawPath']);
+  const body = event.body === undefined ? '' : check.string(event.body, ['body']);
+  const isBase64Encoded =
+    event.isBase64Encoded === undefined ? false : check.boolean(event.isBase64Encoded, ['isBase64Encoded']);
+  const headers = event.headers === undefined ? {} : check.stringRecord(event.headers, ['headers']);
+  const queryParameters =
+    event.queryParameters === undefined ? {} : check.stringRecord(event.queryParameters, ['queryParameters']);
+  const context = check.object(event.requestContext, ['requestContext']);
+  const requestContext: Partial<HttpTriggerEvent['requestContext']> = {};
+  if (context) {
+    for (const key of OPTIONAL_CONTEXT) {
+      const v = check.optionalString(context[key], ['requestContext', key]);
+      if (v !== undefined) requestContext[key] = v;
+    }
+    const http = check.object(context.http, ['requestContext', 'http']);
+    if (http) {
+      const method = check.string(http.method, ['requestContext', 'http', 'method'], { min: 1 });
+      const path = check.string(http.path, ['requestContext', 'http', 'path']);
+      const out: Record<string, string | undefined> = { method, path };
+      for (const key of OPTIONAL_HTTP) {
+        const v = check.optionalString(http[key], ['requestContext', 'http', key]);
+        if (v !== undefined) out[key] = v;
+      }
+      requestContext.http = out as unknown as HttpTriggerEvent['requestContext']['http'];
+    }
+    const requestId = check.string(context.requestId, ['requestContext', 'requestId'], { min: 1 });
+    if (requestId !== undefined) requestContext.requestId = requestId;
+    for (const key of OPTIONAL_CONTEXT_AFTER) {
+      const v = check.optionalString(context[key], ['requestContext', key]);
+      if (v !== undefined) requestContext[key] = v;
+    }
+  }
+  if (check.issues.length) throw new ParseError('HTTP trigger event', check.issues);
+  return {
+    version: version!,
+    rawPath: rawPath!,
+    body: body!,
+    isBase64Encoded: isBase64Encoded!,
+    headers: headers!,
+    queryParameters: queryParameters!,
+    requestContext: requestContext as HttpTriggerEvent['requestContext'],
+  };
+}
 
 /** What a handler returns for an HTTP trigger. */
 export interface HttpResponse {
@@ -64,7 +110,7 @@ export function isHttpEvent(value: unknown): boolean {
 }
 
 export function parseHttpEvent(value: unknown): HttpRequest {
-  const event = parseWith(HttpTriggerEventSchema, value, 'HTTP trigger event');
+  const event = checkHttpEvent(value);
   const headers = Object.fromEntries(Object.entries(event.headers).map(([k, v]) => [k.toLowerCase(), v]));
   return {
     method: event.requestContext.http.method.toUpperCase(),

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import { ParseError } from '../runtime/errors.ts';
 import { isRecord, own } from '../util/records.ts';
-import { lazySchema, parseWith } from './parse.ts';
+import { EnvelopeCheck } from './envelope-check.ts';
+import { parseWith } from './parse.ts';
 
 /** FC rejects async invocation payloads over 128 KB. */
 export const MAX_JOB_BYTES = 128 * 1024;
@@ -13,26 +14,44 @@ export const MAX_JOB_BYTES = 128 * 1024;
  *    "correlationId": "c0ffee…", "attempt": 1, "id": "…", "createdAt": "2026-11-27T10:00:00.000Z" }`
  * Payloads bigger than 128 KB go to OSS and travel by reference.
  */
-export const JobMessageSchema = lazySchema(() =>
-  z.object({
-    id: z.string().check(z.minLength(1), z.maxLength(128)),
-    kind: z
-      .string()
-      .check(
-        z.regex(
-          /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/,
-          'expected a dotted lower-case kind such as image.build',
-        ),
-        z.maxLength(128),
-      ),
-    idempotencyKey: z.string().check(z.minLength(1), z.maxLength(512)),
-    payload: z.unknown(),
-    correlationId: z.string().check(z.minLength(1), z.maxLength(128)),
-    attempt: z.int().check(z.gte(1), z.lte(1000)),
-    createdAt: z.iso.datetime({ offset: true }),
-  }),
-);
-export type JobMessage<P = unknown> = Omit<z.infer<typeof JobMessageSchema>, 'payload'> & { payload: P };
+export interface JobMessage<P = unknown> {
+  id: string;
+  kind: string;
+  idempotencyKey: string;
+  payload: P;
+  correlationId: string;
+  attempt: number;
+  createdAt: string;
+}
+
+const KIND = {
+  re: /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/,
+  message: 'expected a dotted lower-case kind such as image.build',
+};
+
+/** Check a job message's envelope (its payload is the kind's schema's to check). */
+export function checkJobMessage(value: unknown): JobMessage {
+  const check = new EnvelopeCheck();
+  const job = check.object(value, []);
+  if (!job) throw new ParseError('job message', check.issues);
+  const id = check.string(job.id, ['id'], { min: 1, max: 128 });
+  const kind = check.string(job.kind, ['kind'], { pattern: KIND, max: 128 });
+  const idempotencyKey = check.string(job.idempotencyKey, ['idempotencyKey'], { min: 1, max: 512 });
+  check.present(job, 'payload', []);
+  const correlationId = check.string(job.correlationId, ['correlationId'], { min: 1, max: 128 });
+  const attempt = check.int(job.attempt, ['attempt'], 1, 1000);
+  const createdAt = check.string(job.createdAt, ['createdAt'], { datetime: true });
+  if (check.issues.length) throw new ParseError('job message', check.issues);
+  return {
+    id: id!,
+    kind: kind!,
+    idempotencyKey: idempotencyKey!,
+    payload: job.payload,
+    correlationId: correlationId!,
+    attempt: attempt!,
+    createdAt: createdAt!,
+  };
+}
 
 export function isJobMessage(value: unknown): boolean {
   return isRecord(value) && typeof value.kind === 'string' && 'idempotencyKey' in value;
@@ -56,7 +75,7 @@ export function createJob<P>(input: {
     attempt: input.attempt ?? 1,
     createdAt: (input.now ?? new Date()).toISOString(),
   };
-  parseWith(JobMessageSchema, message, 'job message');
+  checkJobMessage(message);
   const bytes = Buffer.from(JSON.stringify(message));
   if (bytes.length > MAX_JOB_BYTES) {
     throw new ParseError('job message', [
@@ -74,7 +93,7 @@ export function parseJob<S extends z.ZodMiniType>(
   value: unknown,
   kinds: Readonly<Record<string, S>>,
 ): JobMessage<z.infer<S>> {
-  const message = parseWith(JobMessageSchema, value, 'job message');
+  const message = checkJobMessage(value);
   const schema = own(kinds, message.kind);
   if (!schema) {
     throw new ParseError('job message', [
