@@ -99,16 +99,17 @@ export function defineHandler<TP extends z.ZodMiniType>(spec: HandlerSpec<TP>): 
         const correlationId = request.headers['x-correlation-id'] ?? request.requestId;
         const key = request.headers['idempotency-key'];
         // The key is bound to what the request asks: method, path, query and body.
-        const asked = sha256Hex(
-          `${request.method} ${request.path}?${new URLSearchParams(request.query)}\n${sha256Hex(request.body)}`,
-        );
+        const asked = () =>
+          sha256Hex(
+            `${request.method} ${request.path}?${new URLSearchParams(request.query)}\n${sha256Hex(request.body)}`,
+          );
         const ctx = context(shared, spec, fc, base, 'http', correlationId, key && `http:${key}`, asked);
         return await respondHttp(() => spec.http!(request, ctx), ctx.log);
       }
       if (source === 'timer' && spec.timer) {
         const input = parseTimerEvent(value, spec.timer.payload);
         const key = `timer:${input.triggerName}:${input.triggerTime.toISOString()}`;
-        const asked = sha256Hex(JSON.stringify(input.payload ?? null));
+        const asked = () => sha256Hex(JSON.stringify(input.payload ?? null));
         return await spec.timer.run(
           input,
           context(shared, spec, fc, base, 'timer', fc.requestId, key, asked),
@@ -120,7 +121,7 @@ export function defineHandler<TP extends z.ZodMiniType>(spec: HandlerSpec<TP>): 
           (e) => `${e.oss.bucket.name}/${e.oss.object.key}@${e.oss.object.eTag ?? e.eventTime}`,
         );
         const key = `oss:${sha256Hex(objects.join('\n'))}`;
-        return await spec.oss(event, context(shared, spec, fc, base, 'oss', fc.requestId, key, key));
+        return await spec.oss(event, context(shared, spec, fc, base, 'oss', fc.requestId, key, () => key));
       }
       if (source === 'job' && spec.jobs) {
         if (bytes > MAX_JOB_BYTES) {
@@ -138,7 +139,7 @@ export function defineHandler<TP extends z.ZodMiniType>(spec: HandlerSpec<TP>): 
           'job',
           job.correlationId,
           `job:${job.idempotencyKey}`,
-          sha256Hex(`${job.kind}\n${JSON.stringify(job.payload)}`),
+          () => sha256Hex(`${job.kind}\n${JSON.stringify(job.payload)}`),
           job.kind,
           job.attempt,
         );
@@ -167,6 +168,14 @@ export function defineHandler<TP extends z.ZodMiniType>(spec: HandlerSpec<TP>): 
   };
 }
 
+function memo<T>(work: () => T): () => T {
+  let done: { value: T } | undefined;
+  return () => {
+    done ??= { value: work() };
+    return done.value;
+  };
+}
+
 function detect(value: unknown): EventSource | undefined {
   if (isHttpEvent(value)) return 'http';
   if (isTimerEvent(value)) return 'timer';
@@ -183,7 +192,7 @@ function context(
   source: EventSource,
   correlationId: string,
   eventKey: string | undefined,
-  eventPayloadSha256: string,
+  asked: () => string,
   kind = fc.function?.name ?? 'function',
   attempt = (fc.retryCount ?? 0) + 1,
 ): HandlerContext {
@@ -194,7 +203,7 @@ function context(
     log,
     correlationId,
     eventKey,
-    eventPayloadSha256,
+    eventPayloadSha256: memo(asked),
     kind,
     attempt,
   };

@@ -64,8 +64,11 @@ export interface OnceDeps {
   correlationId: string;
   /** The idempotency key the event itself carries, if any. */
   eventKey: string | undefined;
-  /** SHA-256 of what the event asks for (request line and body, job payload, trigger payload). */
-  eventPayloadSha256: string;
+  /**
+   * SHA-256 of what the event asks for (request line and body, job payload, trigger payload), worked
+   * out when a key is claimed: most GETs claim none, and a webhook body can be megabytes.
+   */
+  eventPayloadSha256: () => string;
   kind: string;
   attempt: number;
 }
@@ -96,7 +99,7 @@ export async function runOnce<T>(
   const owner = `${deps.fc.requestId}`;
   const leaseMs = deps.fc.function.timeout * 1000 + 10_000;
   const payloadSha256 =
-    options.payload === undefined ? deps.eventPayloadSha256 : sha256Hex(JSON.stringify(options.payload));
+    options.payload === undefined ? deps.eventPayloadSha256() : sha256Hex(JSON.stringify(options.payload));
   const runInput = {
     kind: options.kind ?? deps.kind,
     subject: (options.subject ?? raw).slice(0, LIMITS.subject),
