@@ -121,7 +121,10 @@ export function defineHandler<TP extends z.ZodMiniType>(spec: HandlerSpec<TP>): 
           (e) => `${e.oss.bucket.name}/${e.oss.object.key}@${e.oss.object.eTag ?? e.eventTime}`,
         );
         const key = `oss:${sha256Hex(objects.join('\n'))}`;
-        return await spec.oss(event, context(shared, spec, fc, base, 'oss', fc.requestId, key, () => key));
+        return await spec.oss(
+          event,
+          context(shared, spec, fc, base, 'oss', fc.requestId, key, () => key),
+        );
       }
       if (source === 'job' && spec.jobs) {
         if (bytes > MAX_JOB_BYTES) {

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
+import { regexes } from 'zod/v4/core';
+import { ISO_DATETIME } from '../../shared/events/envelope-check.ts';
 import { checkHttpEvent } from '../../shared/events/http.ts';
 import { checkJobMessage } from '../../shared/events/job.ts';
 import { parseWith } from '../../shared/events/parse.ts';
@@ -189,6 +191,11 @@ describe('envelopes written out agree with their zod declarations', () => {
       );
     });
   }
+
+  it("takes its date-time pattern from zod's", () => {
+    expect(ISO_DATETIME.source).toBe(regexes.datetime({ offset: true }).source);
+    expect(ISO_DATETIME.flags).toBe(regexes.datetime({ offset: true }).flags);
+  });
 
   it('names each problem where it is, all of them at once', () => {
     const bad = outcome(() =>
