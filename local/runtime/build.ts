@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { formatConfigProblem } from '../../shared/runtime/errors.ts';
@@ -50,8 +50,37 @@ export function buildOptions(root: string, name: string, entry: string): esbuild
     logLevel: 'silent',
     // CommonJS dependencies call require(); give the ESM bundle one.
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    plugins: [pgWithoutWorkersProbe],
   };
 }
+
+/** What pg 8 runs when its module loads, to tell a Cloudflare Worker from Node (lib/stream.js). */
+const PG_WORKERS_PROBE = "if (typeof Response === 'function') {";
+
+/**
+ * pg decides at load whether it runs in a Cloudflare Worker, and where `navigator` is missing (Node
+ * 20, FC's nodejs20) it builds a `Response` to find out: Node then loads its whole fetch stack
+ * (undici), 17-28 ms of the first event that touches the store in every new instance. A function
+ * on FC is never a Worker: the bundle skips that probe. If pg stops matching, the build fails
+ * rather than quietly paying it again (test/unit/pg-probe.test.ts).
+ */
+export const pgWithoutWorkersProbe: esbuild.Plugin = {
+  name: 'fc-devops-pg-without-workers-probe',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(PG_WORKERS_PROBE))
+        return {
+          errors: [
+            {
+              text: `pg's lib/stream.js no longer contains "${PG_WORKERS_PROBE}": check how it detects Cloudflare Workers now, and update pgWithoutWorkersProbe (local/runtime/build.ts)`,
+            },
+          ],
+        };
+      return { contents: source.replace(PG_WORKERS_PROBE, 'if (false) {'), loader: 'js' };
+    });
+  },
+};
 
 function failures(error: unknown): string[] {
   const failure = error as esbuild.BuildFailure;
@@ -120,9 +149,11 @@ export async function watchFunctions(
   const contexts = await Promise.all(
     names.map(async (name) => {
       let first = true;
+      const base = buildOptions(root, name, entries[name]!);
       const ctx = await esbuild.context({
-        ...buildOptions(root, name, entries[name]!),
+        ...base,
         plugins: [
+          ...(base.plugins ?? []),
           {
             name: 'fc-devops-reload',
             setup(build) {
