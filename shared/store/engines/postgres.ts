@@ -35,30 +35,30 @@ export async function connectPostgres(
   parsed.searchParams.delete('fcdevops_prepare');
   url = parsed.toString();
   const timeout = options.connectTimeoutMs ?? (serial ? 60_000 : 5000);
-  // The first connection proves the URL within `timeout`; later ones may wait longer for a free
-  // connection (a busy server, or the local runtime's PGlite serving many instances one at a time).
-  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeout });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: serial ? 1 : (options.max ?? 3),
+    connectionTimeoutMillis: timeout,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection must not crash the function; the next query reconnects.
+  pool.on('error', () => {});
+  // The first connection proves the URL within `timeout`, and stays in the pool for the first
+  // query (a probe of its own cost every cold start a second connection and a round trip).
   try {
-    await probe.connect();
-    await probe.query('select 1');
+    (await pool.connect()).release();
   } catch (cause) {
+    await pool.end().catch(() => {});
     throw new ConfigError([
       {
         file: 'DATABASE_URL',
         message: `cannot use the state database at ${describeUrl(url)} (${(cause as Error).message || (cause as NodeJS.ErrnoException).code || 'no answer'})`,
       },
     ]);
-  } finally {
-    await probe.end().catch(() => {});
   }
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: serial ? 1 : (options.max ?? 3),
-    connectionTimeoutMillis: serial ? 120_000 : 60_000,
-    idleTimeoutMillis: 30_000,
-  });
-  // An idle client losing its connection must not crash the function; the next query reconnects.
-  pool.on('error', () => {});
+  // Later connections may wait longer for a free one: a busy server, or the local runtime's PGlite
+  // serving many instances one at a time.
+  pool.options.connectionTimeoutMillis = serial ? 120_000 : 60_000;
   const names = prepare ? new StatementNames() : undefined;
   // Only statements with parameters are named: a text without any may hold several commands (the
   // migrations), which the extended protocol that prepared statements use does not allow.
