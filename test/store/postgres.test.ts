@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/runtime/errors.ts';
 import { connectPostgres } from '../../shared/store/engines/postgres.ts';
 import { acquireLock, releaseLock } from '../../shared/store/locks.ts';
-import { MIGRATIONS } from '../../shared/store/migrations.ts';
+import { LATEST_VERSION, MIGRATION_LOCK, MIGRATIONS } from '../../shared/store/migrations.ts';
 import { openStore } from '../../shared/store/open.ts';
 import type { SqlClient } from '../../shared/store/sql.ts';
 import { until } from '../helpers.ts';
@@ -50,6 +50,36 @@ describe('PostgreSQL engine', () => {
     await client.end();
     expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('opens an up-to-date database without waiting for the migration lock, and still refuses a damaged one', async () => {
+    const url = await freshDatabase();
+    await (await openStore({ databaseUrl: url })).close();
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      // Another instance holds the migration lock (a long migration): a database already at the
+      // latest version opens anyway, with one read instead of queueing behind it.
+      await other.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const store = await openStore({ databaseUrl: url });
+      await store.close();
+      await other.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+
+      // A table of the same name in another schema is not the store's table.
+      await other.query('create schema elsewhere; create table elsewhere.run_logs (id int)');
+      await other.query('drop table run_logs');
+      await expect(openStore({ databaseUrl: url })).rejects.toThrow(
+        /damaged: schema version 1 is recorded but table run_logs is missing/,
+      );
+      await other.query(
+        `delete from fc_devops_schema where version = ${LATEST_VERSION}; insert into fc_devops_schema (version, name) values (${LATEST_VERSION + 1}, 'from the future')`,
+      );
+      await expect(openStore({ databaseUrl: url })).rejects.toThrow(
+        `schema version ${LATEST_VERSION + 1}, newer than this build of fc-devops knows (${LATEST_VERSION})`,
+      );
+    } finally {
+      await other.end();
+    }
   });
 
   it('never gives an acquire that stalled behind another transaction a smaller token than a holder that came and went', async () => {
