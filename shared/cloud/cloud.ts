@@ -50,7 +50,8 @@ export function lazyAdapter<T extends object>(product: string, load: () => Promi
       let method = methods.get(name);
       if (!method) {
         method = async (...args: unknown[]) => {
-          const adapter = await (loaded ??= load());
+          loaded ??= load();
+          const adapter = await loaded;
           const member = (adapter as Record<string, unknown>)[name];
           if (typeof member !== 'function')
             throw new InvariantError(`the ${product} adapter has no method ${name}`);
