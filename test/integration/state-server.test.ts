@@ -235,4 +235,77 @@ describe('a wire session on PGlite', () => {
     expect(failures).toEqual([]);
     await db.close();
   }, 60_000);
+
+  it('runs a whole pipeline of extended-protocol messages in order, an error skipping only to its Sync', async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create();
+    const answers: Buffer[] = [];
+    const statuses: (string | undefined)[] = [];
+    let heard: (() => void) | undefined;
+    const session = new WireSession(
+      db,
+      (answer, status) => {
+        answers.push(answer);
+        statuses.push(status);
+        heard?.();
+      },
+      (e) => {
+        throw e;
+      },
+    );
+    const replies = (n: number) =>
+      new Promise<void>((resolve) => {
+        heard = () => answers.length >= n && resolve();
+        heard();
+      });
+    session.write(startup());
+    await replies(1);
+    const cstr = (text: string) => Buffer.from(`${text}\0`);
+    const parse = (sql: string) => message('P', Buffer.concat([cstr(''), cstr(sql), Buffer.from([0, 0])]));
+    const bind = (value: string) => {
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(Buffer.byteLength(value));
+      return message(
+        'B',
+        Buffer.concat([
+          cstr(''),
+          cstr(''),
+          Buffer.from([0, 0, 0, 1]),
+          length,
+          Buffer.from(value),
+          Buffer.from([0, 0]),
+        ]),
+      );
+    };
+    const describePortal = message('D', Buffer.concat([Buffer.from('P'), cstr('')]));
+    const execute = message('E', Buffer.concat([cstr(''), Buffer.alloc(4)]));
+    const sync = message('S', Buffer.alloc(0));
+    // Two queries as pg pipelines them, in one write: the first fails at Parse, so its Bind and
+    // Execute are skipped up to its Sync; the second runs with its own parameter.
+    session.write(
+      Buffer.concat([
+        parse('select no_such_column'),
+        bind('x'),
+        execute,
+        sync,
+        parse("select $1::text || '!' as shout"),
+        bind('hey'),
+        describePortal,
+        execute,
+        sync,
+      ]),
+    );
+    await replies(2);
+    const answer = answers[1]!;
+    const types: string[] = [];
+    for (let i = 0; i < answer.length; i += 1 + answer.readInt32BE(i + 1))
+      types.push(String.fromCharCode(answer[i]!));
+    // ParameterStatus ('S') may come at any time (PGlite reports its settings again after an error).
+    expect(types.filter((t) => t !== 'S')).toEqual(['E', 'Z', '1', '2', 'T', 'D', 'C', 'Z']);
+    expect(answer.includes(Buffer.from('no_such_column'))).toBe(true);
+    expect(answer.includes(Buffer.from('hey!'))).toBe(true);
+    expect(statuses[1]).toBe('I');
+    await session.close();
+    await db.close();
+  }, 60_000);
 });
