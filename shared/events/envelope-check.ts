@@ -103,13 +103,13 @@ export class EnvelopeCheck {
     const proto = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
     if (Array.isArray(value) || (proto !== Object.prototype && proto !== null))
       return this.wrongType(path, 'record', value);
+    const before = this.issues.length;
     const out: Record<string, string> = {};
-    let ok = true;
     for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
       if (typeof entry === 'string') out[key] = entry;
-      else ok = this.wrongType([...path, key], 'string', entry) ?? false;
+      else this.wrongType([...path, key], 'string', entry);
     }
-    return ok ? out : undefined;
+    return this.issues.length === before ? out : undefined;
   }
 
   /** A field that must be present, whatever its value (`payload` of a job). */

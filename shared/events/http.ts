@@ -56,14 +56,16 @@ export function checkHttpEvent(value: unknown): HttpTriggerEvent {
     }
     const http = check.object(context.http, ['requestContext', 'http']);
     if (http) {
-      const method = check.string(http.method, ['requestContext', 'http', 'method'], { min: 1 });
-      const path = check.string(http.path, ['requestContext', 'http', 'path']);
-      const out: Record<string, string | undefined> = { method, path };
+      // Undefined only when an issue is recorded, and then nothing is returned.
+      const out: HttpTriggerEvent['requestContext']['http'] = {
+        method: check.string(http.method, ['requestContext', 'http', 'method'], { min: 1 })!,
+        path: check.string(http.path, ['requestContext', 'http', 'path'])!,
+      };
       for (const key of OPTIONAL_HTTP) {
         const v = check.optionalString(http[key], ['requestContext', 'http', key]);
         if (v !== undefined) out[key] = v;
       }
-      requestContext.http = out as unknown as HttpTriggerEvent['requestContext']['http'];
+      requestContext.http = out;
     }
     const requestId = check.string(context.requestId, ['requestContext', 'requestId'], { min: 1 });
     if (requestId !== undefined) requestContext.requestId = requestId;

@@ -18,7 +18,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Load `module` in a fresh node and say whether undici (fetch, Response) was loaded by then. */
 function loadsUndici(module: string): boolean {
-  const script = `await import(${JSON.stringify(`file://${module}`)}); const pg = (await import(${JSON.stringify(`file://${module}`)})).default; new pg.Client(); console.log(process.moduleLoadList.some((m) => m.includes('undici')));`;
+  const script = `const pg = (await import(${JSON.stringify(`file://${module}`)})).default; new pg.Client(); console.log(process.moduleLoadList.some((m) => m.includes('undici')));`;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   expect(run.stderr).toBe('');
   return run.stdout.trim() === 'true';
