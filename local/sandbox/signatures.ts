@@ -12,8 +12,19 @@ const SKEW_MS = 15 * 60 * 1000;
 export class NonceCache {
   private readonly seen = new Map<string, number>();
 
+  /** Nonces remembered now. */
+  get size(): number {
+    return this.seen.size;
+  }
+
   use(nonce: string, now = Date.now()): void {
-    for (const [n, at] of this.seen) if (now - at > SKEW_MS) this.seen.delete(n);
+    // A Map iterates in insertion order, which is time order: the expired ones are a prefix, so the
+    // sweep stops at the first nonce still fresh instead of visiting all of them on every request (a
+    // sandbox under `npm start` sees tens of thousands in fifteen minutes).
+    for (const [n, at] of this.seen) {
+      if (now - at <= SKEW_MS) break;
+      this.seen.delete(n);
+    }
     if (this.seen.has(nonce))
       throw new ApiError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
     this.seen.set(nonce, now);

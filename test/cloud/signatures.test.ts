@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import RPCClient from '@alicloud/pop-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../local/sandbox/server.ts';
+import { NonceCache } from '../../local/sandbox/signatures.ts';
 import { percentEncode } from '../../shared/cloud/acs3.ts';
 import { cloudFor, KEY, startSandbox } from './harness.ts';
 
@@ -76,6 +77,28 @@ describe('sandbox signature checks', () => {
     const url = rpcUrl(sandbox.url, rpcParams({ SignatureNonce: 'fixed-nonce-1' }), KEY.accessKeySecret);
     expect((await fetch(url)).status).toBe(200);
     expect(await code(url)).toEqual({ status: 400, code: 'SignatureNonceUsed' });
+  });
+
+  it('remembers a nonce for fifteen minutes, and forgets the expired ones as time passes', () => {
+    const nonces = new NonceCache();
+    const t0 = Date.UTC(2026, 11, 2);
+    const minute = 60_000;
+    for (let i = 0; i < 10; i++) nonces.use(`n${i}`, t0 + i * minute);
+    expect(nonces.size).toBe(10);
+    // Fifteen minutes after n0 it is still a replay; a millisecond later it has been forgotten.
+    expect(() => nonces.use('n0', t0 + 15 * minute)).toThrow(
+      expect.objectContaining({ code: 'SignatureNonceUsed' }),
+    );
+    nonces.use('fresh', t0 + 15 * minute + 1);
+    expect(nonces.size).toBe(10); // n0 went, fresh came
+    nonces.use('n0', t0 + 15 * minute + 2);
+    // Twenty minutes on, only what was used in the last fifteen is kept: n6 to n9, fresh, n0, late.
+    nonces.use('late', t0 + 20 * minute + 3);
+    expect(nonces.size).toBe(7);
+    expect(() => nonces.use('n6', t0 + 20 * minute + 4)).toThrow(
+      expect.objectContaining({ code: 'SignatureNonceUsed' }),
+    );
+    nonces.use('n5', t0 + 20 * minute + 5);
   });
 
   it('answers unknown actions and versions with their codes, and missing parameters by name', async () => {
