@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { formatConfigProblem } from '../../shared/runtime/errors.ts';
 import { compileConfig } from './config-compile.ts';
+import { foldEagerChunks } from './fold-eager-chunks.ts';
 
 export interface BuildResult {
   functions: string[];
@@ -82,6 +83,33 @@ export const pgWithoutWorkersProbe: esbuild.Plugin = {
   },
 };
 
+/**
+ * One function's bundle, written to `dist/<name>`: split by esbuild, then with the chunks every cold
+ * start loads folded into the entry (fold-eager-chunks.ts).
+ */
+export async function buildFunction(root: string, name: string, entry: string): Promise<void> {
+  const result = await esbuild.build({ ...buildOptions(root, name, entry), write: false, metafile: true });
+  // Chunks are named by content: drop the last build's, or they pile up.
+  await writeBundle(join(root, 'dist', name), result, { clean: true });
+}
+
+/**
+ * `clean`: drop the last build's chunks first. Watch mode keeps them: an instance still running the
+ * last build may import one of its lazy chunks after the rebuild.
+ */
+async function writeBundle(
+  outDir: string,
+  result: esbuild.BuildResult,
+  options: { clean: boolean },
+): Promise<void> {
+  const { files } = await foldEagerChunks(outDir, result.outputFiles ?? [], result.metafile!);
+  if (options.clean) rmSync(join(outDir, 'chunks'), { recursive: true, force: true });
+  for (const file of files) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(file.path, file.contents);
+  }
+}
+
 function failures(error: unknown): string[] {
   const failure = error as esbuild.BuildFailure;
   const errors = (failure.errors ?? []).map(
@@ -102,13 +130,7 @@ export async function buildFunctions(
   const outDir = join(root, 'dist');
   const names = Object.keys(entries);
   if (names.length === 0) return { functions: [], outDir, errors: [] };
-  const built = await Promise.allSettled(
-    names.map((name) => {
-      // Chunks are named by content: drop the last build's, or they pile up.
-      rmSync(join(outDir, name, 'chunks'), { recursive: true, force: true });
-      return esbuild.build(buildOptions(root, name, entries[name]!));
-    }),
-  );
+  const built = await Promise.allSettled(names.map((name) => buildFunction(root, name, entries[name]!)));
   const errors = built.flatMap((r) => (r.status === 'rejected' ? failures(r.reason) : []));
   if (errors.length) return { functions: names, outDir, errors };
   // In the cloud each function reads fc-devops.yaml checked and compiled to JSON beside its bundle
@@ -152,20 +174,27 @@ export async function watchFunctions(
       const base = buildOptions(root, name, entries[name]!);
       const ctx = await esbuild.context({
         ...base,
+        write: false,
+        metafile: true,
         plugins: [
           ...(base.plugins ?? []),
           {
             name: 'fc-devops-reload',
             setup(build) {
-              build.onEnd((result) => {
+              build.onEnd(async (result) => {
+                const errors = result.errors.map(
+                  (e) => `${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text}`,
+                );
+                if (!errors.length)
+                  await writeBundle(join(root, 'dist', name), result, { clean: false }).catch((e) =>
+                    errors.push(...failures(e)),
+                  );
                 // The first build is awaited by the caller; only later ones are reloads.
                 if (first) {
                   first = false;
                   return;
                 }
-                report(
-                  result.errors.map((e) => `${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text}`),
-                );
+                report(errors);
               });
             },
           },

@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOptions, functionEntries } from '../../local/runtime/build.ts';
+import { buildFunction, functionEntries } from '../../local/runtime/build.ts';
 
 // Built-ins every cold start may compile: each of the rest costs 1-3 ms (http, https, zlib,
 // child_process, net, dns...), so only the events that use them load them (shared/util/builtin.ts,
@@ -15,8 +14,7 @@ let out: string;
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'fcd-cold-imports-'));
-  for (const [name, entry] of Object.entries(functionEntries(root)))
-    await esbuild.build(buildOptions(out, name, entry));
+  for (const [name, entry] of Object.entries(functionEntries(root))) await buildFunction(out, name, entry);
 }, 60_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
