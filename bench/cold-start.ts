@@ -78,9 +78,9 @@ function coldStart(modulePath: string, exportName: string, event: unknown, confi
 }
 
 /**
- * Bytes a cold start loads (the entry and the chunks it imports statically; `loaded`: files already in
- * memory, not counted again) and bytes left to the
+ * Bytes a cold start loads (the entry and the chunks it imports statically) and bytes left to the
  * first event that needs them (`import()`: the store's PostgreSQL engine, the kubeconfig parser).
+ * `loaded`: files already in memory, not counted again.
  */
 function moduleBytes(
   entry: string,

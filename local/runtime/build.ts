@@ -23,6 +23,20 @@ export function functionEntries(root: string): Record<string, string> {
   return entries;
 }
 
+/** How a bundle's files are written, by the splitting build and by the pass that folds its chunks. */
+const OUTPUT = {
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minify: true,
+  // No keepNames: its __name() wrappers cost each cold start ~1.5 ms. Error classes, told apart by
+  // name in logs, run records and FC's errorType, name themselves (test/unit/error-names.test.ts).
+  keepNames: false,
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'silent',
+} satisfies esbuild.BuildOptions;
+
 /**
  * esbuild options for one function: a minified ESM bundle, `dist/<name>/index.mjs`, ready for `code:`
  * in s.yaml (handler `index.handler`). Everything the function imports is inside its directory; what
@@ -37,18 +51,9 @@ export function buildOptions(root: string, name: string, entry: string): esbuild
     bundle: true,
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    minify: true,
-    // No keepNames: its __name() wrappers cost each cold start ~1.5 ms. Error classes, told apart by
-    // name in logs, run records and FC's errorType, name themselves (test/unit/error-names.test.ts).
-    keepNames: false,
-    sourcemap: 'linked',
-    legalComments: 'none',
+    ...OUTPUT,
     // PGlite is for local use only (functions in the cloud get DATABASE_URL); pg-native is optional.
     external: ['@electric-sql/pglite', 'pg-native'],
-    logLevel: 'silent',
     // CommonJS dependencies call require(); give the ESM bundle one.
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
     plugins: [pgWithoutWorkersProbe],
@@ -88,9 +93,10 @@ export const pgWithoutWorkersProbe: esbuild.Plugin = {
  * start loads folded into the entry (fold-eager-chunks.ts).
  */
 export async function buildFunction(root: string, name: string, entry: string): Promise<void> {
-  const result = await esbuild.build({ ...buildOptions(root, name, entry), write: false, metafile: true });
+  const options = buildOptions(root, name, entry);
+  const result = await esbuild.build({ ...options, write: false, metafile: true });
   // Chunks are named by content: drop the last build's, or they pile up.
-  await writeBundle(join(root, 'dist', name), result, { clean: true });
+  await writeBundle(options, result, { clean: true });
 }
 
 /**
@@ -98,11 +104,12 @@ export async function buildFunction(root: string, name: string, entry: string): 
  * last build may import one of its lazy chunks after the rebuild.
  */
 async function writeBundle(
-  outDir: string,
+  build: esbuild.BuildOptions,
   result: esbuild.BuildResult,
   options: { clean: boolean },
 ): Promise<void> {
-  const { files } = await foldEagerChunks(outDir, result.outputFiles ?? [], result.metafile!);
+  const outDir = build.outdir!;
+  const files = await foldEagerChunks(outDir, OUTPUT, result.outputFiles ?? [], result.metafile!);
   if (options.clean) rmSync(join(outDir, 'chunks'), { recursive: true, force: true });
   for (const file of files) {
     mkdirSync(dirname(file.path), { recursive: true });
@@ -186,9 +193,7 @@ export async function watchFunctions(
                   (e) => `${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text}`,
                 );
                 if (!errors.length)
-                  await writeBundle(join(root, 'dist', name), result, { clean: false }).catch((e) =>
-                    errors.push(...failures(e)),
-                  );
+                  await writeBundle(base, result, { clean: false }).catch((e) => errors.push(...failures(e)));
                 // The first build is awaited by the caller; only later ones are reloads.
                 if (first) {
                   first = false;

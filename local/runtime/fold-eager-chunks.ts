@@ -25,14 +25,16 @@ function specifier(fromDir: string, to: string): string {
  * once the entry has run, so the entry is always loaded by then; each module still exists once, so
  * classes, caches and `instanceof` keep their identity.
  *
- * `files` and `meta` are what a splitting build of one function wrote to `outDir` (`write: false`,
- * `metafile: true`). Returns the files to write instead, and the chunks folded (relative paths).
+ * `output` is how the splitting build wrote its files (target, minify, source maps), for this pass
+ * to write them alike; `files` and `meta` are what that build wrote to `outDir` (`write: false`,
+ * `metafile: true`). Returns the files to write instead.
  */
 export async function foldEagerChunks(
   outDir: string,
+  output: esbuild.BuildOptions,
   files: readonly BundleFile[],
   meta: esbuild.Metafile,
-): Promise<{ files: BundleFile[]; folded: string[] }> {
+): Promise<BundleFile[]> {
   const byPath = new Map(files.map((f) => [resolve(f.path), f]));
   const outputs = new Map(Object.entries(meta.outputs).map(([p, o]) => [resolve(p), o]));
   // Lazy chunks are entry points too (of their import()); the function's own is index.mjs.
@@ -46,7 +48,7 @@ export async function foldEagerChunks(
   };
   if (outputs.has(entry)) visit(entry);
   const chunks = eager.slice(1);
-  if (chunks.length === 0) return { files: [...files], folded: [] };
+  if (chunks.length === 0) return [...files];
 
   // Every folded chunk's exports, re-exported by the entry under names no other chunk uses. The
   // names come from the chunk's file name (a hash of its content), so a lazy chunk that did not
@@ -109,17 +111,7 @@ export async function foldEagerChunks(
       });
     },
   });
-  const options: esbuild.BuildOptions = {
-    bundle: true,
-    write: false,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    minify: true,
-    sourcemap: 'linked',
-    legalComments: 'none',
-    logLevel: 'silent',
-  };
+  const options: esbuild.BuildOptions = { ...output, bundle: true, write: false };
 
   const lazy = [...outputs.keys()].filter(
     (f) =>
@@ -147,11 +139,8 @@ export async function foldEagerChunks(
     built.flatMap((r) => (r.outputFiles ?? []).map((f) => [resolve(f.path), f] as const)),
   );
   const gone = new Set(chunks.flatMap((c) => [c, `${c}.map`]));
-  return {
-    files: [
-      ...files.filter((f) => !gone.has(resolve(f.path)) && !replaced.has(resolve(f.path))),
-      ...replaced.values(),
-    ],
-    folded: chunks.map((c) => relative(outDir, c)),
-  };
+  return [
+    ...files.filter((f) => !gone.has(resolve(f.path)) && !replaced.has(resolve(f.path))),
+    ...replaced.values(),
+  ];
 }
