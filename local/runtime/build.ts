@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { formatConfigProblem } from '../../shared/runtime/errors.ts';
 import { compileConfig } from './config-compile.ts';
@@ -111,9 +111,16 @@ async function writeBundle(
   const outDir = build.outdir!;
   const files = await foldEagerChunks(outDir, OUTPUT, result.outputFiles ?? [], result.metafile!);
   if (options.clean) rmSync(join(outDir, 'chunks'), { recursive: true, force: true });
-  for (const file of files) {
+  // npm start rebuilds while instances start: each file is replaced whole (written beside, then
+  // renamed over), and the entry goes last, so an instance loads either the old entry or a new one
+  // whose chunks are all there.
+  const entry = resolve(outDir, 'index.mjs');
+  const last = (path: string) => (resolve(path).startsWith(entry) ? 1 : 0);
+  for (const file of [...files].sort((a, b) => last(a.path) - last(b.path))) {
     mkdirSync(dirname(file.path), { recursive: true });
-    writeFileSync(file.path, file.contents);
+    const partial = `${file.path}.${process.pid}.partial`;
+    writeFileSync(partial, file.contents);
+    renameSync(partial, file.path);
   }
 }
 

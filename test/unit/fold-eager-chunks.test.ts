@@ -51,6 +51,9 @@ describe('folding the chunks a cold start loads into the entry', () => {
     const chunks = chunkFiles();
     expect(chunks).toEqual([expect.stringMatching(/^lazy-[A-Z0-9]+\.mjs$/)]);
     expect(staticImports(out('chunks', chunks[0]!))).toEqual(['../index.mjs']);
+    // Every file was written whole and renamed into place: nothing half-written is left beside them.
+    expect(readdirSync(out()).sort()).toEqual(['chunks', 'index.mjs', 'index.mjs.map']);
+    expect(readdirSync(out('chunks')).filter((f) => !/^lazy-[A-Z0-9]+\.mjs(\.map)?$/.test(f))).toEqual([]);
   });
 
   it('keeps one copy of each module: the class is the same class, the state the same state', () => {
